@@ -1,0 +1,2 @@
+//! ferry-mms
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! ferry-pap: under construction.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! ferry-smpp: under construction.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! ferry-sms: under construction.
+#![forbid(unsafe_code)]

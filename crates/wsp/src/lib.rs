@@ -1,0 +1,2 @@
+//! ferry-wsp
+#![forbid(unsafe_code)]
