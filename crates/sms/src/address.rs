@@ -127,6 +127,7 @@ impl Address {
     }
 
     /// Decodes the SMSC address of PDU mode (length in octets, `0` = none).
+    /// An alphanumeric type of number is rejected.
     pub(crate) fn decode_sc(r: &mut Reader<'_>) -> Result<Option<Self>, DecodeError> {
         const FIELD: &str = "SMSC address";
         let len = usize::from(r.u8(FIELD)?);
@@ -137,21 +138,26 @@ impl Address {
         let (ton, npi) = (TypeOfNumber((toa >> 4) & 0x07), NumberingPlan(toa & 0x0F));
         let start = r.offset();
         let octets = r.take(len - 1, FIELD)?;
-        let value = if ton == TypeOfNumber::ALPHANUMERIC {
-            let septets = gsm7::unpack(octets, 0, octets.len() * 8 / 7)
-                .ok_or(DecodeError::Truncated { offset: start, field: FIELD })?;
-            gsm7::decode(&septets)
-        } else {
-            let mut digits = octets.len() * 2;
-            if octets.last().is_some_and(|&b| b >> 4 == 0x0F) {
-                digits -= 1;
-            }
-            decode_tbcd(octets, digits, start, FIELD)?
-        };
+        if ton == TypeOfNumber::ALPHANUMERIC {
+            // An RP address is a BCD number (TS 24.011 §8.2.5.1); with an
+            // octet-counted length a packed alphanumeric value would also be
+            // ambiguous (7 spare bits read as a trailing '@').
+            return Err(DecodeError::Invalid {
+                offset: start - 1,
+                field: FIELD,
+                reason: "alphanumeric SMSC address",
+            });
+        }
+        let mut digits = octets.len() * 2;
+        if octets.last().is_some_and(|&b| b >> 4 == 0x0F) {
+            digits -= 1;
+        }
+        let value = decode_tbcd(octets, digits, start, FIELD)?;
         Ok(Some(Self { ton, npi, value }))
     }
 
     /// Encodes as the SMSC address of PDU mode; `None` is the single octet `00`.
+    /// An alphanumeric address cannot be an SMSC address.
     pub(crate) fn encode_sc(this: Option<&Self>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         const FIELD: &str = "SMSC address";
         let Some(a) = this else {
@@ -159,15 +165,11 @@ impl Address {
             return Ok(());
         };
         a.check_type()?;
-        let body = if a.is_alphanumeric() {
-            let septets =
-                gsm7::encode(&a.value).map_err(|ch| EncodeError::InvalidCharacter { field: FIELD, ch })?;
-            gsm7::pack(&septets, 0)
-        } else {
-            let mut v = Vec::new();
-            encode_tbcd(&a.value, &mut v, FIELD)?;
-            v
-        };
+        if a.is_alphanumeric() {
+            return Err(EncodeError::InvalidCharacter { field: "SMSC address type of number", ch: '5' });
+        }
+        let mut body = Vec::new();
+        encode_tbcd(&a.value, &mut body, FIELD)?;
         if body.len() > 254 {
             return Err(EncodeError::TooLong { field: FIELD, len: body.len(), max: 254 });
         }

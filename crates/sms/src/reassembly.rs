@@ -13,7 +13,11 @@
 //!   reference but another total is rejected ([`ReassemblyError::TotalMismatch`])
 //!   until the pending set completes or expires.
 //! * Segments may arrive in any order; exact duplicates are dropped
-//!   silently; a segment whose sequence number is already held with
+//!   silently, also after their set completed (a digest of each part of a
+//!   completed set is remembered for the timeout, so a late retransmission
+//!   does not open a new set; a segment with the same reference but other
+//!   content does start a new message). Unsegmented messages cannot be told
+//!   from a resend and are always returned. A segment whose sequence number is already held with
 //!   different content, whose sequence number is 0 or above the total, or
 //!   whose ports contradict the set's, is rejected with a typed error and
 //!   the set is left as it was.
@@ -175,6 +179,21 @@ struct SetKey<K> {
 }
 
 #[derive(Debug)]
+struct Completed {
+    id: u64,
+    deadline: Instant,
+    total: u8,
+    digests: Vec<u64>,
+}
+
+fn digest(data: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(data);
+    h.finish()
+}
+
+#[derive(Debug)]
 struct Pending {
     id: u64,
     deadline: Instant,
@@ -192,6 +211,8 @@ pub struct Reassembler<K> {
     config: ReassemblyConfig,
     sets: HashMap<SetKey<K>, Pending>,
     deadlines: BTreeMap<(Instant, u64), SetKey<K>>,
+    completed: HashMap<SetKey<K>, Completed>,
+    completed_deadlines: BTreeMap<(Instant, u64), SetKey<K>>,
     bytes: usize,
     next_id: u64,
 }
@@ -199,7 +220,15 @@ pub struct Reassembler<K> {
 impl<K: Eq + Hash + Clone> Reassembler<K> {
     /// An empty reassembler.
     pub fn new(config: ReassemblyConfig) -> Self {
-        Self { config, sets: HashMap::new(), deadlines: BTreeMap::new(), bytes: 0, next_id: 0 }
+        Self {
+            config,
+            sets: HashMap::new(),
+            deadlines: BTreeMap::new(),
+            completed: HashMap::new(),
+            completed_deadlines: BTreeMap::new(),
+            bytes: 0,
+            next_id: 0,
+        }
     }
 
     /// The configuration.
@@ -272,6 +301,8 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
             let set = self.sets.remove(&set_key).expect("set present");
             self.deadlines.remove(&(set.deadline, set.id));
             self.bytes -= set.bytes;
+            let digests = set.parts.iter().map(|p| digest(p.as_deref().unwrap_or_default())).collect();
+            self.remember(now, set_key.clone(), total, digests);
             let payload = set.parts.into_iter().flatten().flatten().collect();
             return Ok(Some(Reassembled {
                 key: set_key.key,
@@ -280,7 +311,19 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
                 payload,
             }));
         }
+        if let Some(done) = self.completed.get(&set_key)
+            && done.total == total
+            && done.digests[usize::from(seq - 1)] == digest(&fragment.payload)
+        {
+            // A late copy of a part of a message already returned.
+            return Ok(None);
+        }
+        if let Some(done) = self.completed.remove(&set_key) {
+            // The reference is in use again for a new message.
+            self.completed_deadlines.remove(&(done.deadline, done.id));
+        }
         if total == 1 {
+            self.remember(now, set_key.clone(), 1, vec![digest(&fragment.payload)]);
             return Ok(Some(Reassembled {
                 key: set_key.key,
                 ports: fragment.ports,
@@ -308,6 +351,25 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         Ok(None)
     }
 
+    /// Remembers the part digests of a completed set until the timeout, within
+    /// `max_pending_sets` records (the oldest is forgotten first).
+    fn remember(&mut self, now: Instant, set_key: SetKey<K>, total: u8, digests: Vec<u64>) {
+        if self.config.max_pending_sets == 0 {
+            return;
+        }
+        while self.completed.len() >= self.config.max_pending_sets {
+            let Some((_, old)) = self.completed_deadlines.pop_first() else { break };
+            self.completed.remove(&old);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let deadline = now + self.config.timeout;
+        if let Some(prev) = self.completed.insert(set_key.clone(), Completed { id, deadline, total, digests }) {
+            self.completed_deadlines.remove(&(prev.deadline, prev.id));
+        }
+        self.completed_deadlines.insert((deadline, id), set_key);
+    }
+
     /// Takes an SMPP `short_message` body (UDH first when `udhi`).
     pub fn handle_short_message(
         &mut self,
@@ -330,14 +392,27 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         self.handle_fragment(now, key, Fragment::from_user_data(user_data))
     }
 
-    /// The earliest moment an incomplete set expires.
+    /// The earliest moment an incomplete set expires (or the record of a
+    /// completed set may be forgotten).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.keys().next().map(|&(t, _)| t)
+        let a = self.deadlines.keys().next().map(|&(t, _)| t);
+        let b = self.completed_deadlines.keys().next().map(|&(t, _)| t);
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Drops every incomplete set whose deadline is at or before `now` and
     /// says which.
     pub fn handle_timeout(&mut self, now: Instant) -> Vec<Expired<K>> {
+        while let Some(entry) = self.completed_deadlines.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let set_key = entry.remove();
+            self.completed.remove(&set_key);
+        }
         let mut out = Vec::new();
         while let Some(entry) = self.deadlines.first_entry() {
             if entry.key().0 > now {
@@ -416,6 +491,12 @@ mod tests {
         assert_eq!(done.ports, Some(Ports::WAP_PUSH));
         assert_eq!(r.pending_sets(), 1);
         assert_eq!(r.pending_bytes(), 1);
+        // A late duplicate of a completed set is dropped, not a new set...
+        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 2, b"b")), Ok(None));
+        assert_eq!(r.pending_sets(), 1);
+        // ...but new content under the same reference is a new message.
+        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 2, b"n")), Ok(None));
+        assert_eq!(r.pending_sets(), 2);
     }
 
     #[test]
