@@ -22,7 +22,7 @@ fn gsm_char() -> impl Strategy<Value = char> {
 
 fn numeric_address() -> impl Strategy<Value = Address> {
     (0u8..8, 0u8..16, "[0-9*#abc]{0,20}").prop_filter_map("numeric", |(ton, npi, value)| {
-        (ton != 5).then(|| Address { ton: TypeOfNumber(ton), npi: NumberingPlan(npi), value })
+        (ton != 5).then_some(Address { ton: TypeOfNumber(ton), npi: NumberingPlan(npi), value })
     })
 }
 
@@ -199,7 +199,11 @@ fn check_reencode(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // 512 cases by default; PROPTEST_CASES raises it for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn deliver_round_trips(d in deliver(), smsc in prop::option::of(numeric_address())) {
