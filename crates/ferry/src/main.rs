@@ -1,1 +1,38 @@
-fn main() {}
+//! `ferry`: the Ferry MMS system in one binary. Each server or tool is a
+//! subcommand; today `ferry decode` prints what a PDU holds.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+
+/// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a bare MMS PDU or a WSP Push PDU (binary or hex text) and print
+    /// every layer and header.
+    Decode(decode::DecodeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => decode::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

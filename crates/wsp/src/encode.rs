@@ -72,11 +72,13 @@ pub fn put_with_value_length(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
 }
 
 /// Appends a `Text-string`: a Quote (0x7F) first when the text starts with an
-/// octet of 0x7F or more (so that a leading DEL is not read as the Quote), then the text and a NUL. A NUL inside the text would
-/// end the string early, so text is cut at its first NUL.
+/// octet of 0x7F or more (so that a leading DEL is not read as the Quote), or
+/// with a control octet (which a decoder would read as a Value-length), then
+/// the text and a NUL. A NUL inside the text would end the string early, so
+/// text is cut at its first NUL.
 pub fn put_text_string(out: &mut Vec<u8>, text: &[u8]) {
     let text = until_nul(text);
-    if text.first().is_some_and(|&b| b >= 0x7F) {
+    if text.first().is_some_and(|&b| b >= 0x7F || b < 0x20) {
         out.push(0x7F);
     }
     out.extend_from_slice(text);

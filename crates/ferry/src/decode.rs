@@ -1,0 +1,292 @@
+//! `ferry decode [--json] FILE`: decodes the layers of a PDU from the outside
+//! in and prints them as text or as one JSON object.
+//!
+//! The layer list is open: [`decode_layers`] peels one layer at a time
+//! (today WSP Push, then MMS), so a layer in front (an SMS TPDU carrying the
+//! push) is one more match arm, and both renderers work per layer.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use ferry_mms::{Body, Header, Pdu, TimeValue};
+use ferry_wsp::push::PDU_CONFIRMED_PUSH;
+use ferry_wsp::{ContentType, HeaderValue, Part, Push};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+/// Arguments of `ferry decode`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DecodeArgs {
+    /// Print one JSON object `{"layers": [...]}` instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The file to decode (`-` for standard input): binary, or hex text.
+    file: PathBuf,
+}
+
+/// One decoded layer, outermost first.
+#[derive(Debug)]
+pub(crate) enum Layer<'a> {
+    /// A connectionless WSP Push PDU.
+    WspPush(Push<'a>),
+    /// An MMS PDU.
+    Mms(Pdu<'a>),
+}
+
+/// Runs the subcommand.
+pub(crate) fn run(args: &DecodeArgs) -> anyhow::Result<()> {
+    let raw = if args.file.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().read_to_end(&mut v).context("reading standard input")?;
+        v
+    } else {
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?
+    };
+    let bytes = unhex(&raw).unwrap_or(raw);
+    let layers = decode_layers(&bytes)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&layers_json(&layers))?);
+    } else {
+        print!("{}", layers_text(&layers));
+    }
+    Ok(())
+}
+
+/// Hex text (white space allowed, an optional `0x` prefix) to bytes; `None`
+/// when the input is not hex text.
+fn unhex(raw: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let text = text.trim();
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    hex::decode(digits).ok()
+}
+
+/// Decodes `bytes` into its layers, outermost first. An MMS PDU starts with
+/// X-Mms-Message-Type (0x8C); a WSP Push has its PDU type (0x06 or 0x07) in
+/// its second octet and, when it is for the MMS user agent, an MMS PDU inside.
+pub(crate) fn decode_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
+    let mut layers = Vec::new();
+    match bytes {
+        [0x8C, ..] => {
+            let pdu = Pdu::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid MMS PDU: {e}"))?;
+            layers.push(Layer::Mms(pdu));
+        }
+        [_, 0x06 | 0x07, ..] => {
+            let push = Push::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
+            let inner = push.is_mms().then_some(push.body);
+            layers.push(Layer::WspPush(push));
+            if let Some(body) = inner {
+                let base = body.as_ptr() as usize - bytes.as_ptr() as usize;
+                let pdu = Pdu::decode(body).map_err(|e| {
+                    anyhow::anyhow!("the MMS PDU inside the push (from byte {base}) is not valid: {}", e.shifted(base))
+                })?;
+                layers.push(Layer::Mms(pdu));
+            }
+        }
+        [] => bail!("at byte 0: the input is empty (expected an MMS PDU or a WSP Push PDU)"),
+        [first, rest @ ..] => bail!(
+            "not an MMS PDU or a WSP Push PDU: at byte 0 found octet 0x{first:02X}, expected \
+             X-Mms-Message-Type (0x8C){}",
+            match rest.first() {
+                Some(b) => format!("; at byte 1 found octet 0x{b:02X}, expected WSP PDU type Push (0x06) or Confirmed Push (0x07)"),
+                None => String::new(),
+            }
+        ),
+    }
+    Ok(layers)
+}
+
+fn push_pdu_name(p: &Push<'_>) -> &'static str {
+    if p.pdu_type == PDU_CONFIRMED_PUSH { "confirmed-push" } else { "push" }
+}
+
+fn wsp_value_json(v: &HeaderValue<'_>) -> Value {
+    match v {
+        HeaderValue::Integer(n) => json!(n),
+        other => json!(other.to_text()),
+    }
+}
+
+/// Push headers: Content-Type first, then the others in wire order. The
+/// application id shows as its URI form, Encoding-Version as `1.3`.
+fn push_headers(p: &Push<'_>) -> Vec<(String, Value)> {
+    let mut out = vec![("Content-Type".to_owned(), json!(p.content_type.to_string()))];
+    for h in &p.headers {
+        let name = h.name.as_str().into_owned();
+        let value = if h.name.is_application_id() {
+            p.application_id().map_or_else(|| wsp_value_json(&h.value), |a| json!(a.as_str()))
+        } else if h.name.is("Encoding-Version") {
+            p.encoding_version().map_or_else(|| wsp_value_json(&h.value), |v| json!(v))
+        } else {
+            wsp_value_json(&h.value)
+        };
+        out.push((name, value));
+    }
+    out
+}
+
+/// An MMS header value as JSON: text as Unicode strings, addresses as their
+/// full text, numbers as numbers, tokens by their lower-case names, dates in
+/// RFC 3339 UTC, relative times as a number of seconds.
+fn mms_value_json(h: &Header<'_>) -> Value {
+    match h {
+        Header::Date(_) => json!(h.value_text()),
+        Header::Expiry(t) | Header::DeliveryTime(t) | Header::ReplyChargingDeadline(t) => match t {
+            TimeValue::Absolute(_) => json!(t.to_string()),
+            TimeValue::Relative(s) => json!(s),
+        },
+        Header::MessageSize(n)
+        | Header::ReplyChargingSize(n)
+        | Header::MessageCount(n)
+        | Header::Start(n)
+        | Header::Limit(n) => json!(n),
+        _ => json!(h.value_text()),
+    }
+}
+
+struct PartInfo {
+    content_type: String,
+    params: Map<String, Value>,
+    content_id: Option<String>,
+    content_location: Option<String>,
+    transfer_encoding: Option<String>,
+    size: usize,
+    sha256: String,
+}
+
+fn ct_info(ct: &ContentType<'_>) -> (String, Map<String, Value>) {
+    let params = ct.params.iter().map(|p| (p.name.to_string(), json!(p.value.to_text()))).collect();
+    (ct.media.as_str().into_owned(), params)
+}
+
+fn part_info(p: &Part<'_>) -> PartInfo {
+    let (content_type, params) = ct_info(&p.content_type);
+    let body = p.decoded_body();
+    PartInfo {
+        content_type,
+        params,
+        content_id: p.content_id().map(str::to_owned),
+        content_location: p.content_location().map(str::to_owned),
+        transfer_encoding: p.transfer_encoding().map(str::to_owned),
+        size: body.len(),
+        sha256: hex::encode(Sha256::digest(&body)),
+    }
+}
+
+/// The parts of an MMS body: one entry per multipart part (bodies with any
+/// transfer encoding undone), or one entry for a single body.
+fn mms_parts(pdu: &Pdu<'_>) -> Vec<PartInfo> {
+    match &pdu.body {
+        Some(Body::Multipart(parts)) => parts.iter().map(part_info).collect(),
+        Some(Body::Single(b)) => {
+            let (content_type, params) = pdu.content_type().map(ct_info).unwrap_or_default();
+            vec![PartInfo {
+                content_type,
+                params,
+                content_id: None,
+                content_location: None,
+                transfer_encoding: None,
+                size: b.len(),
+                sha256: hex::encode(Sha256::digest(b)),
+            }]
+        }
+        None => Vec::new(),
+    }
+}
+
+fn headers_json(h: Vec<(String, Value)>) -> Value {
+    Value::Array(h.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect())
+}
+
+fn parts_json(parts: &[PartInfo]) -> Value {
+    Value::Array(
+        parts
+            .iter()
+            .map(|p| {
+                let mut o = json!({
+                    "content_type": p.content_type,
+                    "params": p.params,
+                    "content_id": p.content_id,
+                    "content_location": p.content_location,
+                    "size": p.size,
+                    "sha256": p.sha256,
+                });
+                if let Some(te) = &p.transfer_encoding {
+                    o["transfer_encoding"] = json!(te);
+                }
+                o
+            })
+            .collect(),
+    )
+}
+
+/// The JSON rendering: `{"layers": [...]}`.
+pub(crate) fn layers_json(layers: &[Layer<'_>]) -> Value {
+    let arr = layers
+        .iter()
+        .map(|l| match l {
+            Layer::WspPush(p) => json!({
+                "layer": "wsp-push",
+                "pdu": push_pdu_name(p),
+                "tid": p.tid,
+                "headers": headers_json(push_headers(p)),
+                "parts": [],
+                "body_size": p.body.len(),
+            }),
+            Layer::Mms(pdu) => json!({
+                "layer": "mms",
+                "pdu": pdu.message_type().map(|t| t.to_string()),
+                "headers": headers_json(pdu.headers.iter().map(|h| (h.name().into_owned(), mms_value_json(h))).collect()),
+                "parts": parts_json(&mms_parts(pdu)),
+            }),
+        })
+        .collect();
+    json!({ "layers": Value::Array(arr) })
+}
+
+/// The text rendering: one block per layer, headers in wire order, then parts.
+pub(crate) fn layers_text(layers: &[Layer<'_>]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for l in layers {
+        match l {
+            Layer::WspPush(p) => {
+                let _ = writeln!(s, "wsp-push: {} (TID {}, {} octet(s) of data)", push_pdu_name(p), p.tid, p.body.len());
+                for (name, value) in push_headers(p) {
+                    let v = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    let _ = writeln!(s, "  {name}: {v}");
+                }
+            }
+            Layer::Mms(pdu) => {
+                let name = pdu.message_type().map_or_else(|| "?".to_owned(), |t| t.to_string());
+                let _ = writeln!(s, "mms: {name}");
+                for h in &pdu.headers {
+                    let _ = writeln!(s, "  {}: {}", h.name(), h.value_text());
+                }
+                for (i, p) in mms_parts(pdu).iter().enumerate() {
+                    let mut ct = p.content_type.clone();
+                    for (k, v) in &p.params {
+                        let _ = write!(ct, "; {k}={}", v.as_str().unwrap_or_default());
+                    }
+                    let _ = writeln!(s, "  part {i}: {ct}");
+                    if let Some(id) = &p.content_id {
+                        let _ = writeln!(s, "    Content-ID: {id}");
+                    }
+                    if let Some(loc) = &p.content_location {
+                        let _ = writeln!(s, "    Content-Location: {loc}");
+                    }
+                    if let Some(te) = &p.transfer_encoding {
+                        let _ = writeln!(s, "    Content-Transfer-Encoding: {te} (undone below)");
+                    }
+                    let _ = writeln!(s, "    {} octet(s), sha256 {}", p.size, p.sha256);
+                }
+            }
+        }
+    }
+    s
+}
