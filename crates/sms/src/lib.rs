@@ -14,7 +14,7 @@
 //!        │                                                      │                        │
 //!  wap_push_segments()                          Fragment::from_short_message   Tpdu::decode_with_smsc
 //!        │                                                      │                        │
-//!  Vec<Segment> ── udh + data ──▶ SMPP submit_sm ──▶ … ──▶  Reassembler::handle_fragment / handle_tpdu
+//!  Vec<Segment> ── udh + data ──▶ SMPP submit_sm ──▶ … ──▶  Reassembler::handle_segment / handle_tpdu
 //!        │  (esm_class 0x40, data_coding 0x04)                  │ (sans-I/O: now passed in,
 //!  Segment::to_submit / to_deliver ──▶ Tpdu::to_bytes            │  poll_timeout / handle_timeout)
 //!                                                               ▼

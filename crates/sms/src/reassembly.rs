@@ -249,7 +249,7 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
     /// Takes one segment. Returns the whole message when this segment
     /// completes it (or when it was not segmented at all), `None` when more
     /// segments are awaited or it was an exact duplicate.
-    pub fn handle_fragment(
+    pub fn handle_segment(
         &mut self,
         now: Instant,
         key: K,
@@ -379,7 +379,7 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         udhi: bool,
     ) -> Result<Option<Reassembled<K>>, ReassemblyError> {
         let f = Fragment::from_short_message(body, udhi)?;
-        self.handle_fragment(now, key, f)
+        self.handle_segment(now, key, f)
     }
 
     /// Takes decoded TP-User-Data.
@@ -389,7 +389,7 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         key: K,
         user_data: &UserData<'_>,
     ) -> Result<Option<Reassembled<K>>, ReassemblyError> {
-        self.handle_fragment(now, key, Fragment::from_user_data(user_data))
+        self.handle_segment(now, key, Fragment::from_user_data(user_data))
     }
 
     /// The earliest moment an incomplete set expires (or the record of a
@@ -474,28 +474,28 @@ mod tests {
     fn out_of_order_with_duplicates() {
         let t0 = Instant::now();
         let mut r = Reassembler::<u32>::default();
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 3, b"c")), Ok(None));
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 1, b"a")), Ok(None));
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 1, b"a")), Ok(None));
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 1, b"x")), Err(ReassemblyError::Conflict { seq: 1 }));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 3, b"c")), Ok(None));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 1, b"a")), Ok(None));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 1, b"a")), Ok(None));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 1, b"x")), Err(ReassemblyError::Conflict { seq: 1 }));
         assert_eq!(
-            r.handle_fragment(t0, 1, frag(5, 4, 2, b"b")),
+            r.handle_segment(t0, 1, frag(5, 4, 2, b"b")),
             Err(ReassemblyError::TotalMismatch { expected: 3, got: 4 })
         );
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 0, b"b")), Err(ReassemblyError::InvalidSequence { seq: 0, total: 3 }));
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 4, b"b")), Err(ReassemblyError::InvalidSequence { seq: 4, total: 3 }));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 0, b"b")), Err(ReassemblyError::InvalidSequence { seq: 0, total: 3 }));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 4, b"b")), Err(ReassemblyError::InvalidSequence { seq: 4, total: 3 }));
         // Another sender with the same reference is another set.
-        assert_eq!(r.handle_fragment(t0, 2, frag(5, 3, 2, b"B")), Ok(None));
-        let done = r.handle_fragment(t0, 1, frag(5, 3, 2, b"b")).unwrap().unwrap();
+        assert_eq!(r.handle_segment(t0, 2, frag(5, 3, 2, b"B")), Ok(None));
+        let done = r.handle_segment(t0, 1, frag(5, 3, 2, b"b")).unwrap().unwrap();
         assert_eq!(done.payload, b"abc");
         assert_eq!(done.ports, Some(Ports::WAP_PUSH));
         assert_eq!(r.pending_sets(), 1);
         assert_eq!(r.pending_bytes(), 1);
         // A late duplicate of a completed set is dropped, not a new set...
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 2, b"b")), Ok(None));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 2, b"b")), Ok(None));
         assert_eq!(r.pending_sets(), 1);
         // ...but new content under the same reference is a new message.
-        assert_eq!(r.handle_fragment(t0, 1, frag(5, 3, 2, b"n")), Ok(None));
+        assert_eq!(r.handle_segment(t0, 1, frag(5, 3, 2, b"n")), Ok(None));
         assert_eq!(r.pending_sets(), 2);
     }
 
@@ -505,8 +505,8 @@ mod tests {
         let cfg = ReassemblyConfig { timeout: Duration::from_secs(10), ..Default::default() };
         let mut r = Reassembler::<u32>::new(cfg);
         assert_eq!(r.poll_timeout(), None);
-        r.handle_fragment(t0, 1, frag(1, 2, 2, b"x")).unwrap();
-        r.handle_fragment(t0 + Duration::from_secs(5), 1, frag(2, 3, 1, b"y")).unwrap();
+        r.handle_segment(t0, 1, frag(1, 2, 2, b"x")).unwrap();
+        r.handle_segment(t0 + Duration::from_secs(5), 1, frag(2, 3, 1, b"y")).unwrap();
         assert_eq!(r.poll_timeout(), Some(t0 + Duration::from_secs(10)));
         assert!(r.handle_timeout(t0 + Duration::from_secs(9)).is_empty());
         let e = r.handle_timeout(t0 + Duration::from_secs(10));
@@ -521,12 +521,12 @@ mod tests {
         let t0 = Instant::now();
         let cfg = ReassemblyConfig { max_pending_sets: 1, max_pending_bytes: 4, ..Default::default() };
         let mut r = Reassembler::<u32>::new(cfg);
-        r.handle_fragment(t0, 1, frag(1, 3, 1, b"abc")).unwrap();
-        assert_eq!(r.handle_fragment(t0, 1, frag(2, 2, 1, b"a")), Err(ReassemblyError::TooManySets { limit: 1 }));
-        assert_eq!(r.handle_fragment(t0, 1, frag(1, 3, 2, b"de")), Err(ReassemblyError::TooManyBytes { limit: 4 }));
-        r.handle_fragment(t0, 1, frag(1, 3, 2, b"d")).unwrap();
+        r.handle_segment(t0, 1, frag(1, 3, 1, b"abc")).unwrap();
+        assert_eq!(r.handle_segment(t0, 1, frag(2, 2, 1, b"a")), Err(ReassemblyError::TooManySets { limit: 1 }));
+        assert_eq!(r.handle_segment(t0, 1, frag(1, 3, 2, b"de")), Err(ReassemblyError::TooManyBytes { limit: 4 }));
+        r.handle_segment(t0, 1, frag(1, 3, 2, b"d")).unwrap();
         // A segment that completes a set is taken even past the limit: it frees the set.
-        assert_eq!(r.handle_fragment(t0, 1, frag(1, 3, 3, b"efg")).unwrap().unwrap().payload, b"abcdefg");
+        assert_eq!(r.handle_segment(t0, 1, frag(1, 3, 3, b"efg")).unwrap().unwrap().payload, b"abcdefg");
         assert_eq!(r.pending_bytes(), 0);
     }
 
@@ -537,7 +537,7 @@ mod tests {
         let body = [0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x01, 0x06];
         let m = r.handle_short_message(t0, 1, &body, true).unwrap().unwrap();
         assert_eq!((m.ports, m.payload), (Some(Ports::WAP_PUSH), vec![0x01, 0x06]));
-        let m = r.handle_fragment(t0, 1, frag(9, 1, 1, b"z")).unwrap().unwrap();
+        let m = r.handle_segment(t0, 1, frag(9, 1, 1, b"z")).unwrap().unwrap();
         assert_eq!(m.payload, b"z");
         assert_eq!(r.pending_sets(), 0);
     }
@@ -546,9 +546,9 @@ mod tests {
     fn ports_mismatch() {
         let t0 = Instant::now();
         let mut r = Reassembler::<u32>::default();
-        r.handle_fragment(t0, 1, frag(1, 2, 1, b"a")).unwrap();
+        r.handle_segment(t0, 1, frag(1, 2, 1, b"a")).unwrap();
         let mut f = frag(1, 2, 2, b"b");
         f.ports = Some(Ports { dest: 1, src: 2 });
-        assert!(matches!(r.handle_fragment(t0, 1, f), Err(ReassemblyError::PortsMismatch { .. })));
+        assert!(matches!(r.handle_segment(t0, 1, f), Err(ReassemblyError::PortsMismatch { .. })));
     }
 }
