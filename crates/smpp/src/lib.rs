@@ -7,6 +7,7 @@ mod codec;
 pub mod error;
 pub mod pdu;
 pub mod receipt;
+pub mod session;
 pub mod time;
 pub mod tlv;
 pub mod types;
@@ -28,3 +29,4 @@ pub use types::{
     Address, DataCoding, EsmClass, INTERFACE_VERSION_34, MessageState, MessageType, MessagingMode,
     Npi, ReceiptRequest, RegisteredDelivery, Ton,
 };
+pub use session::{BindMode, Config, Event, Role, Session, SessionError, State};

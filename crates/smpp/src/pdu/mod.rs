@@ -303,6 +303,11 @@ impl OwnedPdu {
         Ok(OwnedPdu { bytes })
     }
 
+    /// Wraps bytes that were just decoded successfully.
+    pub(crate) fn from_validated(bytes: Vec<u8>) -> OwnedPdu {
+        OwnedPdu { bytes }
+    }
+
     /// Encodes `pdu` into an owned buffer.
     pub fn from_pdu(pdu: &Pdu<'_>) -> Result<OwnedPdu, EncodeError> {
         let bytes = pdu.to_bytes()?;
