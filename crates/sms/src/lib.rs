@@ -56,10 +56,14 @@
 //!
 //! ## Why hand-written
 //!
-//! The Rust SMS crates found are either AT-modem drivers that bundle a PDU
-//! parser with I/O, or partial encoders without user data headers, fill
-//! bits, WAP Push segmentation or a sans-I/O reassembler; Ferry needs all of
-//! these with exact byte control and borrowed payloads.
+//! Crates seen on crates.io cover parts only, as far as their documentation
+//! shows: `sms-pdu-decoder` decodes SMS-DELIVER/SUBMIT into owned strings
+//! but does not encode; `huawei-modem` and `serial-codec` carry PDU code
+//! inside AT-modem drivers; `rusmpp-extra` concatenates at the SMPP level.
+//! None offers WAP Push (WDP port addressing) segmentation, a sans-I/O
+//! reassembler with limits, canonical encoders for every TPDU, or 8-bit
+//! payloads borrowed from the input, which Ferry's PPG, SMSC and handsets
+//! all need with exact byte control.
 //!
 //! ## Example
 //!

@@ -124,7 +124,7 @@ pub fn wap_push_segments(datagram: &[u8], reference: u16, opts: &WapPushOptions)
     }
     let room = max.saturating_sub(single.encoded_len() + opts.concat.header_len() - 1);
     if room == 0 {
-        return Err(EncodeError::TooLong { field: "max_user_data", len: 0, max: 0 });
+        return Err(EncodeError::OutOfRange { field: "max_user_data" });
     }
     let n = datagram.len().div_ceil(room);
     if n > 255 {
