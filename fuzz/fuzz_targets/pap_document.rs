@@ -5,7 +5,9 @@ use ferry_pap::{Document, Message, PapVersion};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(doc) = Document::parse(data) else { return };
+    let Ok(doc) = Document::parse(data) else {
+        return;
+    };
     let again = Document::parse(doc.to_xml(PapVersion::V2_0).as_bytes())
         .expect("a canonical PAP 2.0 document parses");
     assert_eq!(again, doc);
@@ -23,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
         for a in &m.addresses {
             if let Ok(c) = a.client_address() {
                 let text = c.to_string();
-                assert_eq!(ferry_pap::ClientAddress::parse(&text).expect("canonical address parses"), c);
+                assert_eq!(
+                    ferry_pap::ClientAddress::parse(&text).expect("canonical address parses"),
+                    c
+                );
             }
         }
     }

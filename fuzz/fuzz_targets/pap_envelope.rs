@@ -14,12 +14,19 @@ const CONTENT_TYPES: [&str; 4] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, body)) = data.split_first() else { return };
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
     let ct = CONTENT_TYPES[usize::from(pick) % CONTENT_TYPES.len()];
-    let Ok(Request::Push(req)) = Request::parse(ct, body) else { return };
+    let Ok(Request::Push(req)) = Request::parse(ct, body) else {
+        return;
+    };
     let _ = req.content_body();
-    let Ok(enc) = req.encode(PapVersion::V2_0) else { return };
-    let again = PushRequest::parse(&enc.content_type, &enc.body).expect("re-encoded request parses");
+    let Ok(enc) = req.encode(PapVersion::V2_0) else {
+        return;
+    };
+    let again =
+        PushRequest::parse(&enc.content_type, &enc.body).expect("re-encoded request parses");
     assert_eq!(again.message, req.message);
     assert_eq!(again.product_name, req.product_name);
     assert_eq!(again.content.headers, req.content.headers);

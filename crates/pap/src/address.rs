@@ -153,7 +153,10 @@ fn unescape(v: &str, base: usize) -> Result<Cow<'_, str>> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            match (b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            match (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
                 (Some(h), Some(l)) => out.push(h << 4 | l),
                 _ => return Err(addr_err(base + i, "'%' must be followed by two hex digits")),
             }
@@ -181,8 +184,7 @@ fn escape_into(f: &mut fmt::Formatter<'_>, v: &str) -> fmt::Result {
 
 fn check_token(t: &str) -> bool {
     !t.is_empty()
-        && t
-            .bytes()
+        && t.bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
@@ -224,25 +226,25 @@ impl<'a> ClientAddress<'a> {
         if !check_token(type_text) {
             return Err(addr_err(base + t + 6, "the address type is a token"));
         }
-        if let Some(p) = ppg {
-            if !check_ppg(p) {
-                return Err(addr_err(
-                    base + t + 7 + type_text.len(),
-                    "the PPG specifier is a domain name or IP address",
-                ));
-            }
+        if let Some(p) = ppg
+            && !check_ppg(p)
+        {
+            return Err(addr_err(
+                base + t + 7 + type_text.len(),
+                "the PPG specifier is a domain name or IP address",
+            ));
         }
         let (raw, qualifiers) = match spec.split_once('/') {
             Some((v, q)) => (v, Some(q)),
             None => (spec, None),
         };
-        if let Some(q) = qualifiers {
-            if !check_qualifiers(q) {
-                return Err(addr_err(
-                    base + raw.len() + 1,
-                    "qualifiers are /keyword=value pairs",
-                ));
-            }
+        if let Some(q) = qualifiers
+            && !check_qualifiers(q)
+        {
+            return Err(addr_err(
+                base + raw.len() + 1,
+                "qualifiers are /keyword=value pairs",
+            ));
         }
         if raw.is_empty() {
             return Err(addr_err(base, "the address value is empty"));
@@ -292,10 +294,10 @@ impl<'a> ClientAddress<'a> {
                 }
             }
         };
-        if let AddressType::Other(t) = kind {
-            if !check_token(t) {
-                return Err(addr_err(0, "the address type is a token"));
-            }
+        if let AddressType::Other(t) = kind
+            && !check_token(t)
+        {
+            return Err(addr_err(0, "the address type is a token"));
         }
         r.map_err(|what| addr_err(0, what))?;
         Ok(ClientAddress {
@@ -329,7 +331,10 @@ impl<'a> ClientAddress<'a> {
     /// The same address with a PPG specifier (checked).
     pub fn with_ppg(mut self, ppg: &'a str) -> Result<Self> {
         if !check_ppg(ppg) {
-            return Err(addr_err(0, "the PPG specifier is a domain name or IP address"));
+            return Err(addr_err(
+                0,
+                "the PPG specifier is a domain name or IP address",
+            ));
         }
         self.ppg = Some(ppg);
         Ok(self)
@@ -394,16 +399,18 @@ mod tests {
         assert_eq!(a.to_string(), "WAPPUSH=0401234567/TYPE=PLMN");
 
         let a = ClientAddress::parse("WAPPUSH=192.0.2.7/TYPE=ipv4@10.0.0.1").unwrap();
-        assert_eq!((a.value.as_ref(), &a.kind), ("192.0.2.7", &AddressType::Ipv4));
+        assert_eq!(
+            (a.value.as_ref(), &a.kind),
+            ("192.0.2.7", &AddressType::Ipv4)
+        );
         assert_eq!(a.to_string(), "WAPPUSH=192.0.2.7/TYPE=IPv4@10.0.0.1");
 
         let a = ClientAddress::parse("WAPPUSH=2001:db8:0:0:0:0:0:1/TYPE=IPv6").unwrap();
         assert_eq!(a.kind, AddressType::Ipv6);
 
-        let a = ClientAddress::parse(
-            "WAPPUSH=aisha.wahl%40blackberry.com%3A7874/TYPE=USER@rim.net",
-        )
-        .unwrap();
+        let a =
+            ClientAddress::parse("WAPPUSH=aisha.wahl%40blackberry.com%3A7874/TYPE=USER@rim.net")
+                .unwrap();
         assert_eq!(a.value, "aisha.wahl@blackberry.com:7874");
         assert_eq!(a.kind, AddressType::User);
         assert_eq!(
@@ -413,7 +420,10 @@ mod tests {
 
         let a = ClientAddress::parse("WAPPUSH=+358401234567/CHANNEL=news/TYPE=PLMN@ppg").unwrap();
         assert_eq!(a.qualifiers, Some("CHANNEL=news"));
-        assert_eq!(a.to_string(), "WAPPUSH=+358401234567/CHANNEL=news/TYPE=PLMN@ppg");
+        assert_eq!(
+            a.to_string(),
+            "WAPPUSH=+358401234567/CHANNEL=news/TYPE=PLMN@ppg"
+        );
 
         let a = ClientAddress::parse(" WAPPUSH=12345/TYPE=GSM_MSISDN ").unwrap();
         assert_eq!(a.kind, AddressType::Other("GSM_MSISDN"));
@@ -452,8 +462,14 @@ mod tests {
 
     #[test]
     fn constructors() {
-        let a = ClientAddress::plmn("+15551234567").unwrap().with_ppg("ppg.example.com").unwrap();
-        assert_eq!(a.to_string(), "WAPPUSH=+15551234567/TYPE=PLMN@ppg.example.com");
+        let a = ClientAddress::plmn("+15551234567")
+            .unwrap()
+            .with_ppg("ppg.example.com")
+            .unwrap();
+        assert_eq!(
+            a.to_string(),
+            "WAPPUSH=+15551234567/TYPE=PLMN@ppg.example.com"
+        );
         assert!(ClientAddress::plmn("12ab").is_err());
         assert!(ClientAddress::ipv4("300.1.1.1").is_err());
         assert!(ClientAddress::user("").is_err());
@@ -461,7 +477,8 @@ mod tests {
         assert_eq!(u.to_string(), "WAPPUSH=me%2Fyou%40x%20y%25/TYPE=USER");
     }
 
-    fn arb_address() -> impl Strategy<Value = (String, String, String, Option<String>, Option<String>)> {
+    fn arb_address()
+    -> impl Strategy<Value = (String, String, String, Option<String>, Option<String>)> {
         let kind = prop_oneof![
             Just("PLMN".to_string()),
             Just("IPv4".to_string()),
@@ -471,12 +488,20 @@ mod tests {
                 !["plmn", "ipv4", "ipv6", "user"].contains(&t.to_ascii_lowercase().as_str())
             }),
         ];
-        (kind, any::<u32>(), "\\PC{1,16}", proptest::option::of("[a-z0-9][a-z0-9.-]{0,12}"), proptest::option::of("[A-Z]{1,5}=[a-z0-9]{0,5}"))
+        (
+            kind,
+            any::<u32>(),
+            "\\PC{1,16}",
+            proptest::option::of("[a-z0-9][a-z0-9.-]{0,12}"),
+            proptest::option::of("[A-Z]{1,5}=[a-z0-9]{0,5}"),
+        )
             .prop_map(|(kind, n, text, ppg, q)| {
                 let value = match kind.as_str() {
                     "PLMN" => format!("+{n}"),
                     "IPv4" => std::net::Ipv4Addr::from(n).to_string(),
-                    "IPv6" => std::net::Ipv6Addr::from(u128::from(n) << 64 | u128::from(n)).to_string(),
+                    "IPv6" => {
+                        std::net::Ipv6Addr::from(u128::from(n) << 64 | u128::from(n)).to_string()
+                    }
                     _ => text,
                 };
                 (kind, value, String::new(), ppg, q)

@@ -99,7 +99,11 @@ impl CancelResponse {
             .map(CancelResult::from_element)
             .collect::<Result<Vec<_>>>()?;
         if results.is_empty() {
-            return Err(DecodeError::new(e.offset, "cancel-result", ErrorKind::MissingElement));
+            return Err(DecodeError::new(
+                e.offset,
+                "cancel-result",
+                ErrorKind::MissingElement,
+            ));
         }
         Ok(CancelResponse {
             push_id: e.req_string("push-id")?,

@@ -21,7 +21,7 @@ use crate::error::{DecodeError, ErrorKind, Result};
 use crate::push::{PushMessage, PushResponse};
 use crate::resultnotification::{ResultNotificationMessage, ResultNotificationResponse};
 use crate::statusquery::{StatusQueryMessage, StatusQueryResponse};
-use crate::xml::{parse_tree, Element, Writer};
+use crate::xml::{Element, Writer, parse_tree};
 
 /// The PAP DTD version of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -216,11 +216,15 @@ impl Document {
         let version = tree.doctype.as_deref().and_then(PapVersion::from_doctype);
         let root = &tree.root;
         let (product_name, body) = if root.name.eq_ignore_ascii_case("pap") {
-            let body = root.children.first().ok_or_else(|| {
-                DecodeError::new(root.offset, "pap", ErrorKind::MissingElement)
-            })?;
+            let body = root
+                .children
+                .first()
+                .ok_or_else(|| DecodeError::new(root.offset, "pap", ErrorKind::MissingElement))?;
             (root.opt_string("product-name"), body)
-        } else if MESSAGE_NAMES.iter().any(|n| root.name.eq_ignore_ascii_case(n)) {
+        } else if MESSAGE_NAMES
+            .iter()
+            .any(|n| root.name.eq_ignore_ascii_case(n))
+        {
             (None, root)
         } else {
             return Err(DecodeError::new(

@@ -31,8 +31,8 @@ use std::borrow::Cow;
 use crate::document::{Document, Message, PapVersion, Parsed};
 use crate::error::{DecodeError, ErrorKind, Result};
 use crate::multipart::{
-    check_boundary, conflicts, encode_base64, is_token, parse_multipart, write_close, write_part,
-    MediaType, Part,
+    MediaType, Part, check_boundary, conflicts, encode_base64, is_token, parse_multipart,
+    write_close, write_part,
 };
 use crate::push::PushMessage;
 
@@ -112,9 +112,14 @@ impl<'a> PushRequest<'a> {
         let (Some(control), Some(content), capabilities, None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(DecodeError::new(0, "multipart", ErrorKind::PartCount { found }));
+            return Err(DecodeError::new(
+                0,
+                "multipart",
+                ErrorKind::PartCount { found },
+            ));
         };
-        let parsed = Document::parse_versioned(control.body).map_err(|e| e.shifted(control.offset))?;
+        let parsed =
+            Document::parse_versioned(control.body).map_err(|e| e.shifted(control.offset))?;
         let Message::PushMessage(message) = parsed.document.message else {
             return Err(DecodeError::new(
                 control.offset,
@@ -149,7 +154,10 @@ impl<'a> PushRequest<'a> {
         };
         let control = document.to_xml(version);
         fn header_list<'p>(p: &'p Part<'_>) -> Vec<(&'p str, &'p str)> {
-            p.headers.iter().map(|h| (h.name, h.value.as_ref())).collect()
+            p.headers
+                .iter()
+                .map(|h| (h.name, h.value.as_ref()))
+                .collect()
         }
         let mut entities = vec![(header_list(&self.content), self.content.body)];
         if let Some(c) = &self.capabilities {
@@ -168,10 +176,13 @@ pub struct EncodedRequest {
     pub body: Vec<u8>,
 }
 
+/// An entity to write: its headers and its body.
+type Entity<'e> = (Vec<(&'e str, &'e str)>, &'e [u8]);
+
 fn encode_request(
     boundary: &str,
     control: &[u8],
-    entities: &[(Vec<(&str, &str)>, &[u8])],
+    entities: &[Entity<'_>],
 ) -> Result<EncodedRequest> {
     check_boundary(boundary)?;
     if conflicts(control, boundary) || entities.iter().any(|(_, b)| conflicts(b, boundary)) {
@@ -184,7 +195,12 @@ fn encode_request(
     let mut body = Vec::with_capacity(
         control.len() + entities.iter().map(|(_, b)| b.len() + 256).sum::<usize>() + 256,
     );
-    write_part(&mut body, boundary, &[("Content-Type", "application/xml")], control)?;
+    write_part(
+        &mut body,
+        boundary,
+        &[("Content-Type", "application/xml")],
+        control,
+    )?;
     for (headers, b) in entities {
         write_part(&mut body, boundary, headers, b)?;
     }
@@ -330,7 +346,11 @@ impl<'b> PushRequestBuilder<'b> {
         let boundary: Cow<'_, str> = match self.boundary {
             Some(b) => Cow::Borrowed(b),
             None => {
-                let bodies = [control.as_bytes(), content.as_ref(), self.capabilities.map_or(&[][..], |c| c.1)];
+                let bodies = [
+                    control.as_bytes(),
+                    content.as_ref(),
+                    self.capabilities.map_or(&[][..], |c| c.1),
+                ];
                 // Fixed-width candidates: each body line can rule out at most
                 // one, so this ends.
                 let mut n: u64 = 0;

@@ -225,11 +225,9 @@ impl<'a> Part<'a> {
             TransferEncoding::Binary | TransferEncoding::EightBit | TransferEncoding::SevenBit => {
                 Ok(Cow::Borrowed(self.body))
             }
-            TransferEncoding::Base64 => decode_base64(self.body)
-                .map(Cow::Owned)
-                .map_err(|_| {
-                    DecodeError::new(self.offset, "Content-Transfer-Encoding", ErrorKind::Base64)
-                }),
+            TransferEncoding::Base64 => decode_base64(self.body).map(Cow::Owned).map_err(|_| {
+                DecodeError::new(self.offset, "Content-Transfer-Encoding", ErrorKind::Base64)
+            }),
             TransferEncoding::Other(enc) => Err(DecodeError::new(
                 self.offset,
                 "Content-Transfer-Encoding",
@@ -310,7 +308,11 @@ fn parse_headers(input: &[u8], mut p: usize) -> Result<(Vec<Header<'_>>, usize)>
             .map_err(|_| DecodeError::new(p, "part headers", ErrorKind::NotUtf8))?;
         if text.starts_with([' ', '\t']) {
             let Some(last) = headers.last_mut() else {
-                return Err(DecodeError::new(p, "part headers", ErrorKind::MalformedHeader));
+                return Err(DecodeError::new(
+                    p,
+                    "part headers",
+                    ErrorKind::MalformedHeader,
+                ));
             };
             let mut v = last.value.clone().into_owned();
             v.push(' ');
@@ -318,11 +320,19 @@ fn parse_headers(input: &[u8], mut p: usize) -> Result<(Vec<Header<'_>>, usize)>
             last.value = Cow::Owned(v);
         } else {
             let Some((name, value)) = text.split_once(':') else {
-                return Err(DecodeError::new(p, "part headers", ErrorKind::MalformedHeader));
+                return Err(DecodeError::new(
+                    p,
+                    "part headers",
+                    ErrorKind::MalformedHeader,
+                ));
             };
             let name = name.trim();
             if name.is_empty() {
-                return Err(DecodeError::new(p, "part headers", ErrorKind::MalformedHeader));
+                return Err(DecodeError::new(
+                    p,
+                    "part headers",
+                    ErrorKind::MalformedHeader,
+                ));
             }
             headers.push(Header {
                 name,
@@ -362,7 +372,11 @@ pub fn parse_multipart<'a>(boundary: &str, input: &'a [u8]) -> Result<Vec<Part<'
         }
         let (headers, body_start) = parse_headers(input, p)?;
         let Some(next) = find_delimiter(input, body_start, &delim) else {
-            return Err(DecodeError::new(body_start, "multipart", ErrorKind::Truncated));
+            return Err(DecodeError::new(
+                body_start,
+                "multipart",
+                ErrorKind::Truncated,
+            ));
         };
         // The line break before the delimiter belongs to the delimiter.
         let mut end = next.saturating_sub(1).max(body_start);
@@ -410,16 +424,29 @@ pub(crate) fn is_token(v: &str) -> bool {
 }
 
 /// Writes one part: delimiter line, headers, empty line, body, CRLF.
-pub(crate) fn write_part(out: &mut Vec<u8>, boundary: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<()> {
+pub(crate) fn write_part(
+    out: &mut Vec<u8>,
+    boundary: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<()> {
     out.extend_from_slice(b"--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in headers {
         if name.is_empty() || name.bytes().any(|c| c == b':' || c.is_ascii_control()) {
-            return Err(DecodeError::new(0, "header", ErrorKind::Unencodable("a header name is printable text without ':'")));
+            return Err(DecodeError::new(
+                0,
+                "header",
+                ErrorKind::Unencodable("a header name is printable text without ':'"),
+            ));
         }
         if value.bytes().any(|c| c == b'\r' || c == b'\n') {
-            return Err(DecodeError::new(0, "header", ErrorKind::Unencodable("a header value has no line break")));
+            return Err(DecodeError::new(
+                0,
+                "header",
+                ErrorKind::Unencodable("a header value has no line break"),
+            ));
         }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
@@ -454,7 +481,9 @@ mod tests {
         assert_eq!(m.param("BOUNDARY"), Some("asdlfkjiurwghasf"));
         assert_eq!(m.param("type"), Some("application/xml"));
 
-        let m = MediaType::parse("multipart/related;boundary=\"a \\\"b\\\" c\";type=application/xml;x").unwrap();
+        let m =
+            MediaType::parse("multipart/related;boundary=\"a \\\"b\\\" c\";type=application/xml;x")
+                .unwrap();
         assert_eq!(m.param("boundary"), Some("a \"b\" c"));
         assert_eq!(m.param("type"), Some("application/xml"));
 
@@ -490,13 +519,42 @@ mod tests {
 
     #[test]
     fn multipart_errors() {
-        assert_eq!(parse_multipart("b", b"no delimiter").unwrap_err().kind, ErrorKind::NoDelimiter);
-        assert_eq!(parse_multipart("b", b"--b\r\nA: 1\r\n\r\nbody").unwrap_err().kind, ErrorKind::Truncated);
-        assert_eq!(parse_multipart("b", b"--b\r\nA: 1").unwrap_err().kind, ErrorKind::Truncated);
-        assert_eq!(parse_multipart("b", b"--b\r\nbad\r\n\r\n--b--").unwrap_err().kind, ErrorKind::MalformedHeader);
-        assert_eq!(parse_multipart("b", b"--b\r\n more\r\n\r\n--b--").unwrap_err().kind, ErrorKind::MalformedHeader);
-        assert_eq!(parse_multipart("b", b"--b\r\nA: \xff\r\n\r\n--b--").unwrap_err().kind, ErrorKind::NotUtf8);
-        assert_eq!(parse_multipart("b", b"--b").unwrap_err().kind, ErrorKind::Truncated);
+        assert_eq!(
+            parse_multipart("b", b"no delimiter").unwrap_err().kind,
+            ErrorKind::NoDelimiter
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b\r\nA: 1\r\n\r\nbody")
+                .unwrap_err()
+                .kind,
+            ErrorKind::Truncated
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b\r\nA: 1").unwrap_err().kind,
+            ErrorKind::Truncated
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b\r\nbad\r\n\r\n--b--")
+                .unwrap_err()
+                .kind,
+            ErrorKind::MalformedHeader
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b\r\n more\r\n\r\n--b--")
+                .unwrap_err()
+                .kind,
+            ErrorKind::MalformedHeader
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b\r\nA: \xff\r\n\r\n--b--")
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotUtf8
+        );
+        assert_eq!(
+            parse_multipart("b", b"--b").unwrap_err().kind,
+            ErrorKind::Truncated
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@ impl Address {
     }
 
     pub(crate) fn all_from(e: &Element) -> Result<Vec<Self>> {
-        e.children_named("address").map(Address::from_element).collect()
+        e.children_named("address")
+            .map(Address::from_element)
+            .collect()
     }
 }
 
@@ -248,7 +250,11 @@ impl PushMessage {
     pub(crate) fn from_element(e: &Element) -> Result<Self> {
         let addresses = Address::all_from(e)?;
         if addresses.is_empty() {
-            return Err(DecodeError::new(e.offset, "address", ErrorKind::MissingElement));
+            return Err(DecodeError::new(
+                e.offset,
+                "address",
+                ErrorKind::MissingElement,
+            ));
         }
         Ok(PushMessage {
             push_id: e.req_string("push-id")?,
@@ -271,7 +277,10 @@ impl PushMessage {
         w.attr("push-id", &self.push_id);
         if version == PapVersion::V2_0 {
             w.attr_opt("replace-push-id", self.replace_push_id.as_deref());
-            w.attr_opt("replace-method", self.replace_method.map(ReplaceMethod::as_str));
+            w.attr_opt(
+                "replace-method",
+                self.replace_method.map(ReplaceMethod::as_str),
+            );
         }
         w.attr_time("deliver-before-timestamp", self.deliver_before_timestamp);
         w.attr_time("deliver-after-timestamp", self.deliver_after_timestamp);

@@ -23,8 +23,16 @@ const TABLE: &[(StatusCode, &str, &str)] = &[
     (StatusCode::BAD_REQUEST, "BAD_REQUEST", "Bad request"),
     (StatusCode::FORBIDDEN, "FORBIDDEN", "Forbidden"),
     (StatusCode::ADDRESS_ERROR, "ADDRESS_ERROR", "Address error"),
-    (StatusCode::ADDRESS_NOT_FOUND, "ADDRESS_NOT_FOUND", "Address not found"),
-    (StatusCode::PUSH_ID_NOT_FOUND, "PUSH_ID_NOT_FOUND", "Push ID not found"),
+    (
+        StatusCode::ADDRESS_NOT_FOUND,
+        "ADDRESS_NOT_FOUND",
+        "Address not found",
+    ),
+    (
+        StatusCode::PUSH_ID_NOT_FOUND,
+        "PUSH_ID_NOT_FOUND",
+        "Push ID not found",
+    ),
     (
         StatusCode::CAPABILITIES_MISMATCH,
         "CAPABILITIES_MISMATCH",
@@ -35,7 +43,11 @@ const TABLE: &[(StatusCode, &str, &str)] = &[
         "REQUIRED_CAPABILITIES_NOT_SUPPORTED",
         "Required capabilities not supported",
     ),
-    (StatusCode::DUPLICATE_PUSH_ID, "DUPLICATE_PUSH_ID", "Duplicate push ID"),
+    (
+        StatusCode::DUPLICATE_PUSH_ID,
+        "DUPLICATE_PUSH_ID",
+        "Duplicate push ID",
+    ),
     (
         StatusCode::CANCELLATION_NOT_POSSIBLE,
         "CANCELLATION_NOT_POSSIBLE",
@@ -46,7 +58,11 @@ const TABLE: &[(StatusCode, &str, &str)] = &[
         "INTERNAL_SERVER_ERROR",
         "Internal server error",
     ),
-    (StatusCode::NOT_IMPLEMENTED, "NOT_IMPLEMENTED", "Not implemented"),
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        "NOT_IMPLEMENTED",
+        "Not implemented",
+    ),
     (
         StatusCode::VERSION_NOT_SUPPORTED,
         "VERSION_NOT_SUPPORTED",
@@ -93,7 +109,11 @@ const TABLE: &[(StatusCode, &str, &str)] = &[
         "REPLACEMENT_NOT_SUPPORTED",
         "Replacement not supported",
     ),
-    (StatusCode::SERVICE_FAILURE, "SERVICE_FAILURE", "Service failure"),
+    (
+        StatusCode::SERVICE_FAILURE,
+        "SERVICE_FAILURE",
+        "Service failure",
+    ),
     (
         StatusCode::SERVICE_UNAVAILABLE,
         "SERVICE_UNAVAILABLE",
@@ -166,7 +186,10 @@ impl StatusCode {
     /// The constant's name (e.g. `"ACCEPTED_FOR_PROCESSING"`), if the code is
     /// one of the named ones.
     pub fn name(self) -> Option<&'static str> {
-        TABLE.iter().find(|(c, _, _)| *c == self).map(|(_, n, _)| *n)
+        TABLE
+            .iter()
+            .find(|(c, _, _)| *c == self)
+            .map(|(_, n, _)| *n)
     }
 
     /// The spec's phrase for the code (e.g. `"Accepted for processing"`); for
@@ -178,7 +201,10 @@ impl StatusCode {
         } else {
             self.class()?
         };
-        TABLE.iter().find(|(c, _, _)| *c == code).map(|(_, _, d)| *d)
+        TABLE
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, _, d)| *d)
     }
 
     /// The x000 code of this code's class (`3009` → `3000`), which a receiver
@@ -300,9 +326,15 @@ mod tests {
         assert!(StatusCode::SERVICE_UNAVAILABLE.is_service_failure());
         assert!(StatusCode(5028).is_client_aborted());
         assert_eq!(StatusCode(2042).class(), Some(StatusCode::BAD_REQUEST));
-        assert_eq!(StatusCode(5028).description(), Some("Mobile client aborted"));
+        assert_eq!(
+            StatusCode(5028).description(),
+            Some("Mobile client aborted")
+        );
         assert_eq!(StatusCode(999).class(), None);
-        assert_eq!(format!("{:?}", StatusCode(1001)), "ACCEPTED_FOR_PROCESSING(1001)");
+        assert_eq!(
+            format!("{:?}", StatusCode(1001)),
+            "ACCEPTED_FOR_PROCESSING(1001)"
+        );
         assert_eq!(format!("{:?}", StatusCode(21000)), "StatusCode(21000)");
         assert_eq!(StatusCode(2002).to_string(), "2002 Address error");
         assert_eq!(StatusCode(7000).to_string(), "7000");

@@ -186,7 +186,9 @@ mod tests {
     #[test]
     fn loose_and_invalid() {
         assert_eq!(
-            Timestamp::parse(" 2001-04-29t12:00:00z\r\n").unwrap().unix(),
+            Timestamp::parse(" 2001-04-29t12:00:00z\r\n")
+                .unwrap()
+                .unix(),
             988_545_600
         );
         for bad in [

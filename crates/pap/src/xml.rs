@@ -9,8 +9,8 @@
 //! anything after the root element is ignored. Nesting is limited to
 //! [`MAX_DEPTH`] levels (a PAP document needs four).
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::error::{DecodeError, ErrorKind, Result};
 use crate::status::StatusCode;
@@ -146,7 +146,8 @@ impl Element {
     pub(crate) fn opt_time(&self, name: &'static str) -> Result<Option<Timestamp>> {
         self.attr(name)
             .map(|v| {
-                Timestamp::parse(v).map_err(|_| self.invalid(name, "a date-time YYYY-MM-DDThh:mm:ssZ"))
+                Timestamp::parse(v)
+                    .map_err(|_| self.invalid(name, "a date-time YYYY-MM-DDThh:mm:ssZ"))
             })
             .transpose()
     }
@@ -173,7 +174,10 @@ impl Element {
     }
 
     /// Child elements with this name.
-    pub(crate) fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element> + 's {
+    pub(crate) fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Element> + 's {
         self.children
             .iter()
             .filter(move |c| c.name.eq_ignore_ascii_case(name))
@@ -309,9 +313,18 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(parse_tree(b"").unwrap_err().kind, ErrorKind::NoRoot);
-        assert_eq!(parse_tree(b"<pap><a>").unwrap_err().kind, ErrorKind::Truncated);
-        assert_eq!(parse_tree(b"<pap>\xff</pap>").unwrap_err().kind, ErrorKind::NotUtf8);
-        assert!(matches!(parse_tree(b"<pap></pop>").unwrap_err().kind, ErrorKind::Xml(_)));
+        assert_eq!(
+            parse_tree(b"<pap><a>").unwrap_err().kind,
+            ErrorKind::Truncated
+        );
+        assert_eq!(
+            parse_tree(b"<pap>\xff</pap>").unwrap_err().kind,
+            ErrorKind::NotUtf8
+        );
+        assert!(matches!(
+            parse_tree(b"<pap></pop>").unwrap_err().kind,
+            ErrorKind::Xml(_)
+        ));
         let deep = "<a>".repeat(MAX_DEPTH + 1);
         assert_eq!(
             parse_tree(deep.as_bytes()).unwrap_err().kind,

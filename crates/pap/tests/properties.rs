@@ -46,9 +46,18 @@ fn qos() -> impl Strategy<Value = QualityOfService> {
         of(text()),
         of(any::<bool>()),
     )
-        .prop_map(|(priority, delivery_method, network, network_required, bearer, bearer_required)| {
-            QualityOfService { priority, delivery_method, network, network_required, bearer, bearer_required }
-        })
+        .prop_map(
+            |(priority, delivery_method, network, network_required, bearer, bearer_required)| {
+                QualityOfService {
+                    priority,
+                    delivery_method,
+                    network,
+                    network_required,
+                    bearer,
+                    bearer_required,
+                }
+            },
+        )
 }
 
 fn state() -> impl Strategy<Value = MessageState> {
@@ -63,7 +72,10 @@ fn state() -> impl Strategy<Value = MessageState> {
         Just(MessageState::Cancelled),
         Just(MessageState::Unknown),
         text()
-            .prop_filter("not a known keyword", |s| matches!(MessageState::parse(s), MessageState::Other(_)))
+            .prop_filter("not a known keyword", |s| matches!(
+                MessageState::parse(s),
+                MessageState::Other(_)
+            ))
             .prop_map(MessageState::Other),
     ]
 }
@@ -81,20 +93,33 @@ fn push_message() -> impl Strategy<Value = PushMessage> {
         vec(address(), 1..4),
         of(qos()),
     )
-        .prop_map(|(push_id, replace_push_id, replace_method, before, after, source, notify, notes, addresses, q)| {
-            PushMessage {
+        .prop_map(
+            |(
                 push_id,
                 replace_push_id,
                 replace_method,
-                deliver_before_timestamp: before,
-                deliver_after_timestamp: after,
-                source_reference: source,
-                ppg_notify_requested_to: notify,
-                progress_notes_requested: notes,
+                before,
+                after,
+                source,
+                notify,
+                notes,
                 addresses,
-                quality_of_service: q,
-            }
-        })
+                q,
+            )| {
+                PushMessage {
+                    push_id,
+                    replace_push_id,
+                    replace_method,
+                    deliver_before_timestamp: before,
+                    deliver_after_timestamp: after,
+                    source_reference: source,
+                    ppg_notify_requested_to: notify,
+                    progress_notes_requested: notes,
+                    addresses,
+                    quality_of_service: q,
+                }
+            },
+        )
 }
 
 fn message() -> impl Strategy<Value = Message> {
@@ -107,47 +132,75 @@ fn message() -> impl Strategy<Value = Message> {
         code(),
         of(text()),
     )
-        .prop_map(|(push_id, sender_address, sender_name, reply_time, notes, code, desc)| {
-            Message::PushResponse(PushResponse {
-                push_id,
-                sender_address,
-                sender_name,
-                reply_time,
-                progress_notes: notes
-                    .into_iter()
-                    .map(|(stage, note, time)| ProgressNote { stage, note, time })
-                    .collect(),
-                result: ResponseResult { code, desc },
-            })
-        });
-    let cancel_message = (text(), vec(address(), 0..3))
-        .prop_map(|(push_id, addresses)| Message::CancelMessage(CancelMessage { push_id, addresses }));
-    let cancel_response = (text(), vec((code(), of(text()), vec(address(), 0..3)), 1..3)).prop_map(
-        |(push_id, results)| {
+        .prop_map(
+            |(push_id, sender_address, sender_name, reply_time, notes, code, desc)| {
+                Message::PushResponse(PushResponse {
+                    push_id,
+                    sender_address,
+                    sender_name,
+                    reply_time,
+                    progress_notes: notes
+                        .into_iter()
+                        .map(|(stage, note, time)| ProgressNote { stage, note, time })
+                        .collect(),
+                    result: ResponseResult { code, desc },
+                })
+            },
+        );
+    let cancel_message = (text(), vec(address(), 0..3)).prop_map(|(push_id, addresses)| {
+        Message::CancelMessage(CancelMessage { push_id, addresses })
+    });
+    let cancel_response = (
+        text(),
+        vec((code(), of(text()), vec(address(), 0..3)), 1..3),
+    )
+        .prop_map(|(push_id, results)| {
             Message::CancelResponse(CancelResponse {
                 push_id,
                 results: results
                     .into_iter()
-                    .map(|(code, desc, addresses)| CancelResult { code, desc, addresses })
+                    .map(|(code, desc, addresses)| CancelResult {
+                        code,
+                        desc,
+                        addresses,
+                    })
                     .collect(),
             })
-        },
-    );
+        });
     let sq_message = (text(), vec(address(), 0..3)).prop_map(|(push_id, addresses)| {
         Message::StatusQueryMessage(StatusQueryMessage { push_id, addresses })
     });
     let sq_response = (
         text(),
-        vec((of(ts()), state(), code(), of(text()), vec(address(), 0..3), of(qos())), 1..3),
+        vec(
+            (
+                of(ts()),
+                state(),
+                code(),
+                of(text()),
+                vec(address(), 0..3),
+                of(qos()),
+            ),
+            1..3,
+        ),
     )
         .prop_map(|(push_id, results)| {
             Message::StatusQueryResponse(StatusQueryResponse {
                 push_id,
                 results: results
                     .into_iter()
-                    .map(|(event_time, message_state, code, desc, addresses, quality_of_service)| {
-                        StatusQueryResult { event_time, message_state, code, desc, addresses, quality_of_service }
-                    })
+                    .map(
+                        |(event_time, message_state, code, desc, addresses, quality_of_service)| {
+                            StatusQueryResult {
+                                event_time,
+                                message_state,
+                                code,
+                                desc,
+                                addresses,
+                                quality_of_service,
+                            }
+                        },
+                    )
                     .collect(),
             })
         });
@@ -164,7 +217,18 @@ fn message() -> impl Strategy<Value = Message> {
         of(qos()),
     )
         .prop_map(
-            |(push_id, sender_address, sender_name, received_time, event_time, message_state, code, desc, address, quality_of_service)| {
+            |(
+                push_id,
+                sender_address,
+                sender_name,
+                received_time,
+                event_time,
+                message_state,
+                code,
+                desc,
+                address,
+                quality_of_service,
+            )| {
                 Message::ResultNotificationMessage(ResultNotificationMessage {
                     push_id,
                     sender_address,
@@ -179,16 +243,37 @@ fn message() -> impl Strategy<Value = Message> {
                 })
             },
         );
-    let rn_response = (text(), code(), of(text()), address()).prop_map(|(push_id, code, desc, address)| {
-        Message::ResultNotificationResponse(ResultNotificationResponse { push_id, code, desc, address })
+    let rn_response =
+        (text(), code(), of(text()), address()).prop_map(|(push_id, code, desc, address)| {
+            Message::ResultNotificationResponse(ResultNotificationResponse {
+                push_id,
+                code,
+                desc,
+                address,
+            })
+        });
+    let ccq_message = (text(), of(text()), address()).prop_map(|(query_id, app_id, address)| {
+        Message::CcqMessage(CcqMessage {
+            query_id,
+            app_id,
+            address,
+        })
     });
-    let ccq_message = (text(), of(text()), address())
-        .prop_map(|(query_id, app_id, address)| Message::CcqMessage(CcqMessage { query_id, app_id, address }));
-    let ccq_response = (text(), code(), of(text()), address()).prop_map(|(query_id, code, desc, address)| {
-        Message::CcqResponse(CcqResponse { query_id, code, desc, address })
-    });
+    let ccq_response =
+        (text(), code(), of(text()), address()).prop_map(|(query_id, code, desc, address)| {
+            Message::CcqResponse(CcqResponse {
+                query_id,
+                code,
+                desc,
+                address,
+            })
+        });
     let bad = (code(), of(text()), of(text())).prop_map(|(code, desc, bad_message_fragment)| {
-        Message::BadMessageResponse(BadMessageResponse { code, desc, bad_message_fragment })
+        Message::BadMessageResponse(BadMessageResponse {
+            code,
+            desc,
+            bad_message_fragment,
+        })
     });
     prop_oneof![
         push_message().prop_map(Message::PushMessage),
@@ -206,7 +291,10 @@ fn message() -> impl Strategy<Value = Message> {
 }
 
 fn document() -> impl Strategy<Value = Document> {
-    (of(text()), message()).prop_map(|(product_name, message)| Document { product_name, message })
+    (of(text()), message()).prop_map(|(product_name, message)| Document {
+        product_name,
+        message,
+    })
 }
 
 /// What a 1.0 document keeps of a value (no 2.0-only replace attributes).
