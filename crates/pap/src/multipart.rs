@@ -314,10 +314,9 @@ fn parse_headers(input: &[u8], mut p: usize) -> Result<(Vec<Header<'_>>, usize)>
                     ErrorKind::MalformedHeader,
                 ));
             };
-            let mut v = last.value.clone().into_owned();
+            let v = last.value.to_mut();
             v.push(' ');
             v.push_str(text.trim());
-            last.value = Cow::Owned(v);
         } else {
             let Some((name, value)) = text.split_once(':') else {
                 return Err(DecodeError::new(

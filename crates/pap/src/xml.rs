@@ -54,9 +54,8 @@ fn start_element(e: &quick_xml::events::BytesStart<'_>, offset: usize) -> Result
             .unescape_value()
             .map_err(|err| xml_err(offset as u64, err))?
             .into_owned();
-        if !attrs.iter().any(|(k, _)| *k == key) {
-            attrs.push((key, value));
-        }
+        // Duplicates are kept; lookups take the first (linear, not quadratic).
+        attrs.push((key, value));
     }
     Ok(Element {
         name,

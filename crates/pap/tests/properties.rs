@@ -449,3 +449,39 @@ proptest! {
         }
     }
 }
+
+/// Hostile shapes stay linear: many attributes, many folded header lines,
+/// many parts, deep nesting.
+#[test]
+fn hostile_inputs_are_cheap() {
+    let start = std::time::Instant::now();
+    let mut xml = String::from("<pap><push-message push-id=\"x\"");
+    for i in 0..50_000 {
+        xml.push_str(&format!(" a{i}=\"v\""));
+    }
+    xml.push_str("><address address-value=\"a\"/></push-message></pap>");
+    assert!(Document::parse(xml.as_bytes()).is_ok());
+
+    let mut body = b"--b\r\nX: 1\r\n".to_vec();
+    for _ in 0..50_000 {
+        body.extend_from_slice(b" more\r\n");
+    }
+    body.extend_from_slice(b"\r\n\r\n--b--");
+    assert_eq!(parse_multipart("b", &body).unwrap().len(), 1);
+
+    let many = "--b\r\n\r\n\r\n".repeat(50_000) + "--b--";
+    assert_eq!(parse_multipart("b", many.as_bytes()).unwrap().len(), 50_000);
+    let e = PushRequest::parse("multipart/related; boundary=b", many.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PartCount { found: 50_000 });
+
+    let deep = "<pap>".repeat(100_000);
+    assert!(matches!(
+        Document::parse(deep.as_bytes()).unwrap_err().kind,
+        ErrorKind::TooDeep { .. }
+    ));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
