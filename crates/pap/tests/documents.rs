@@ -455,3 +455,14 @@ fn errors_name_field_and_offset() {
         assert_eq!(e.status_code(), StatusCode::BAD_REQUEST);
     }
 }
+
+#[test]
+fn byte_order_mark_and_single_quotes() {
+    let xml = "\u{feff}<?xml version='1.0' encoding='UTF-8'?><pap><push-response push-id='a&amp;b'><response-result code='1000'/></push-response></pap>";
+    let Message::PushResponse(r) = parse(xml).document.message else {
+        panic!()
+    };
+    assert_eq!(r.push_id, "a&b");
+    assert_eq!(r.result.code, StatusCode::OK);
+    assert_eq!(r.result.desc, None);
+}
