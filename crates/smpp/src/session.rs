@@ -189,6 +189,16 @@ pub enum Event<T> {
         /// Whether the peer sent the unbind.
         by_peer: bool,
     },
+    /// The response to a request of the application failed to decode (a
+    /// `generic_nack` is queued for the peer); the request is finished.
+    BadResponse {
+        /// The token given with the request.
+        token: T,
+        /// The header of the response.
+        header: Header,
+        /// What was wrong.
+        error: Error,
+    },
     /// A PDU failed to decode; its rejection is queued for sending. When
     /// `fatal`, the stream is lost and the session is closed.
     ProtocolError {
@@ -571,6 +581,31 @@ impl<T> Session<T> {
             if let Some(rej) = error.rejection(&header) {
                 rej.encode(&mut self.tx);
             }
+            // A broken answer still finishes the request it answers.
+            if header.command_id.is_response() && self.response_matches(&header) {
+                let Some(p) = self.pending.remove(&header.sequence_number) else { return };
+                match p.origin {
+                    Origin::User(token) => {
+                        self.user_outstanding -= 1;
+                        events.push(Event::BadResponse { token, header, error });
+                        return;
+                    }
+                    Origin::Bind(_) => {
+                        self.state = State::Open;
+                        let status = if header.command_status.is_ok() {
+                            error.command_status()
+                        } else {
+                            header.command_status
+                        };
+                        events.push(Event::BindFailed { status });
+                    }
+                    Origin::Keepalive => self.keepalive_outstanding = false,
+                    Origin::Unbind => {
+                        events.push(Event::Unbound { by_peer: false });
+                        self.close(events);
+                    }
+                }
+            }
             events.push(Event::ProtocolError { error, fatal: false });
             return;
         }
@@ -627,12 +662,15 @@ impl<T> Session<T> {
         }
     }
 
+    fn response_matches(&self, header: &Header) -> bool {
+        self.pending.get(&header.sequence_number).is_some_and(|p| {
+            header.command_id == CommandId::GENERIC_NACK || p.command_id.response_id() == Some(header.command_id)
+        })
+    }
+
     fn handle_response(&mut self, header: Header, pdu: OwnedPdu, events: &mut Vec<Event<T>>) {
         let seq = header.sequence_number;
-        let matches = self.pending.get(&seq).is_some_and(|p| {
-            header.command_id == CommandId::GENERIC_NACK || p.command_id.response_id() == Some(header.command_id)
-        });
-        if !matches {
+        if !self.response_matches(&header) {
             events.push(Event::UnexpectedResponse { pdu });
             return;
         }

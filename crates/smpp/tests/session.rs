@@ -413,3 +413,22 @@ fn outbind_and_alert_notification() {
     let mut out = Vec::new();
     assert_eq!(p.esme.poll_transmit(&mut out), 0, "nothing answers an alert");
 }
+
+#[test]
+fn broken_response_finishes_its_request() {
+    let mut p = Pair::new(quiet());
+    p.bind(BindMode::Transmitter);
+    let now = p.now;
+    let seq = p.esme.send_request(now, submit(), "m").unwrap();
+    p.drive();
+    // submit_sm_resp whose message_id lacks its NUL.
+    let mut bytes = ::hex::decode("00000013800000040000000000000000616263").unwrap();
+    bytes[12..16].copy_from_slice(&seq.to_be_bytes());
+    let ev = p.esme.handle_input(now, &bytes);
+    assert!(matches!(ev.first(), Some(Event::BadResponse { token: "m", .. })), "{ev:?}");
+    assert_eq!(p.esme.outstanding(), 0);
+    let mut out = Vec::new();
+    p.esme.poll_transmit(&mut out);
+    let nack = Pdu::decode(&out).unwrap();
+    assert_eq!((nack.command_id(), nack.sequence_number), (CommandId::GENERIC_NACK, seq));
+}
