@@ -16,7 +16,10 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8], pos: usize) -> Self {
-        Reader { buf, pos: pos.min(buf.len()) }
+        Reader {
+            buf,
+            pos: pos.min(buf.len()),
+        }
     }
 
     pub(crate) fn offset(&self) -> usize {
@@ -36,7 +39,10 @@ impl<'a> Reader<'a> {
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.buf.len())
-            .ok_or(Error::Truncated { offset: self.pos, field })?;
+            .ok_or(Error::Truncated {
+                offset: self.pos,
+                field,
+            })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -67,8 +73,15 @@ impl<'a> Reader<'a> {
                 self.pos += i + 1;
                 Ok(s)
             }
-            None if rest.len() < max => Err(Error::Truncated { offset: self.pos, field }),
-            None => Err(Error::FieldTooLong { offset: self.pos, field, max }),
+            None if rest.len() < max => Err(Error::Truncated {
+                offset: self.pos,
+                field,
+            }),
+            None => Err(Error::FieldTooLong {
+                offset: self.pos,
+                field,
+                max,
+            }),
         }
     }
 
@@ -79,7 +92,9 @@ impl<'a> Reader<'a> {
         if s.is_empty() {
             return Ok(None);
         }
-        SmppTime::parse(s).map(Some).map_err(|_| Error::InvalidTime { offset, field })
+        SmppTime::parse(s)
+            .map(Some)
+            .map_err(|_| Error::InvalidTime { offset, field })
     }
 
     /// `sm_length` then `short_message` (0–254 octets, §5.2.21–22).
@@ -87,7 +102,11 @@ impl<'a> Reader<'a> {
         let offset = self.pos;
         let len = self.u8(Field::SmLength)?;
         if len > 254 {
-            return Err(Error::InvalidValue { offset, field: Field::SmLength, value: len.into() });
+            return Err(Error::InvalidValue {
+                offset,
+                field: Field::SmLength,
+                value: len.into(),
+            });
         }
         self.take(len.into(), Field::ShortMessage)
     }
@@ -104,7 +123,10 @@ impl<'a> Reader<'a> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(Error::TrailingBytes { offset: self.pos, count: self.buf.len() - self.pos })
+            Err(Error::TrailingBytes {
+                offset: self.pos,
+                count: self.buf.len() - self.pos,
+            })
         }
     }
 }
@@ -117,7 +139,11 @@ pub(crate) fn put_cstr(
     max: usize,
 ) -> Result<(), EncodeError> {
     if v.len() >= max {
-        return Err(EncodeError::FieldTooLong { field, len: v.len(), max: max - 1 });
+        return Err(EncodeError::FieldTooLong {
+            field,
+            len: v.len(),
+            max: max - 1,
+        });
     }
     if v.contains(&0) {
         return Err(EncodeError::InteriorNul { field });
@@ -138,7 +164,11 @@ pub(crate) fn put_time(out: &mut Vec<u8>, t: &Option<SmppTime>) {
 /// Appends `sm_length` and `short_message`.
 pub(crate) fn put_short_message(out: &mut Vec<u8>, sm: &[u8]) -> Result<(), EncodeError> {
     if sm.len() > 254 {
-        return Err(EncodeError::FieldTooLong { field: Field::ShortMessage, len: sm.len(), max: 254 });
+        return Err(EncodeError::FieldTooLong {
+            field: Field::ShortMessage,
+            len: sm.len(),
+            max: 254,
+        });
     }
     out.push(sm.len() as u8);
     out.extend_from_slice(sm);

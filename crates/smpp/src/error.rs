@@ -117,8 +117,8 @@ impl Field {
     /// The field-specific `command_status` for a bad value of this field
     /// (SMPP 3.4 §5.1.3), or `None` where the spec has no specific code.
     pub fn status(self) -> Option<CommandStatus> {
-        use Field::*;
         use crate::header::CommandStatus as St;
+        use Field::*;
         Some(match self {
             SystemId => St::ESME_RINVSYSID,
             Password => St::ESME_RINVPASWD,
@@ -288,7 +288,10 @@ impl Error {
             Error::InvalidCommandLength { .. } | Error::UnknownCommandId { .. } => {
                 CommandId::GENERIC_NACK
             }
-            _ => header.command_id.response_id().unwrap_or(CommandId::GENERIC_NACK),
+            _ => header
+                .command_id
+                .response_id()
+                .unwrap_or(CommandId::GENERIC_NACK),
         };
         Some(Rejection {
             command_id,

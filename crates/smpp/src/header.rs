@@ -231,7 +231,10 @@ impl Header {
         let word = |i: usize, field| {
             buf.get(i..i + 4)
                 .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-                .ok_or(Error::Truncated { offset: i.min(buf.len()), field })
+                .ok_or(Error::Truncated {
+                    offset: i.min(buf.len()),
+                    field,
+                })
         };
         Ok(Header {
             command_length: word(0, Field::CommandLength)?,
@@ -321,12 +324,16 @@ impl Default for FrameDecoder {
 impl FrameDecoder {
     /// A splitter with the default limit of [`DEFAULT_MAX_COMMAND_LENGTH`].
     pub fn new() -> Self {
-        FrameDecoder { max_command_length: DEFAULT_MAX_COMMAND_LENGTH }
+        FrameDecoder {
+            max_command_length: DEFAULT_MAX_COMMAND_LENGTH,
+        }
     }
 
     /// A splitter that rejects PDUs longer than `max` (at least 16).
     pub fn with_max_command_length(max: u32) -> Self {
-        FrameDecoder { max_command_length: max.max(HEADER_LEN as u32) }
+        FrameDecoder {
+            max_command_length: max.max(HEADER_LEN as u32),
+        }
     }
 
     /// The configured limit.

@@ -89,15 +89,15 @@ pub use header::{
     bytes_needed, peek_length,
 };
 pub use pdu::{
-    AlertNotification, Bind, BindResp, Body, CancelSm, DataSm, DataSmResp, DeliverSm, DeliverSmResp,
-    DestAddress, OwnedPdu, Outbind, Pdu, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti,
-    SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
+    AlertNotification, Bind, BindResp, Body, CancelSm, DataSm, DataSmResp, DeliverSm,
+    DeliverSmResp, DestAddress, Outbind, OwnedPdu, Pdu, QuerySm, QuerySmResp, ReplaceSm,
+    SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
 pub use receipt::{DeliveryReceipt, ReceiptDate};
+pub use session::{BindMode, Config, Event, Role, Session, SessionError, State};
 pub use time::{AbsoluteTime, RelativeTime, SmppTime, TimeError};
 pub use tlv::{NetworkErrorCode, Tlv, TlvList, TlvTag};
 pub use types::{
     Address, DataCoding, EsmClass, INTERFACE_VERSION_34, MessageState, MessageType, MessagingMode,
     Npi, ReceiptRequest, RegisteredDelivery, Ton,
 };
-pub use session::{BindMode, Config, Event, Role, Session, SessionError, State};

@@ -113,7 +113,11 @@ impl<'a> DeliveryReceipt<'a> {
         let mut i = 0;
         while i < text.len() {
             let at_token = i == 0 || text[i - 1].is_ascii_whitespace();
-            let matched = if at_token { match_key(&text[i..]) } else { None };
+            let matched = if at_token {
+                match_key(&text[i..])
+            } else {
+                None
+            };
             let Some((which, key_len)) = matched else {
                 i += 1;
                 continue;
@@ -156,7 +160,10 @@ impl<'a> DeliveryReceipt<'a> {
         }
         let mut r = DeliveryReceipt::parse(sm.payload()).unwrap_or_default();
         if r.id.is_none() {
-            r.id = sm.tlvs.receipted_message_id().and_then(|b| std::str::from_utf8(b).ok());
+            r.id = sm
+                .tlvs
+                .receipted_message_id()
+                .and_then(|b| std::str::from_utf8(b).ok());
         }
         Some(r)
     }
@@ -179,7 +186,11 @@ impl<'a> DeliveryReceipt<'a> {
             return true;
         }
         let dec = |s: &str| {
-            if s.bytes().all(|b| b.is_ascii_digit()) { s.parse::<u128>().ok() } else { None }
+            if s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse::<u128>().ok()
+            } else {
+                None
+            }
         };
         let hex = |s: &str| u128::from_str_radix(s, 16).ok();
         let eq = |a: Option<u128>, b: Option<u128>| matches!((a, b), (Some(x), Some(y)) if x == y);
@@ -266,7 +277,14 @@ mod tests {
         assert_eq!(r.dlvrd, Some(1));
         assert_eq!(
             r.submit_date,
-            Some(ReceiptDate { year: 24, month: 1, day: 2, hour: 15, minute: 30, second: None })
+            Some(ReceiptDate {
+                year: 24,
+                month: 1,
+                day: 2,
+                hour: 15,
+                minute: 30,
+                second: None
+            })
         );
         assert_eq!(r.done_date.unwrap().minute, 31);
         assert_eq!(r.stat, Some("DELIVRD"));
@@ -278,7 +296,8 @@ mod tests {
 
     #[test]
     fn tolerant() {
-        let r = DeliveryReceipt::parse(b"ID:1A2B STAT:undeliv Err:034 Submit_Date:240102153012").unwrap();
+        let r = DeliveryReceipt::parse(b"ID:1A2B STAT:undeliv Err:034 Submit_Date:240102153012")
+            .unwrap();
         assert_eq!(r.id, Some("1A2B"));
         assert_eq!(r.message_state(), Some(MessageState::UNDELIVERABLE));
         assert_eq!(r.err, Some("034"));
@@ -293,10 +312,16 @@ mod tests {
 
     #[test]
     fn decimal_hex_ids() {
-        let r = DeliveryReceipt { id: Some("255"), ..Default::default() };
+        let r = DeliveryReceipt {
+            id: Some("255"),
+            ..Default::default()
+        };
         assert!(r.id_matches("FF"));
         assert!(r.id_matches("0255"));
-        let r = DeliveryReceipt { id: Some("00ff"), ..Default::default() };
+        let r = DeliveryReceipt {
+            id: Some("00ff"),
+            ..Default::default()
+        };
         assert!(r.id_matches("255"));
     }
 }

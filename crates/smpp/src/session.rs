@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{EncodeError, Error};
 use crate::header::{CommandId, CommandStatus, DEFAULT_MAX_COMMAND_LENGTH, Header, peek_length};
-use crate::pdu::{Bind, BindResp, Body, OwnedPdu, Outbind, Pdu};
+use crate::pdu::{Bind, BindResp, Body, Outbind, OwnedPdu, Pdu};
 
 /// Which end of the link this session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -407,16 +407,31 @@ impl<T> Session<T> {
             self.user_outstanding += 1;
         }
         let deadline = now + self.config.response_timeout;
-        self.pending.insert(seq, Pending { command_id, deadline, origin });
+        self.pending.insert(
+            seq,
+            Pending {
+                command_id,
+                deadline,
+                origin,
+            },
+        );
         Ok(seq)
     }
 
     /// ESME: sends a bind of `mode`. The outcome arrives as
     /// [`Event::Bound`], [`Event::BindFailed`] or [`Event::BindTimeout`].
-    pub fn bind(&mut self, now: Instant, mode: BindMode, bind: Bind<'_>) -> Result<u32, SessionError> {
+    pub fn bind(
+        &mut self,
+        now: Instant,
+        mode: BindMode,
+        bind: Bind<'_>,
+    ) -> Result<u32, SessionError> {
         let body = mode.body(bind);
         if self.role != Role::Esme || self.state != State::Open {
-            return Err(SessionError::InvalidState { state: self.state, command_id: body.command_id() });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id: body.command_id(),
+            });
         }
         let seq = self.send_tracked(now, body, Origin::Bind(mode))?;
         self.state = State::Binding(mode);
@@ -426,7 +441,10 @@ impl<T> Session<T> {
     /// SMSC: sends outbind (§4.1.7; no response) in state `Open`.
     pub fn outbind(&mut self, outbind: Outbind<'_>) -> Result<u32, SessionError> {
         if self.role != Role::Smsc || self.state != State::Open {
-            return Err(SessionError::InvalidState { state: self.state, command_id: CommandId::OUTBIND });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id: CommandId::OUTBIND,
+            });
         }
         let seq = self.alloc_seq();
         self.send(&Pdu::new(seq, Body::Outbind(outbind)))?;
@@ -437,7 +455,12 @@ impl<T> Session<T> {
     /// alert_notification needs no response and is not tracked). Returns the
     /// sequence number; the answer comes back as [`Event::Response`] or
     /// [`Event::Timeout`] with `token`.
-    pub fn send_request(&mut self, now: Instant, body: Body<'_>, token: T) -> Result<u32, SessionError> {
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        body: Body<'_>,
+        token: T,
+    ) -> Result<u32, SessionError> {
         let command_id = body.command_id();
         if command_id.is_response()
             || BindMode::from_command_id(command_id).is_some()
@@ -446,10 +469,16 @@ impl<T> Session<T> {
             return Err(SessionError::NotARequest { command_id });
         }
         if command_id != CommandId::ENQUIRE_LINK && !may_send(self.role, self.state, command_id) {
-            return Err(SessionError::InvalidState { state: self.state, command_id });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id,
+            });
         }
         if self.state == State::Closed {
-            return Err(SessionError::InvalidState { state: self.state, command_id });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id,
+            });
         }
         if command_id == CommandId::ALERT_NOTIFICATION {
             let seq = self.alloc_seq();
@@ -457,7 +486,9 @@ impl<T> Session<T> {
             return Ok(seq);
         }
         if self.user_outstanding >= self.config.window {
-            return Err(SessionError::WindowFull { window: self.config.window });
+            return Err(SessionError::WindowFull {
+                window: self.config.window,
+            });
         }
         self.send_tracked(now, body, Origin::User(token))
     }
@@ -465,7 +496,10 @@ impl<T> Session<T> {
     /// Starts unbinding (§4.2): sends unbind; [`Event::Unbound`] follows.
     pub fn unbind(&mut self, now: Instant) -> Result<u32, SessionError> {
         if !matches!(self.state, State::Bound(_)) {
-            return Err(SessionError::InvalidState { state: self.state, command_id: CommandId::UNBIND });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id: CommandId::UNBIND,
+            });
         }
         let seq = self.send_tracked(now, Body::Unbind, Origin::Unbind)?;
         self.state = State::Unbinding;
@@ -490,26 +524,47 @@ impl<T> Session<T> {
         if got != expected && got != CommandId::GENERIC_NACK {
             return Err(SessionError::WrongResponse { expected, got });
         }
-        let pdu = Pdu { command_status: status, sequence_number, body };
+        let pdu = Pdu {
+            command_status: status,
+            sequence_number,
+            body,
+        };
         self.send(&pdu)?;
         self.inbound.remove(&sequence_number);
-        if let (Some(mode), State::BindPending(_)) = (BindMode::from_command_id(request), self.state) {
-            self.state = if status.is_ok() { State::Bound(mode) } else { State::Open };
+        if let (Some(mode), State::BindPending(_)) =
+            (BindMode::from_command_id(request), self.state)
+        {
+            self.state = if status.is_ok() {
+                State::Bound(mode)
+            } else {
+                State::Open
+            };
         }
         Ok(())
     }
 
     /// Answers the peer's request with a body-less `*_resp` carrying
     /// `status` (an error, usually).
-    pub fn reject(&mut self, sequence_number: u32, status: CommandStatus) -> Result<(), SessionError> {
+    pub fn reject(
+        &mut self,
+        sequence_number: u32,
+        status: CommandStatus,
+    ) -> Result<(), SessionError> {
         let Some(&request) = self.inbound.get(&sequence_number) else {
             return Err(SessionError::UnknownRequest { sequence_number });
         };
         let id = request.response_id().unwrap_or(CommandId::GENERIC_NACK);
-        Header { command_length: 16, command_id: id, command_status: status, sequence_number }
-            .encode(&mut self.tx);
+        Header {
+            command_length: 16,
+            command_id: id,
+            command_status: status,
+            sequence_number,
+        }
+        .encode(&mut self.tx);
         self.inbound.remove(&sequence_number);
-        if BindMode::from_command_id(request).is_some() && matches!(self.state, State::BindPending(_)) {
+        if BindMode::from_command_id(request).is_some()
+            && matches!(self.state, State::BindPending(_))
+        {
             self.state = State::Open;
         }
         Ok(())
@@ -517,21 +572,36 @@ impl<T> Session<T> {
 
     /// SMSC: accepts the pending bind `sequence_number`, answering with our
     /// `system_id`; the session is then `Bound`.
-    pub fn accept_bind(&mut self, now: Instant, sequence_number: u32, system_id: &[u8]) -> Result<(), SessionError> {
+    pub fn accept_bind(
+        &mut self,
+        now: Instant,
+        sequence_number: u32,
+        system_id: &[u8],
+    ) -> Result<(), SessionError> {
         let State::BindPending(mode) = self.state else {
-            return Err(SessionError::InvalidState { state: self.state, command_id: CommandId::BIND_TRANSCEIVER_RESP });
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id: CommandId::BIND_TRANSCEIVER_RESP,
+            });
         };
         self.respond(
             sequence_number,
             CommandStatus::ESME_ROK,
-            mode.resp_body(BindResp { system_id, tlvs: Default::default() }),
+            mode.resp_body(BindResp {
+                system_id,
+                tlvs: Default::default(),
+            }),
         )?;
         self.last_rx = now;
         Ok(())
     }
 
     /// SMSC: rejects the pending bind (e.g. `ESME_RINVPASWD`, `ESME_RBINDFAIL`).
-    pub fn reject_bind(&mut self, sequence_number: u32, status: CommandStatus) -> Result<(), SessionError> {
+    pub fn reject_bind(
+        &mut self,
+        sequence_number: u32,
+        status: CommandStatus,
+    ) -> Result<(), SessionError> {
         self.reject(sequence_number, status)
     }
 
@@ -583,11 +653,17 @@ impl<T> Session<T> {
             }
             // A broken answer still finishes the request it answers.
             if header.command_id.is_response() && self.response_matches(&header) {
-                let Some(p) = self.pending.remove(&header.sequence_number) else { return };
+                let Some(p) = self.pending.remove(&header.sequence_number) else {
+                    return;
+                };
                 match p.origin {
                     Origin::User(token) => {
                         self.user_outstanding -= 1;
-                        events.push(Event::BadResponse { token, header, error });
+                        events.push(Event::BadResponse {
+                            token,
+                            header,
+                            error,
+                        });
                         return;
                     }
                     Origin::Bind(_) => {
@@ -606,7 +682,10 @@ impl<T> Session<T> {
                     }
                 }
             }
-            events.push(Event::ProtocolError { error, fatal: false });
+            events.push(Event::ProtocolError {
+                error,
+                fatal: false,
+            });
             return;
         }
         let pdu = OwnedPdu::from_validated(frame);
@@ -617,17 +696,25 @@ impl<T> Session<T> {
             return;
         }
         match id {
-            CommandId::ENQUIRE_LINK => self.respond_header(CommandId::ENQUIRE_LINK_RESP, CommandStatus::ESME_ROK, seq),
+            CommandId::ENQUIRE_LINK => {
+                self.respond_header(CommandId::ENQUIRE_LINK_RESP, CommandStatus::ESME_ROK, seq)
+            }
             CommandId::UNBIND => {
                 if matches!(self.state, State::Bound(_) | State::Unbinding) {
                     self.respond_header(CommandId::UNBIND_RESP, CommandStatus::ESME_ROK, seq);
                     events.push(Event::Unbound { by_peer: true });
                     self.close(events);
                 } else {
-                    self.respond_header(CommandId::UNBIND_RESP, CommandStatus::ESME_RINVBNDSTS, seq);
+                    self.respond_header(
+                        CommandId::UNBIND_RESP,
+                        CommandStatus::ESME_RINVBNDSTS,
+                        seq,
+                    );
                 }
             }
-            CommandId::BIND_TRANSMITTER | CommandId::BIND_RECEIVER | CommandId::BIND_TRANSCEIVER => {
+            CommandId::BIND_TRANSMITTER
+            | CommandId::BIND_RECEIVER
+            | CommandId::BIND_TRANSCEIVER => {
                 let resp = id.response_id().unwrap_or(CommandId::GENERIC_NACK);
                 match (self.role, self.state) {
                     (Role::Smsc, State::Open) => {
@@ -637,14 +724,20 @@ impl<T> Session<T> {
                         events.push(Event::Request { pdu });
                     }
                     (Role::Smsc, _) => self.respond_header(resp, CommandStatus::ESME_RALYBND, seq),
-                    (Role::Esme, _) => self.respond_header(resp, CommandStatus::ESME_RINVCMDID, seq),
+                    (Role::Esme, _) => {
+                        self.respond_header(resp, CommandStatus::ESME_RINVCMDID, seq)
+                    }
                 }
             }
             CommandId::OUTBIND => {
                 if self.role == Role::Esme && self.state == State::Open {
                     events.push(Event::Request { pdu });
                 } else {
-                    self.respond_header(CommandId::GENERIC_NACK, CommandStatus::ESME_RINVBNDSTS, seq);
+                    self.respond_header(
+                        CommandId::GENERIC_NACK,
+                        CommandStatus::ESME_RINVBNDSTS,
+                        seq,
+                    );
                 }
             }
             _ => {
@@ -664,7 +757,8 @@ impl<T> Session<T> {
 
     fn response_matches(&self, header: &Header) -> bool {
         self.pending.get(&header.sequence_number).is_some_and(|p| {
-            header.command_id == CommandId::GENERIC_NACK || p.command_id.response_id() == Some(header.command_id)
+            header.command_id == CommandId::GENERIC_NACK
+                || p.command_id.response_id() == Some(header.command_id)
         })
     }
 
@@ -674,7 +768,9 @@ impl<T> Session<T> {
             events.push(Event::UnexpectedResponse { pdu });
             return;
         }
-        let Some(p) = self.pending.remove(&seq) else { return };
+        let Some(p) = self.pending.remove(&seq) else {
+            return;
+        };
         let status = header.command_status;
         match p.origin {
             Origin::User(token) => {
@@ -686,9 +782,9 @@ impl<T> Session<T> {
                 if status.is_ok() {
                     self.state = State::Bound(mode);
                     let system_id = match pdu.pdu().body {
-                        Body::BindReceiverResp(r) | Body::BindTransmitterResp(r) | Body::BindTransceiverResp(r) => {
-                            r.system_id.to_vec()
-                        }
+                        Body::BindReceiverResp(r)
+                        | Body::BindTransmitterResp(r)
+                        | Body::BindTransceiverResp(r) => r.system_id.to_vec(),
                         _ => Vec::new(),
                     };
                     events.push(Event::Bound { mode, system_id });
@@ -707,14 +803,24 @@ impl<T> Session<T> {
     /// Handles timers due at `now`: response timeouts and keepalives.
     pub fn handle_timeout(&mut self, now: Instant) -> Vec<Event<T>> {
         let mut events = Vec::new();
-        let expired: Vec<u32> =
-            self.pending.iter().filter(|(_, p)| p.deadline <= now).map(|(&s, _)| s).collect();
+        let expired: Vec<u32> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(&s, _)| s)
+            .collect();
         for seq in expired {
-            let Some(p) = self.pending.remove(&seq) else { continue };
+            let Some(p) = self.pending.remove(&seq) else {
+                continue;
+            };
             match p.origin {
                 Origin::User(token) => {
                     self.user_outstanding -= 1;
-                    events.push(Event::Timeout { token, command_id: p.command_id, sequence_number: seq });
+                    events.push(Event::Timeout {
+                        token,
+                        command_id: p.command_id,
+                        sequence_number: seq,
+                    });
                 }
                 Origin::Bind(_) => {
                     self.state = State::Open;
@@ -736,7 +842,9 @@ impl<T> Session<T> {
         }
         if let Some(due) = self.keepalive_due()
             && due <= now
-            && self.send_tracked(now, Body::EnquireLink, Origin::Keepalive).is_ok()
+            && self
+                .send_tracked(now, Body::EnquireLink, Origin::Keepalive)
+                .is_ok()
         {
             self.keepalive_outstanding = true;
         }
@@ -756,15 +864,24 @@ impl<T> Session<T> {
         self.inbound.clear();
         for (seq, p) in std::mem::take(&mut self.pending) {
             if let Origin::User(token) = p.origin {
-                events.push(Event::Aborted { token, command_id: p.command_id, sequence_number: seq });
+                events.push(Event::Aborted {
+                    token,
+                    command_id: p.command_id,
+                    sequence_number: seq,
+                });
             }
         }
         self.user_outstanding = 0;
     }
 
     fn respond_header(&mut self, command_id: CommandId, status: CommandStatus, seq: u32) {
-        Header { command_length: 16, command_id, command_status: status, sequence_number: seq }
-            .encode(&mut self.tx);
+        Header {
+            command_length: 16,
+            command_id,
+            command_status: status,
+            sequence_number: seq,
+        }
+        .encode(&mut self.tx);
     }
 
     /// Rejects request `id` with a body-less response (or generic_nack when
@@ -787,13 +904,18 @@ fn may_receive_direction(role: Role, id: CommandId) -> bool {
                 | CommandId::CANCEL_SM
                 | CommandId::REPLACE_SM
         ),
-        Role::Esme => matches!(id, CommandId::DELIVER_SM | CommandId::DATA_SM | CommandId::ALERT_NOTIFICATION),
+        Role::Esme => matches!(
+            id,
+            CommandId::DELIVER_SM | CommandId::DATA_SM | CommandId::ALERT_NOTIFICATION
+        ),
     }
 }
 
 /// Whether `role` in `state` may receive request `id` (§2.3, table 2-1).
 fn may_receive(role: Role, state: State, id: CommandId) -> bool {
-    let State::Bound(mode) = state else { return false };
+    let State::Bound(mode) = state else {
+        return false;
+    };
     match role {
         // From the ESME: submissions need a transmitter bind.
         Role::Smsc => mode.can_transmit(),

@@ -49,7 +49,11 @@ pub struct AbsoluteTime {
 impl AbsoluteTime {
     /// Seconds since 1970-01-01T00:00:00Z, taking the year as 20YY.
     pub fn unix_timestamp(&self) -> i64 {
-        let days = days_from_civil(2000 + i64::from(self.year), self.month.into(), self.day.into());
+        let days = days_from_civil(
+            2000 + i64::from(self.year),
+            self.month.into(),
+            self.day.into(),
+        );
         days * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
@@ -193,7 +197,11 @@ impl SmppTime {
                 put(10, a.second.min(59));
                 put(13, a.utc_offset_quarters.unsigned_abs().min(48));
                 out[12] = b'0' + a.tenths.min(9);
-                out[15] = if a.utc_offset_quarters < 0 { b'-' } else { b'+' };
+                out[15] = if a.utc_offset_quarters < 0 {
+                    b'-'
+                } else {
+                    b'+'
+                };
             }
             SmppTime::Relative(r) => {
                 put(0, r.years);
@@ -255,8 +263,13 @@ mod tests {
     #[test]
     fn kannel_absolute_validity() {
         let t = SmppTime::parse(b"240102030405000+").unwrap();
-        let SmppTime::Absolute(a) = t else { panic!("not absolute") };
-        assert_eq!((a.year, a.month, a.day, a.hour, a.minute, a.second), (24, 1, 2, 3, 4, 5));
+        let SmppTime::Absolute(a) = t else {
+            panic!("not absolute")
+        };
+        assert_eq!(
+            (a.year, a.month, a.day, a.hour, a.minute, a.second),
+            (24, 1, 2, 3, 4, 5)
+        );
         assert_eq!(a.utc_offset_quarters, 0);
         assert_eq!(&t.to_bytes(), b"240102030405000+");
     }
@@ -266,7 +279,11 @@ mod tests {
         let t = SmppTime::parse(b"000001020000000R").unwrap();
         assert_eq!(
             t,
-            SmppTime::Relative(RelativeTime { days: 1, hours: 2, ..Default::default() })
+            SmppTime::Relative(RelativeTime {
+                days: 1,
+                hours: 2,
+                ..Default::default()
+            })
         );
         assert_eq!(&t.to_bytes(), b"000001020000000R");
         let SmppTime::Relative(r) = t else { panic!() };
@@ -280,19 +297,41 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(SmppTime::parse(b"2401020304050+"), Err(TimeError::Length(14)));
-        assert_eq!(SmppTime::parse(b"241302030405000+"), Err(TimeError::Range(2)));
-        assert_eq!(SmppTime::parse(b"240102030405049+"), Err(TimeError::Range(13)));
-        assert_eq!(SmppTime::parse(b"24010203040500X+"), Err(TimeError::NotDigit(14)));
-        assert_eq!(SmppTime::parse(b"240102030405000Z"), Err(TimeError::Direction));
+        assert_eq!(
+            SmppTime::parse(b"2401020304050+"),
+            Err(TimeError::Length(14))
+        );
+        assert_eq!(
+            SmppTime::parse(b"241302030405000+"),
+            Err(TimeError::Range(2))
+        );
+        assert_eq!(
+            SmppTime::parse(b"240102030405049+"),
+            Err(TimeError::Range(13))
+        );
+        assert_eq!(
+            SmppTime::parse(b"24010203040500X+"),
+            Err(TimeError::NotDigit(14))
+        );
+        assert_eq!(
+            SmppTime::parse(b"240102030405000Z"),
+            Err(TimeError::Direction)
+        );
     }
 
     #[test]
     fn unix_round_trip() {
         let a = AbsoluteTime::from_unix_timestamp(1_700_000_000);
-        assert_eq!((a.year, a.month, a.day, a.hour, a.minute, a.second), (23, 11, 14, 22, 13, 20));
+        assert_eq!(
+            (a.year, a.month, a.day, a.hour, a.minute, a.second),
+            (23, 11, 14, 22, 13, 20)
+        );
         assert_eq!(a.unix_timestamp(), 1_700_000_000);
-        let plus1h = AbsoluteTime { utc_offset_quarters: 4, hour: 23, ..a };
+        let plus1h = AbsoluteTime {
+            utc_offset_quarters: 4,
+            hour: 23,
+            ..a
+        };
         assert_eq!(plus1h.unix_timestamp(), 1_700_000_000);
     }
 }

@@ -110,12 +110,18 @@ pub struct Tlv<'a> {
 impl<'a> Tlv<'a> {
     /// A TLV from any tag and value.
     pub fn new(tag: TlvTag, value: impl Into<Cow<'a, [u8]>>) -> Self {
-        Tlv { tag, value: value.into() }
+        Tlv {
+            tag,
+            value: value.into(),
+        }
     }
 
     /// A copy that owns its value.
     pub fn into_owned(self) -> Tlv<'static> {
-        Tlv { tag: self.tag, value: Cow::Owned(self.value.into_owned()) }
+        Tlv {
+            tag: self.tag,
+            value: Cow::Owned(self.value.into_owned()),
+        }
     }
 
     /// The value as a big-endian integer of 1, 2 or 4 octets.
@@ -139,23 +145,34 @@ impl<'a> Tlv<'a> {
     }
 
     fn uint(tag: TlvTag, v: u32, width: usize) -> Tlv<'static> {
-        Tlv { tag, value: Cow::Owned(v.to_be_bytes()[4 - width..].to_vec()) }
+        Tlv {
+            tag,
+            value: Cow::Owned(v.to_be_bytes()[4 - width..].to_vec()),
+        }
     }
 
     fn cstr(tag: TlvTag, v: &[u8]) -> Tlv<'static> {
         let mut value = Vec::with_capacity(v.len() + 1);
         value.extend_from_slice(v);
         value.push(0);
-        Tlv { tag, value: Cow::Owned(value) }
+        Tlv {
+            tag,
+            value: Cow::Owned(value),
+        }
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let len = u16::try_from(self.value.len())
-            .map_err(|_| EncodeError::TlvLength { tag: self.tag, len: self.value.len() })?;
+        let len = u16::try_from(self.value.len()).map_err(|_| EncodeError::TlvLength {
+            tag: self.tag,
+            len: self.value.len(),
+        })?;
         if let Some((lo, hi)) = self.tag.allowed_lengths()
             && (len < lo || len > hi)
         {
-            return Err(EncodeError::TlvLength { tag: self.tag, len: self.value.len() });
+            return Err(EncodeError::TlvLength {
+                tag: self.tag,
+                len: self.value.len(),
+            });
         }
         out.extend_from_slice(&self.tag.0.to_be_bytes());
         out.extend_from_slice(&len.to_be_bytes());
@@ -187,7 +204,9 @@ impl<'a> From<Vec<Tlv<'a>>> for TlvList<'a> {
 
 impl<'a> FromIterator<Tlv<'a>> for TlvList<'a> {
     fn from_iter<I: IntoIterator<Item = Tlv<'a>>>(iter: I) -> Self {
-        TlvList { items: iter.into_iter().collect() }
+        TlvList {
+            items: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -321,12 +340,18 @@ impl Tlv<'static> {
     /// A `network_error_code` TLV (3 octets).
     pub fn new_network_error_code(v: NetworkErrorCode) -> Tlv<'static> {
         let e = v.error_code.to_be_bytes();
-        Tlv { tag: TlvTag::NETWORK_ERROR_CODE, value: Cow::Owned(vec![v.network_type, e[0], e[1]]) }
+        Tlv {
+            tag: TlvTag::NETWORK_ERROR_CODE,
+            value: Cow::Owned(vec![v.network_type, e[0], e[1]]),
+        }
     }
 
     /// An `alert_on_message_delivery` TLV (no value).
     pub fn new_alert_on_message_delivery() -> Tlv<'static> {
-        Tlv { tag: TlvTag::ALERT_ON_MESSAGE_DELIVERY, value: Cow::Borrowed(&[]) }
+        Tlv {
+            tag: TlvTag::ALERT_ON_MESSAGE_DELIVERY,
+            value: Cow::Borrowed(&[]),
+        }
     }
 }
 
@@ -382,18 +407,26 @@ impl<'a> TlvList<'a> {
 
     /// A copy that owns every value.
     pub fn into_owned(self) -> TlvList<'static> {
-        TlvList { items: self.items.into_iter().map(Tlv::into_owned).collect() }
+        TlvList {
+            items: self.items.into_iter().map(Tlv::into_owned).collect(),
+        }
     }
 
     /// `message_state` (§5.3.2.35).
     pub fn message_state(&self) -> Option<MessageState> {
-        self.get(TlvTag::MESSAGE_STATE).and_then(Tlv::as_uint).and_then(|v| u8::try_from(v).ok()).map(MessageState)
+        self.get(TlvTag::MESSAGE_STATE)
+            .and_then(Tlv::as_uint)
+            .and_then(|v| u8::try_from(v).ok())
+            .map(MessageState)
     }
 
     /// `network_error_code` (§5.3.2.31).
     pub fn network_error_code(&self) -> Option<NetworkErrorCode> {
         match *self.get(TlvTag::NETWORK_ERROR_CODE)?.value {
-            [t, a, b] => Some(NetworkErrorCode { network_type: t, error_code: u16::from_be_bytes([a, b]) }),
+            [t, a, b] => Some(NetworkErrorCode {
+                network_type: t,
+                error_code: u16::from_be_bytes([a, b]),
+            }),
             _ => None,
         }
     }
@@ -410,15 +443,29 @@ impl<'a> TlvList<'a> {
         let mut items = Vec::with_capacity((buf.len().saturating_sub(pos) / 4).min(16));
         while !r.is_empty() {
             let offset = r.offset();
-            let tag = TlvTag(r.u16(Field::TlvTag).map_err(|_| Error::TlvTruncated { offset })?);
-            let length = r.u16(Field::TlvLength).map_err(|_| Error::TlvTruncated { offset })?;
-            let value = r.take(length.into(), Field::TlvValue).map_err(|_| Error::TlvTruncated { offset })?;
+            let tag = TlvTag(
+                r.u16(Field::TlvTag)
+                    .map_err(|_| Error::TlvTruncated { offset })?,
+            );
+            let length = r
+                .u16(Field::TlvLength)
+                .map_err(|_| Error::TlvTruncated { offset })?;
+            let value = r
+                .take(length.into(), Field::TlvValue)
+                .map_err(|_| Error::TlvTruncated { offset })?;
             if let Some((lo, hi)) = tag.allowed_lengths()
                 && (length < lo || length > hi)
             {
-                return Err(Error::TlvLength { offset, tag, length });
+                return Err(Error::TlvLength {
+                    offset,
+                    tag,
+                    length,
+                });
             }
-            items.push(Tlv { tag, value: Cow::Borrowed(value) });
+            items.push(Tlv {
+                tag,
+                value: Cow::Borrowed(value),
+            });
         }
         Ok(TlvList { items })
     }

@@ -122,7 +122,11 @@ impl EsmClass {
 
     /// This value with the UDHI bit set or cleared.
     pub fn with_udhi(self, on: bool) -> Self {
-        EsmClass(if on { self.0 | Self::UDHI } else { self.0 & !Self::UDHI })
+        EsmClass(if on {
+            self.0 | Self::UDHI
+        } else {
+            self.0 & !Self::UDHI
+        })
     }
 
     /// Bits 1–0.
@@ -322,6 +326,12 @@ impl<'a> Address<'a> {
 
 impl fmt::Debug for Address<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Address({}/{} {:?})", self.ton.0, self.npi.0, String::from_utf8_lossy(self.addr))
+        write!(
+            f,
+            "Address({}/{} {:?})",
+            self.ton.0,
+            self.npi.0,
+            String::from_utf8_lossy(self.addr)
+        )
     }
 }

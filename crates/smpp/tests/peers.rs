@@ -28,7 +28,9 @@ fn kannel_bind_transceiver() {
                      6665727279 00  736563726574 00  00  34 00 00 00");
     let pdu = Pdu::decode(&bytes).unwrap();
     assert_eq!(pdu.sequence_number, 1);
-    let Body::BindTransceiver(b) = &pdu.body else { panic!("{pdu:?}") };
+    let Body::BindTransceiver(b) = &pdu.body else {
+        panic!("{pdu:?}")
+    };
     assert_eq!(b.system_id, b"ferry");
     assert_eq!(b.password, b"secret");
     assert_eq!(b.system_type, b"");
@@ -57,7 +59,11 @@ fn kannel_segment(seq: u8) -> Vec<u8> {
     // short_message: UDH 0B 05 04 0B84 23F0 00 03 ref=2a total=02 seq, then data
     let mut sm = hex("0b 05 04 0b84 23f0 00 03 2a 02");
     sm.push(seq);
-    sm.extend_from_slice(if seq == 1 { &[0x06, 0x26, 0xAA, 0xBB][..] } else { &[0xCC][..] });
+    sm.extend_from_slice(if seq == 1 {
+        &[0x06, 0x26, 0xAA, 0xBB][..]
+    } else {
+        &[0xCC][..]
+    });
     b.push(sm.len() as u8);
     b.extend_from_slice(&sm);
     if seq == 1 {
@@ -77,10 +83,15 @@ fn kannel_submit_sm_segments() {
     for seq in 1..=2u8 {
         let bytes = kannel_segment(seq);
         let pdu = Pdu::decode(&bytes).unwrap();
-        let Body::SubmitSm(s) = &pdu.body else { panic!("{pdu:?}") };
+        let Body::SubmitSm(s) = &pdu.body else {
+            panic!("{pdu:?}")
+        };
         assert_eq!(s.service_type, b"");
         assert_eq!(s.source, Address::new(Ton(0), Npi::ISDN, b"12345"));
-        assert_eq!(s.destination, Address::new(Ton::INTERNATIONAL, Npi::ISDN, b"447700900123"));
+        assert_eq!(
+            s.destination,
+            Address::new(Ton::INTERNATIONAL, Npi::ISDN, b"447700900123")
+        );
         assert_eq!(s.esm_class, EsmClass(0x43));
         assert!(s.esm_class.udhi());
         assert_eq!(s.esm_class.messaging_mode(), MessagingMode::StoreAndForward);
@@ -88,11 +99,19 @@ fn kannel_submit_sm_segments() {
         assert_eq!(s.data_coding, DataCoding::OCTET_UNSPECIFIED);
         assert!(s.data_coding.is_binary());
         assert_eq!(s.schedule_delivery_time, None);
-        let Some(SmppTime::Absolute(v)) = s.validity_period else { panic!() };
-        assert_eq!((v.year, v.month, v.day, v.hour, v.minute, v.second), (24, 1, 2, 3, 4, 5));
+        let Some(SmppTime::Absolute(v)) = s.validity_period else {
+            panic!()
+        };
+        assert_eq!(
+            (v.year, v.month, v.day, v.hour, v.minute, v.second),
+            (24, 1, 2, 3, 4, 5)
+        );
         assert_eq!((v.tenths, v.utc_offset_quarters), (0, 0));
         assert_eq!(s.registered_delivery, RegisteredDelivery::NONE);
-        assert_eq!(&s.short_message[..11], &hex("0b 05 04 0b84 23f0 00 03 2a 02")[..]);
+        assert_eq!(
+            &s.short_message[..11],
+            &hex("0b 05 04 0b84 23f0 00 03 2a 02")[..]
+        );
         assert_eq!(s.short_message[11], seq);
         if seq == 1 {
             assert_eq!(s.tlvs.more_messages_to_send(), Some(1));

@@ -25,8 +25,17 @@ fn address(max: usize) -> impl Strategy<Value = Address<'static>> {
 }
 
 fn time() -> impl Strategy<Value = Option<SmppTime>> {
-    let abs = (0u8..100, 1u8..=12, 1u8..=31, 0u8..24, 0u8..60, 0u8..60, 0u8..10, -48i8..=48).prop_map(
-        |(year, month, day, hour, minute, second, tenths, q)| {
+    let abs = (
+        0u8..100,
+        1u8..=12,
+        1u8..=31,
+        0u8..24,
+        0u8..60,
+        0u8..60,
+        0u8..10,
+        -48i8..=48,
+    )
+        .prop_map(|(year, month, day, hour, minute, second, tenths, q)| {
             SmppTime::Absolute(AbsoluteTime {
                 year,
                 month,
@@ -37,11 +46,17 @@ fn time() -> impl Strategy<Value = Option<SmppTime>> {
                 tenths,
                 utc_offset_quarters: q,
             })
-        },
-    );
+        });
     let rel = (0u8..100, 0u8..100, 0u8..100, 0u8..100, 0u8..100, 0u8..100).prop_map(
         |(years, months, days, hours, minutes, seconds)| {
-            SmppTime::Relative(RelativeTime { years, months, days, hours, minutes, seconds })
+            SmppTime::Relative(RelativeTime {
+                years,
+                months,
+                days,
+                hours,
+                minutes,
+                seconds,
+            })
         },
     );
     prop_oneof![Just(None), abs.prop_map(Some), rel.prop_map(Some)]
@@ -57,12 +72,17 @@ fn tlv() -> impl Strategy<Value = Tlv<'static>> {
         octets(300).prop_map(Tlv::new_message_payload),
         any::<u8>().prop_map(|v| Tlv::new_message_state(MessageState(v))),
         (any::<u8>(), any::<u16>()).prop_map(|(network_type, error_code)| {
-            Tlv::new_network_error_code(NetworkErrorCode { network_type, error_code })
+            Tlv::new_network_error_code(NetworkErrorCode {
+                network_type,
+                error_code,
+            })
         }),
         Just(Tlv::new_alert_on_message_delivery()),
         // Unknown and vendor tags, any value.
         (any::<u16>(), octets(20))
-            .prop_filter("unknown tag", |(t, _)| TlvTag(*t).allowed_lengths().is_none())
+            .prop_filter("unknown tag", |(t, _)| TlvTag(*t)
+                .allowed_lengths()
+                .is_none())
             .prop_map(|(t, v)| Tlv::new(TlvTag(t), v)),
     ]
 }
@@ -72,17 +92,26 @@ fn tlvs() -> impl Strategy<Value = TlvList<'static>> {
 }
 
 fn bind() -> impl Strategy<Value = Bind<'static>> {
-    (cstr(16), cstr(9), cstr(13), any::<u8>(), any::<u8>(), any::<u8>(), cstr(41)).prop_map(
-        |(system_id, password, system_type, interface_version, t, n, address_range)| Bind {
-            system_id,
-            password,
-            system_type,
-            interface_version,
-            addr_ton: Ton(t),
-            addr_npi: Npi(n),
-            address_range,
-        },
+    (
+        cstr(16),
+        cstr(9),
+        cstr(13),
+        any::<u8>(),
+        any::<u8>(),
+        any::<u8>(),
+        cstr(41),
     )
+        .prop_map(
+            |(system_id, password, system_type, interface_version, t, n, address_range)| Bind {
+                system_id,
+                password,
+                system_type,
+                interface_version,
+                addr_ton: Ton(t),
+                addr_npi: Npi(n),
+                address_range,
+            },
+        )
 }
 
 fn bind_resp() -> impl Strategy<Value = BindResp<'static>> {
@@ -91,26 +120,44 @@ fn bind_resp() -> impl Strategy<Value = BindResp<'static>> {
 
 fn sm() -> impl Strategy<Value = SubmitSm<'static>> {
     (
-        (cstr(6), address(21), address(21), any::<u8>(), any::<u8>(), any::<u8>()),
-        (time(), time(), any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()),
+        (
+            cstr(6),
+            address(21),
+            address(21),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+        ),
+        (
+            time(),
+            time(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+        ),
         (octets(254), tlvs()),
     )
-        .prop_map(|((st, src, dst, esm, pid, prio), (sched, valid, rd, rip, dc, dm), (sm, tlvs))| SubmitSm {
-            service_type: st,
-            source: src,
-            destination: dst,
-            esm_class: EsmClass(esm),
-            protocol_id: pid,
-            priority_flag: prio,
-            schedule_delivery_time: sched,
-            validity_period: valid,
-            registered_delivery: RegisteredDelivery(rd),
-            replace_if_present_flag: rip,
-            data_coding: DataCoding(dc),
-            sm_default_msg_id: dm,
-            short_message: sm,
-            tlvs,
-        })
+        .prop_map(
+            |((st, src, dst, esm, pid, prio), (sched, valid, rd, rip, dc, dm), (sm, tlvs))| {
+                SubmitSm {
+                    service_type: st,
+                    source: src,
+                    destination: dst,
+                    esm_class: EsmClass(esm),
+                    protocol_id: pid,
+                    priority_flag: prio,
+                    schedule_delivery_time: sched,
+                    validity_period: valid,
+                    registered_delivery: RegisteredDelivery(rd),
+                    replace_if_present_flag: rip,
+                    data_coding: DataCoding(dc),
+                    sm_default_msg_id: dm,
+                    short_message: sm,
+                    tlvs,
+                }
+            },
+        )
 }
 
 fn sm_resp() -> impl Strategy<Value = SubmitSmResp<'static>> {
@@ -118,7 +165,10 @@ fn sm_resp() -> impl Strategy<Value = SubmitSmResp<'static>> {
 }
 
 fn dest() -> impl Strategy<Value = DestAddress<'static>> {
-    prop_oneof![address(21).prop_map(DestAddress::Sme), cstr(21).prop_map(DestAddress::DistributionList)]
+    prop_oneof![
+        address(21).prop_map(DestAddress::Sme),
+        cstr(21).prop_map(DestAddress::DistributionList)
+    ]
 }
 
 fn submit_multi() -> impl Strategy<Value = SubmitMulti<'static>> {
@@ -141,27 +191,40 @@ fn submit_multi() -> impl Strategy<Value = SubmitMulti<'static>> {
 }
 
 fn submit_multi_resp() -> impl Strategy<Value = SubmitMultiResp<'static>> {
-    let u = (address(21), any::<u32>())
-        .prop_map(|(address, s)| UnsuccessSme { address, error_status_code: CommandStatus(s) });
-    (cstr(65), vec(u, 0..5), tlvs()).prop_map(|(message_id, unsuccess_smes, tlvs)| SubmitMultiResp {
-        message_id,
-        unsuccess_smes,
-        tlvs,
+    let u = (address(21), any::<u32>()).prop_map(|(address, s)| UnsuccessSme {
+        address,
+        error_status_code: CommandStatus(s),
+    });
+    (cstr(65), vec(u, 0..5), tlvs()).prop_map(|(message_id, unsuccess_smes, tlvs)| {
+        SubmitMultiResp {
+            message_id,
+            unsuccess_smes,
+            tlvs,
+        }
     })
 }
 
 fn data_sm() -> impl Strategy<Value = DataSm<'static>> {
-    (cstr(6), address(65), address(65), any::<u8>(), any::<u8>(), any::<u8>(), tlvs()).prop_map(
-        |(service_type, source, destination, e, r, d, tlvs)| DataSm {
-            service_type,
-            source,
-            destination,
-            esm_class: EsmClass(e),
-            registered_delivery: RegisteredDelivery(r),
-            data_coding: DataCoding(d),
-            tlvs,
-        },
+    (
+        cstr(6),
+        address(65),
+        address(65),
+        any::<u8>(),
+        any::<u8>(),
+        any::<u8>(),
+        tlvs(),
     )
+        .prop_map(
+            |(service_type, source, destination, e, r, d, tlvs)| DataSm {
+                service_type,
+                source,
+                destination,
+                esm_class: EsmClass(e),
+                registered_delivery: RegisteredDelivery(r),
+                data_coding: DataCoding(d),
+                tlvs,
+            },
+        )
 }
 
 fn body() -> impl Strategy<Value = Body<'static>> {
@@ -172,7 +235,10 @@ fn body() -> impl Strategy<Value = Body<'static>> {
         bind_resp().prop_map(Body::BindReceiverResp),
         bind_resp().prop_map(Body::BindTransmitterResp),
         bind_resp().prop_map(Body::BindTransceiverResp),
-        (cstr(16), cstr(9)).prop_map(|(system_id, password)| Body::Outbind(Outbind { system_id, password })),
+        (cstr(16), cstr(9)).prop_map(|(system_id, password)| Body::Outbind(Outbind {
+            system_id,
+            password
+        })),
         Just(Body::Unbind),
         Just(Body::UnbindResp),
         Just(Body::GenericNack),
@@ -187,39 +253,68 @@ fn body() -> impl Strategy<Value = Body<'static>> {
         submit_multi().prop_map(Body::SubmitMulti),
         submit_multi_resp().prop_map(Body::SubmitMultiResp),
         data_sm().prop_map(Body::DataSm),
-        (cstr(65), tlvs()).prop_map(|(message_id, tlvs)| Body::DataSmResp(DataSmResp { message_id, tlvs })),
-        (cstr(65), address(21)).prop_map(|(message_id, source)| Body::QuerySm(QuerySm { message_id, source })),
+        (cstr(65), tlvs())
+            .prop_map(|(message_id, tlvs)| Body::DataSmResp(DataSmResp { message_id, tlvs })),
+        (cstr(65), address(21))
+            .prop_map(|(message_id, source)| Body::QuerySm(QuerySm { message_id, source })),
         (cstr(65), time(), any::<u8>(), any::<u8>()).prop_map(|(message_id, final_date, s, e)| {
-            Body::QuerySmResp(QuerySmResp { message_id, final_date, message_state: MessageState(s), error_code: e })
+            Body::QuerySmResp(QuerySmResp {
+                message_id,
+                final_date,
+                message_state: MessageState(s),
+                error_code: e,
+            })
         }),
-        (cstr(6), cstr(65), address(21), address(21)).prop_map(|(service_type, message_id, source, destination)| {
-            Body::CancelSm(CancelSm { service_type, message_id, source, destination })
-        }),
-        (cstr(65), address(21), time(), time(), any::<u8>(), any::<u8>(), octets(254)).prop_map(
-            |(message_id, source, sched, valid, rd, dm, short_message)| {
-                Body::ReplaceSm(ReplaceSm {
+        (cstr(6), cstr(65), address(21), address(21)).prop_map(
+            |(service_type, message_id, source, destination)| {
+                Body::CancelSm(CancelSm {
+                    service_type,
                     message_id,
                     source,
-                    schedule_delivery_time: sched,
-                    validity_period: valid,
-                    registered_delivery: RegisteredDelivery(rd),
-                    sm_default_msg_id: dm,
-                    short_message,
+                    destination,
                 })
             }
         ),
-        (address(65), address(65), tlvs())
-            .prop_map(|(source, esme, tlvs)| Body::AlertNotification(AlertNotification { source, esme, tlvs })),
+        (
+            cstr(65),
+            address(21),
+            time(),
+            time(),
+            any::<u8>(),
+            any::<u8>(),
+            octets(254)
+        )
+            .prop_map(
+                |(message_id, source, sched, valid, rd, dm, short_message)| {
+                    Body::ReplaceSm(ReplaceSm {
+                        message_id,
+                        source,
+                        schedule_delivery_time: sched,
+                        validity_period: valid,
+                        registered_delivery: RegisteredDelivery(rd),
+                        sm_default_msg_id: dm,
+                        short_message,
+                    })
+                }
+            ),
+        (address(65), address(65), tlvs()).prop_map(
+            |(source, esme, tlvs)| Body::AlertNotification(AlertNotification {
+                source,
+                esme,
+                tlvs
+            })
+        ),
     ]
 }
 
 fn pdu() -> impl Strategy<Value = Pdu<'static>> {
-    (prop_oneof![Just(0u32), any::<u32>()], any::<u32>(), body())
-        .prop_map(|(command_status, sequence_number, body)| Pdu {
+    (prop_oneof![Just(0u32), any::<u32>()], any::<u32>(), body()).prop_map(
+        |(command_status, sequence_number, body)| Pdu {
             command_status: CommandStatus(command_status),
             sequence_number,
             body,
-        })
+        },
+    )
 }
 
 /// Decode; if it decodes, re-encoding must decode to the same value and be

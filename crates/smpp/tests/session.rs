@@ -62,7 +62,10 @@ impl Pair {
     fn advance(&mut self, d: Duration) {
         let end = self.now + d;
         loop {
-            let next = [self.esme.poll_timeout(), self.smsc.poll_timeout()].into_iter().flatten().min();
+            let next = [self.esme.poll_timeout(), self.smsc.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
             match next {
                 Some(t) if t <= end => {
                     self.now = self.now.max(t);
@@ -79,19 +82,33 @@ impl Pair {
     fn bind(&mut self, mode: BindMode) {
         let now = self.now;
         self.esme
-            .bind(now, mode, Bind { system_id: b"ferry", password: b"secret", ..Default::default() })
+            .bind(
+                now,
+                mode,
+                Bind {
+                    system_id: b"ferry",
+                    password: b"secret",
+                    ..Default::default()
+                },
+            )
             .unwrap();
         self.drive();
-        let Some(Event::Request { pdu }) = self.smsc_events.pop() else { panic!("no bind request") };
+        let Some(Event::Request { pdu }) = self.smsc_events.pop() else {
+            panic!("no bind request")
+        };
         let p = pdu.pdu();
         assert_eq!(BindMode::from_command_id(p.command_id()), Some(mode));
         let system_id = match &p.body {
-            Body::BindTransceiver(b) | Body::BindTransmitter(b) | Body::BindReceiver(b) => b.system_id,
+            Body::BindTransceiver(b) | Body::BindTransmitter(b) | Body::BindReceiver(b) => {
+                b.system_id
+            }
             _ => panic!(),
         };
         assert_eq!(system_id, b"ferry");
         assert_eq!(self.smsc.state(), State::BindPending(mode));
-        self.smsc.accept_bind(now, p.sequence_number, b"ferrysmsc").unwrap();
+        self.smsc
+            .accept_bind(now, p.sequence_number, b"ferrysmsc")
+            .unwrap();
         self.drive();
         assert_eq!(self.smsc.state(), State::Bound(mode));
         assert_eq!(self.esme.state(), State::Bound(mode));
@@ -114,7 +131,10 @@ fn submit() -> Body<'static> {
 }
 
 fn quiet() -> Config {
-    Config { enquire_link_interval: None, ..Config::default() }
+    Config {
+        enquire_link_interval: None,
+        ..Config::default()
+    }
 }
 
 #[test]
@@ -127,17 +147,28 @@ fn bind_submit_respond_unbind() {
         let seq = p.esme.send_request(now, submit(), "msg-1").unwrap();
         assert_eq!(p.esme.outstanding(), 1);
         p.drive();
-        let Some(Event::Request { pdu }) = p.smsc_events.pop() else { panic!() };
+        let Some(Event::Request { pdu }) = p.smsc_events.pop() else {
+            panic!()
+        };
         assert_eq!(pdu.sequence_number(), seq);
         assert_eq!(pdu.command_id(), CommandId::SUBMIT_SM);
         p.smsc
-            .respond(seq, CommandStatus::ESME_ROK, Body::SubmitSmResp(SubmitSmResp { message_id: b"m-77", ..Default::default() }))
+            .respond(
+                seq,
+                CommandStatus::ESME_ROK,
+                Body::SubmitSmResp(SubmitSmResp {
+                    message_id: b"m-77",
+                    ..Default::default()
+                }),
+            )
             .unwrap();
         p.drive();
         match p.esme_events.pop() {
             Some(Event::Response { token, pdu }) => {
                 assert_eq!(token, "msg-1");
-                let Body::SubmitSmResp(r) = pdu.pdu().body else { panic!() };
+                let Body::SubmitSmResp(r) = pdu.pdu().body else {
+                    panic!()
+                };
                 assert_eq!(r.message_id, b"m-77");
             }
             e => panic!("{e:?}"),
@@ -145,27 +176,62 @@ fn bind_submit_respond_unbind() {
         assert_eq!(p.esme.outstanding(), 0);
 
         // Delivery the other way: SMSC → ESME, token on the SMSC side.
-        let seq = p.smsc.send_request(now, Body::DeliverSm(DeliverSm::default()), "dlr-1").unwrap();
+        let seq = p
+            .smsc
+            .send_request(now, Body::DeliverSm(DeliverSm::default()), "dlr-1")
+            .unwrap();
         p.drive();
-        let Some(Event::Request { pdu }) = p.esme_events.pop() else { panic!() };
+        let Some(Event::Request { pdu }) = p.esme_events.pop() else {
+            panic!()
+        };
         assert_eq!(pdu.command_id(), CommandId::DELIVER_SM);
         // A wrong response type is refused.
         assert_eq!(
-            p.esme.respond(seq, CommandStatus::ESME_ROK, Body::SubmitSmResp(SubmitSmResp::default())),
-            Err(SessionError::WrongResponse { expected: CommandId::DELIVER_SM_RESP, got: CommandId::SUBMIT_SM_RESP })
+            p.esme.respond(
+                seq,
+                CommandStatus::ESME_ROK,
+                Body::SubmitSmResp(SubmitSmResp::default())
+            ),
+            Err(SessionError::WrongResponse {
+                expected: CommandId::DELIVER_SM_RESP,
+                got: CommandId::SUBMIT_SM_RESP
+            })
         );
-        p.esme.respond(seq, CommandStatus::ESME_ROK, Body::DeliverSmResp(SubmitSmResp::default())).unwrap();
-        assert_eq!(p.esme.respond(seq, CommandStatus::ESME_ROK, Body::DeliverSmResp(SubmitSmResp::default())),
-            Err(SessionError::UnknownRequest { sequence_number: seq }));
+        p.esme
+            .respond(
+                seq,
+                CommandStatus::ESME_ROK,
+                Body::DeliverSmResp(SubmitSmResp::default()),
+            )
+            .unwrap();
+        assert_eq!(
+            p.esme.respond(
+                seq,
+                CommandStatus::ESME_ROK,
+                Body::DeliverSmResp(SubmitSmResp::default())
+            ),
+            Err(SessionError::UnknownRequest {
+                sequence_number: seq
+            })
+        );
         p.drive();
-        assert!(matches!(p.smsc_events.pop(), Some(Event::Response { token: "dlr-1", .. })));
+        assert!(matches!(
+            p.smsc_events.pop(),
+            Some(Event::Response { token: "dlr-1", .. })
+        ));
 
         // Unbind: both sides end Closed.
         p.esme.unbind(now).unwrap();
         assert_eq!(p.esme.state(), State::Unbinding);
         p.drive();
-        assert!(matches!(p.smsc_events.pop(), Some(Event::Unbound { by_peer: true })));
-        assert!(matches!(p.esme_events.pop(), Some(Event::Unbound { by_peer: false })));
+        assert!(matches!(
+            p.smsc_events.pop(),
+            Some(Event::Unbound { by_peer: true })
+        ));
+        assert!(matches!(
+            p.esme_events.pop(),
+            Some(Event::Unbound { by_peer: false })
+        ));
         assert!(p.esme.is_closed() && p.smsc.is_closed());
         assert!(p.esme.send_request(now, submit(), "late").is_err());
     }
@@ -178,7 +244,10 @@ fn nothing_but_bind_before_binding() {
     // The API refuses to submit before binding.
     assert_eq!(
         p.esme.send_request(now, submit(), "x"),
-        Err(SessionError::InvalidState { state: State::Open, command_id: CommandId::SUBMIT_SM })
+        Err(SessionError::InvalidState {
+            state: State::Open,
+            command_id: CommandId::SUBMIT_SM
+        })
     );
     // A peer that submits anyway gets submit_sm_resp ESME_RINVBNDSTS.
     let bytes = Pdu::new(5, submit()).to_bytes().unwrap();
@@ -186,17 +255,28 @@ fn nothing_but_bind_before_binding() {
     let mut out = Vec::new();
     p.smsc.poll_transmit(&mut out);
     let r = Pdu::decode(&out).unwrap();
-    assert_eq!((r.command_id(), r.command_status, r.sequence_number), (CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_RINVBNDSTS, 5));
+    assert_eq!(
+        (r.command_id(), r.command_status, r.sequence_number),
+        (CommandId::SUBMIT_SM_RESP, CommandStatus::ESME_RINVBNDSTS, 5)
+    );
     // enquire_link is answered in any state.
-    p.smsc.handle_input(now, &Pdu::new(6, Body::EnquireLink).to_bytes().unwrap());
+    p.smsc
+        .handle_input(now, &Pdu::new(6, Body::EnquireLink).to_bytes().unwrap());
     out.clear();
     p.smsc.poll_transmit(&mut out);
-    assert_eq!(Pdu::decode(&out).unwrap(), Pdu::new(6, Body::EnquireLinkResp));
+    assert_eq!(
+        Pdu::decode(&out).unwrap(),
+        Pdu::new(6, Body::EnquireLinkResp)
+    );
     // unbind before bind: ESME_RINVBNDSTS.
-    p.smsc.handle_input(now, &Pdu::new(7, Body::Unbind).to_bytes().unwrap());
+    p.smsc
+        .handle_input(now, &Pdu::new(7, Body::Unbind).to_bytes().unwrap());
     out.clear();
     p.smsc.poll_transmit(&mut out);
-    assert_eq!(Pdu::decode(&out).unwrap().command_status, CommandStatus::ESME_RINVBNDSTS);
+    assert_eq!(
+        Pdu::decode(&out).unwrap().command_status,
+        CommandStatus::ESME_RINVBNDSTS
+    );
     assert_eq!(p.smsc.state(), State::Open);
 }
 
@@ -205,48 +285,100 @@ fn receiver_may_not_submit_and_transmitter_gets_no_delivery() {
     let mut p = Pair::new(quiet());
     p.bind(BindMode::Receiver);
     let now = p.now;
-    assert!(matches!(p.esme.send_request(now, submit(), "x"), Err(SessionError::InvalidState { .. })));
+    assert!(matches!(
+        p.esme.send_request(now, submit(), "x"),
+        Err(SessionError::InvalidState { .. })
+    ));
     let mut out = Vec::new();
-    p.smsc.handle_input(now, &Pdu::new(9, submit()).to_bytes().unwrap());
+    p.smsc
+        .handle_input(now, &Pdu::new(9, submit()).to_bytes().unwrap());
     p.smsc.poll_transmit(&mut out);
-    assert_eq!(Pdu::decode(&out).unwrap().command_status, CommandStatus::ESME_RINVBNDSTS);
+    assert_eq!(
+        Pdu::decode(&out).unwrap().command_status,
+        CommandStatus::ESME_RINVBNDSTS
+    );
     // The receiver is delivered to.
-    p.smsc.send_request(now, Body::DeliverSm(DeliverSm::default()), "d").unwrap();
+    p.smsc
+        .send_request(now, Body::DeliverSm(DeliverSm::default()), "d")
+        .unwrap();
 
     let mut p = Pair::new(quiet());
     p.bind(BindMode::Transmitter);
     assert!(matches!(
-        p.smsc.send_request(p.now, Body::DeliverSm(DeliverSm::default()), "d"),
+        p.smsc
+            .send_request(p.now, Body::DeliverSm(DeliverSm::default()), "d"),
         Err(SessionError::InvalidState { .. })
     ));
     let mut out = Vec::new();
-    p.esme.handle_input(p.now, &Pdu::new(3, Body::DeliverSm(DeliverSm::default())).to_bytes().unwrap());
+    p.esme.handle_input(
+        p.now,
+        &Pdu::new(3, Body::DeliverSm(DeliverSm::default()))
+            .to_bytes()
+            .unwrap(),
+    );
     p.esme.poll_transmit(&mut out);
     let r = Pdu::decode(&out).unwrap();
-    assert_eq!((r.command_id(), r.command_status), (CommandId::DELIVER_SM_RESP, CommandStatus::ESME_RINVBNDSTS));
+    assert_eq!(
+        (r.command_id(), r.command_status),
+        (CommandId::DELIVER_SM_RESP, CommandStatus::ESME_RINVBNDSTS)
+    );
     // Wrong direction (an SMSC does not submit to an ESME): ESME_RINVCMDID.
     out.clear();
-    p.esme.handle_input(p.now, &Pdu::new(4, submit()).to_bytes().unwrap());
+    p.esme
+        .handle_input(p.now, &Pdu::new(4, submit()).to_bytes().unwrap());
     p.esme.poll_transmit(&mut out);
-    assert_eq!(Pdu::decode(&out).unwrap().command_status, CommandStatus::ESME_RINVCMDID);
+    assert_eq!(
+        Pdu::decode(&out).unwrap().command_status,
+        CommandStatus::ESME_RINVCMDID
+    );
     // A second bind: ESME_RALYBND.
     out.clear();
-    p.smsc.handle_input(p.now, &Pdu::new(5, Body::BindTransceiver(Bind::default())).to_bytes().unwrap());
+    p.smsc.handle_input(
+        p.now,
+        &Pdu::new(5, Body::BindTransceiver(Bind::default()))
+            .to_bytes()
+            .unwrap(),
+    );
     p.smsc.poll_transmit(&mut out);
     let r = Pdu::decode(&out).unwrap();
-    assert_eq!((r.command_id(), r.command_status), (CommandId::BIND_TRANSCEIVER_RESP, CommandStatus::ESME_RALYBND));
+    assert_eq!(
+        (r.command_id(), r.command_status),
+        (
+            CommandId::BIND_TRANSCEIVER_RESP,
+            CommandStatus::ESME_RALYBND
+        )
+    );
 }
 
 #[test]
 fn bind_rejected() {
     let mut p = Pair::new(quiet());
     let now = p.now;
-    p.esme.bind(now, BindMode::Transceiver, Bind { system_id: b"ferry", password: b"wrong", ..Default::default() }).unwrap();
+    p.esme
+        .bind(
+            now,
+            BindMode::Transceiver,
+            Bind {
+                system_id: b"ferry",
+                password: b"wrong",
+                ..Default::default()
+            },
+        )
+        .unwrap();
     p.drive();
-    let Some(Event::Request { pdu }) = p.smsc_events.pop() else { panic!() };
-    p.smsc.reject_bind(pdu.sequence_number(), CommandStatus::ESME_RINVPASWD).unwrap();
+    let Some(Event::Request { pdu }) = p.smsc_events.pop() else {
+        panic!()
+    };
+    p.smsc
+        .reject_bind(pdu.sequence_number(), CommandStatus::ESME_RINVPASWD)
+        .unwrap();
     p.drive();
-    assert!(matches!(p.esme_events.pop(), Some(Event::BindFailed { status: CommandStatus::ESME_RINVPASWD })));
+    assert!(matches!(
+        p.esme_events.pop(),
+        Some(Event::BindFailed {
+            status: CommandStatus::ESME_RINVPASWD
+        })
+    ));
     assert_eq!(p.esme.state(), State::Open);
     assert_eq!(p.smsc.state(), State::Open);
     // And it may try again.
@@ -255,35 +387,67 @@ fn bind_rejected() {
 
 #[test]
 fn window_and_response_timeouts() {
-    let config = Config { window: 2, response_timeout: Duration::from_secs(10), ..quiet() };
+    let config = Config {
+        window: 2,
+        response_timeout: Duration::from_secs(10),
+        ..quiet()
+    };
     let mut p = Pair::new(config);
     p.bind(BindMode::Transmitter);
     let t0 = p.now;
     let s1 = p.esme.send_request(t0, submit(), "a").unwrap();
     let s2 = p.esme.send_request(t0, submit(), "b").unwrap();
     assert_ne!(s1, s2);
-    assert_eq!(p.esme.send_request(t0, submit(), "c"), Err(SessionError::WindowFull { window: 2 }));
+    assert_eq!(
+        p.esme.send_request(t0, submit(), "c"),
+        Err(SessionError::WindowFull { window: 2 })
+    );
     assert_eq!(p.esme.window_available(), 0);
     assert_eq!(p.esme.poll_timeout(), Some(t0 + Duration::from_secs(10)));
     p.drive();
     // The SMSC answers only "b".
-    p.smsc.respond(s2, CommandStatus::ESME_ROK, Body::SubmitSmResp(SubmitSmResp::default())).unwrap();
+    p.smsc
+        .respond(
+            s2,
+            CommandStatus::ESME_ROK,
+            Body::SubmitSmResp(SubmitSmResp::default()),
+        )
+        .unwrap();
     p.drive();
-    assert!(matches!(p.esme_events.pop(), Some(Event::Response { token: "b", .. })));
+    assert!(matches!(
+        p.esme_events.pop(),
+        Some(Event::Response { token: "b", .. })
+    ));
     p.advance(Duration::from_secs(9));
     assert!(p.esme_events.is_empty());
     p.advance(Duration::from_secs(2));
     match p.esme_events.pop() {
-        Some(Event::Timeout { token, command_id, sequence_number }) => {
-            assert_eq!((token, command_id, sequence_number), ("a", CommandId::SUBMIT_SM, s1));
+        Some(Event::Timeout {
+            token,
+            command_id,
+            sequence_number,
+        }) => {
+            assert_eq!(
+                (token, command_id, sequence_number),
+                ("a", CommandId::SUBMIT_SM, s1)
+            );
         }
         e => panic!("{e:?}"),
     }
     assert_eq!(p.esme.window_available(), 2);
     // A late answer to "a" is reported as unexpected.
-    p.smsc.respond(s1, CommandStatus::ESME_ROK, Body::SubmitSmResp(SubmitSmResp::default())).unwrap();
+    p.smsc
+        .respond(
+            s1,
+            CommandStatus::ESME_ROK,
+            Body::SubmitSmResp(SubmitSmResp::default()),
+        )
+        .unwrap();
     p.drive();
-    assert!(matches!(p.esme_events.pop(), Some(Event::UnexpectedResponse { .. })));
+    assert!(matches!(
+        p.esme_events.pop(),
+        Some(Event::UnexpectedResponse { .. })
+    ));
 }
 
 #[test]
@@ -308,9 +472,22 @@ fn enquire_link_keepalive() {
     p.esme.send_request(now, submit(), "pending").unwrap();
     p.advance(Duration::from_secs(60));
     assert!(p.esme.is_closed());
-    assert!(p.esme_events.iter().any(|e| matches!(e, Event::LinkTimeout)));
+    assert!(
+        p.esme_events
+            .iter()
+            .any(|e| matches!(e, Event::LinkTimeout))
+    );
     // The submit timed out first (5 s) or was aborted at close: never lost.
-    assert!(p.esme_events.iter().any(|e| matches!(e, Event::Timeout { token: "pending", .. } | Event::Aborted { token: "pending", .. })));
+    assert!(p.esme_events.iter().any(|e| matches!(
+        e,
+        Event::Timeout {
+            token: "pending",
+            ..
+        } | Event::Aborted {
+            token: "pending",
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -324,9 +501,21 @@ fn unbind_aborts_outstanding_requests() {
     // The SMSC unbinds while the ESME still waits for submit_sm_resp.
     p.smsc.unbind(now).unwrap();
     p.drive();
-    assert!(p.esme_events.iter().any(|e| matches!(e, Event::Aborted { token: "x", .. })));
-    assert!(p.esme_events.iter().any(|e| matches!(e, Event::Unbound { by_peer: true })));
-    assert!(p.smsc_events.iter().any(|e| matches!(e, Event::Unbound { by_peer: false })));
+    assert!(
+        p.esme_events
+            .iter()
+            .any(|e| matches!(e, Event::Aborted { token: "x", .. }))
+    );
+    assert!(
+        p.esme_events
+            .iter()
+            .any(|e| matches!(e, Event::Unbound { by_peer: true }))
+    );
+    assert!(
+        p.smsc_events
+            .iter()
+            .any(|e| matches!(e, Event::Unbound { by_peer: false }))
+    );
 }
 
 #[test]
@@ -335,22 +524,44 @@ fn malformed_input() {
     let mut s: Session<()> = Session::new(Role::Smsc, Config::default(), now);
     let mut out = Vec::new();
     // Unknown command id: generic_nack ESME_RINVCMDID, session continues.
-    let ev = s.handle_input(now, &::hex::decode("0000001000000099000000000000002a").unwrap());
-    assert!(matches!(ev.as_slice(), [Event::ProtocolError { fatal: false, .. }]));
+    let ev = s.handle_input(
+        now,
+        &::hex::decode("0000001000000099000000000000002a").unwrap(),
+    );
+    assert!(matches!(
+        ev.as_slice(),
+        [Event::ProtocolError { fatal: false, .. }]
+    ));
     s.poll_transmit(&mut out);
     assert_eq!(::hex::encode(&out), "0000001080000000000000030000002a");
     assert_eq!(s.state(), State::Open);
     // command_length 8: generic_nack ESME_RINVCMDLEN and the session closes.
     out.clear();
     let ev = s.handle_input(now, &::hex::decode("000000080000000400000000").unwrap());
-    assert!(matches!(ev.as_slice(), [Event::ProtocolError { fatal: true, .. }]));
+    assert!(matches!(
+        ev.as_slice(),
+        [Event::ProtocolError { fatal: true, .. }]
+    ));
     s.poll_transmit(&mut out);
     assert_eq!(::hex::encode(&out), "00000010800000000000000200000000");
     assert!(s.is_closed());
     // Oversized: same.
-    let mut s: Session<()> = Session::new(Role::Smsc, Config { max_command_length: 1000, ..Config::default() }, now);
-    let ev = s.handle_input(now, &::hex::decode("000003e9000000040000000000000007").unwrap());
-    assert!(matches!(ev.as_slice(), [Event::ProtocolError { fatal: true, .. }]));
+    let mut s: Session<()> = Session::new(
+        Role::Smsc,
+        Config {
+            max_command_length: 1000,
+            ..Config::default()
+        },
+        now,
+    );
+    let ev = s.handle_input(
+        now,
+        &::hex::decode("000003e9000000040000000000000007").unwrap(),
+    );
+    assert!(matches!(
+        ev.as_slice(),
+        [Event::ProtocolError { fatal: true, .. }]
+    ));
     out.clear();
     s.poll_transmit(&mut out);
     assert_eq!(::hex::encode(&out), "00000010800000000000000200000007");
@@ -368,7 +579,11 @@ fn arbitrary_input_never_panics() {
     };
     let now = Instant::now();
     for round in 0..2000 {
-        let role = if round % 2 == 0 { Role::Smsc } else { Role::Esme };
+        let role = if round % 2 == 0 {
+            Role::Smsc
+        } else {
+            Role::Esme
+        };
         let mut s: Session<u32> = Session::new(role, Config::default(), now);
         let len = (next() % 200) as usize;
         let mut data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
@@ -377,7 +592,12 @@ fn arbitrary_input_never_panics() {
             let l = (data.len() as u32).to_be_bytes();
             data[..4].copy_from_slice(&l);
             if data.len() >= 8 {
-                data[4..8].copy_from_slice(&[(next() % 2) as u8 * 0x80, 0, (next() % 2) as u8, (next() % 0x22) as u8]);
+                data[4..8].copy_from_slice(&[
+                    (next() % 2) as u8 * 0x80,
+                    0,
+                    (next() % 2) as u8,
+                    (next() % 0x22) as u8,
+                ]);
             }
         }
         let _ = s.handle_input(now, &data);
@@ -398,20 +618,41 @@ fn arbitrary_input_never_panics() {
 fn outbind_and_alert_notification() {
     let now = Instant::now();
     let mut p = Pair::new(quiet());
-    p.smsc.outbind(Outbind { system_id: b"smsc", password: b"pw" }).unwrap();
+    p.smsc
+        .outbind(Outbind {
+            system_id: b"smsc",
+            password: b"pw",
+        })
+        .unwrap();
     p.drive();
-    let Some(Event::Request { pdu }) = p.esme_events.pop() else { panic!() };
+    let Some(Event::Request { pdu }) = p.esme_events.pop() else {
+        panic!()
+    };
     assert_eq!(pdu.command_id(), CommandId::OUTBIND);
     p.bind(BindMode::Receiver);
     p.smsc
-        .send_request(now, Body::AlertNotification(AlertNotification::default()), "alert")
+        .send_request(
+            now,
+            Body::AlertNotification(AlertNotification::default()),
+            "alert",
+        )
         .unwrap();
-    assert_eq!(p.smsc.outstanding(), 0, "alert_notification has no response");
+    assert_eq!(
+        p.smsc.outstanding(),
+        0,
+        "alert_notification has no response"
+    );
     p.drive();
-    let Some(Event::Request { pdu }) = p.esme_events.pop() else { panic!() };
+    let Some(Event::Request { pdu }) = p.esme_events.pop() else {
+        panic!()
+    };
     assert_eq!(pdu.command_id(), CommandId::ALERT_NOTIFICATION);
     let mut out = Vec::new();
-    assert_eq!(p.esme.poll_transmit(&mut out), 0, "nothing answers an alert");
+    assert_eq!(
+        p.esme.poll_transmit(&mut out),
+        0,
+        "nothing answers an alert"
+    );
 }
 
 #[test]
@@ -425,10 +666,16 @@ fn broken_response_finishes_its_request() {
     let mut bytes = ::hex::decode("00000013800000040000000000000000616263").unwrap();
     bytes[12..16].copy_from_slice(&seq.to_be_bytes());
     let ev = p.esme.handle_input(now, &bytes);
-    assert!(matches!(ev.first(), Some(Event::BadResponse { token: "m", .. })), "{ev:?}");
+    assert!(
+        matches!(ev.first(), Some(Event::BadResponse { token: "m", .. })),
+        "{ev:?}"
+    );
     assert_eq!(p.esme.outstanding(), 0);
     let mut out = Vec::new();
     p.esme.poll_transmit(&mut out);
     let nack = Pdu::decode(&out).unwrap();
-    assert_eq!((nack.command_id(), nack.sequence_number), (CommandId::GENERIC_NACK, seq));
+    assert_eq!(
+        (nack.command_id(), nack.sequence_number),
+        (CommandId::GENERIC_NACK, seq)
+    );
 }

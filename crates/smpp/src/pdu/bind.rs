@@ -78,7 +78,10 @@ impl<'a> BindResp<'a> {
         if r.is_empty() {
             return Ok(Self::default());
         }
-        Ok(BindResp { system_id: r.cstr(Field::SystemId, 16)?, tlvs: r.tlvs()? })
+        Ok(BindResp {
+            system_id: r.cstr(Field::SystemId, 16)?,
+            tlvs: r.tlvs()?,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -102,7 +105,10 @@ pub struct Outbind<'a> {
 
 impl<'a> Outbind<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, Error> {
-        let b = Outbind { system_id: r.cstr(Field::SystemId, 16)?, password: r.cstr(Field::Password, 9)? };
+        let b = Outbind {
+            system_id: r.cstr(Field::SystemId, 16)?,
+            password: r.cstr(Field::Password, 9)?,
+        };
         r.finish()?;
         Ok(b)
     }

@@ -43,7 +43,11 @@ impl<'a> DataSm<'a> {
         put_cstr(out, self.service_type, Field::ServiceType, 6)?;
         write_address(out, &self.source, Field::SourceAddr, 65)?;
         write_address(out, &self.destination, Field::DestinationAddr, 65)?;
-        out.extend_from_slice(&[self.esm_class.0, self.registered_delivery.0, self.data_coding.0]);
+        out.extend_from_slice(&[
+            self.esm_class.0,
+            self.registered_delivery.0,
+            self.data_coding.0,
+        ]);
         self.tlvs.encode(out)
     }
 }
@@ -63,7 +67,10 @@ impl<'a> DataSmResp<'a> {
         if r.is_empty() {
             return Ok(Self::default());
         }
-        Ok(DataSmResp { message_id: r.cstr(Field::MessageId, 65)?, tlvs: r.tlvs()? })
+        Ok(DataSmResp {
+            message_id: r.cstr(Field::MessageId, 65)?,
+            tlvs: r.tlvs()?,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -137,24 +137,44 @@ impl<'a> Body<'a> {
         match self {
             BindReceiver(b) | BindTransmitter(b) | BindTransceiver(b) => b.encode(out),
             BindReceiverResp(b) | BindTransmitterResp(b) | BindTransceiverResp(b) => {
-                if bodiless_error && b.is_default() { Ok(()) } else { b.encode(out) }
+                if bodiless_error && b.is_default() {
+                    Ok(())
+                } else {
+                    b.encode(out)
+                }
             }
             Outbind(b) => b.encode(out),
             SubmitSm(b) | DeliverSm(b) => b.encode(out),
             SubmitSmResp(b) | DeliverSmResp(b) => {
-                if bodiless_error && b.is_default() { Ok(()) } else { b.encode(out) }
+                if bodiless_error && b.is_default() {
+                    Ok(())
+                } else {
+                    b.encode(out)
+                }
             }
             SubmitMulti(b) => b.encode(out),
             SubmitMultiResp(b) => {
-                if bodiless_error && b.is_default() { Ok(()) } else { b.encode(out) }
+                if bodiless_error && b.is_default() {
+                    Ok(())
+                } else {
+                    b.encode(out)
+                }
             }
             DataSm(b) => b.encode(out),
             DataSmResp(b) => {
-                if bodiless_error && b.is_default() { Ok(()) } else { b.encode(out) }
+                if bodiless_error && b.is_default() {
+                    Ok(())
+                } else {
+                    b.encode(out)
+                }
             }
             QuerySm(b) => b.encode(out),
             QuerySmResp(b) => {
-                if bodiless_error && b.is_default() { Ok(()) } else { b.encode(out) }
+                if bodiless_error && b.is_default() {
+                    Ok(())
+                } else {
+                    b.encode(out)
+                }
             }
             CancelSm(b) => b.encode(out),
             ReplaceSm(b) => b.encode(out),
@@ -200,8 +220,16 @@ pub(crate) fn write_address(
     crate::codec::put_cstr(out, a.addr, field, max)
 }
 
-pub(crate) const SOURCE: [Field; 3] = [Field::SourceAddrTon, Field::SourceAddrNpi, Field::SourceAddr];
-pub(crate) const DEST: [Field; 3] = [Field::DestAddrTon, Field::DestAddrNpi, Field::DestinationAddr];
+pub(crate) const SOURCE: [Field; 3] = [
+    Field::SourceAddrTon,
+    Field::SourceAddrNpi,
+    Field::SourceAddr,
+];
+pub(crate) const DEST: [Field; 3] = [
+    Field::DestAddrTon,
+    Field::DestAddrNpi,
+    Field::DestinationAddr,
+];
 
 /// A decoded PDU, borrowing strings and octets from the input buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,7 +245,11 @@ pub struct Pdu<'a> {
 impl<'a> Pdu<'a> {
     /// A PDU with status `ESME_ROK`.
     pub fn new(sequence_number: u32, body: Body<'a>) -> Self {
-        Pdu { command_status: CommandStatus::ESME_ROK, sequence_number, body }
+        Pdu {
+            command_status: CommandStatus::ESME_ROK,
+            sequence_number,
+            body,
+        }
     }
 
     /// The body's command_id.
@@ -230,7 +262,10 @@ impl<'a> Pdu<'a> {
     pub fn decode(buf: &'a [u8]) -> Result<Self, Error> {
         let header = Header::decode(buf)?;
         if (header.command_length as usize) < HEADER_LEN {
-            return Err(Error::InvalidCommandLength { length: header.command_length, max: u32::MAX });
+            return Err(Error::InvalidCommandLength {
+                length: header.command_length,
+                max: u32::MAX,
+            });
         }
         if header.command_length as usize != buf.len() {
             return Err(Error::LengthMismatch {
@@ -315,7 +350,11 @@ impl OwnedPdu {
         // check); verify rather than trust, so `pdu()` cannot fail.
         match Pdu::decode(&bytes) {
             Ok(_) => Ok(OwnedPdu { bytes }),
-            Err(_) => Err(EncodeError::FieldTooLong { field: Field::CommandLength, len: bytes.len(), max: 0 }),
+            Err(_) => Err(EncodeError::FieldTooLong {
+                field: Field::CommandLength,
+                len: bytes.len(),
+                max: 0,
+            }),
         }
     }
 

@@ -67,7 +67,13 @@ impl<'a> SubmitMulti<'a> {
                     addr: r.cstr(Field::DestinationAddr, 21)?,
                 })),
                 2 => dest_addresses.push(DestAddress::DistributionList(r.cstr(Field::DlName, 21)?)),
-                v => return Err(Error::InvalidValue { offset, field: Field::DestFlag, value: v.into() }),
+                v => {
+                    return Err(Error::InvalidValue {
+                        offset,
+                        field: Field::DestFlag,
+                        value: v.into(),
+                    });
+                }
             }
         }
         Ok(SubmitMulti {
@@ -159,9 +165,16 @@ impl<'a> SubmitMultiResp<'a> {
                 addr: r.cstr(Field::DestinationAddr, 21)?,
             };
             let error_status_code = CommandStatus(r.u32(Field::ErrorStatusCode)?);
-            unsuccess_smes.push(UnsuccessSme { address, error_status_code });
+            unsuccess_smes.push(UnsuccessSme {
+                address,
+                error_status_code,
+            });
         }
-        Ok(SubmitMultiResp { message_id, unsuccess_smes, tlvs: r.tlvs()? })
+        Ok(SubmitMultiResp {
+            message_id,
+            unsuccess_smes,
+            tlvs: r.tlvs()?,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {

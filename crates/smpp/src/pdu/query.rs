@@ -17,7 +17,10 @@ pub struct QuerySm<'a> {
 
 impl<'a> QuerySm<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, Error> {
-        let q = QuerySm { message_id: r.cstr(Field::MessageId, 65)?, source: read_address(r, SOURCE, 21)? };
+        let q = QuerySm {
+            message_id: r.cstr(Field::MessageId, 65)?,
+            source: read_address(r, SOURCE, 21)?,
+        };
         r.finish()?;
         Ok(q)
     }

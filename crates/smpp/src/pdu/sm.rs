@@ -111,7 +111,10 @@ impl<'a> SubmitSmResp<'a> {
         if r.is_empty() {
             return Ok(Self::default());
         }
-        Ok(SubmitSmResp { message_id: r.cstr(Field::MessageId, 65)?, tlvs: r.tlvs()? })
+        Ok(SubmitSmResp {
+            message_id: r.cstr(Field::MessageId, 65)?,
+            tlvs: r.tlvs()?,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
