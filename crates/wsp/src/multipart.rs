@@ -76,16 +76,10 @@ impl<'a> Part<'a> {
     /// returned as it is.
     pub fn decoded_body(&self) -> Cow<'_, [u8]> {
         match self.transfer_encoding().map(str::to_ascii_lowercase).as_deref() {
-            Some("base64") => {
-                let clean: Vec<u8> = self.body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-                match base64::engine::general_purpose::STANDARD.decode(&clean) {
-                    Ok(v) => Cow::Owned(v),
-                    Err(_) => match base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.trim_ascii_end().strip_suffix(b"=").unwrap_or(&clean)) {
-                        Ok(v) => Cow::Owned(v),
-                        Err(_) => Cow::Borrowed(&self.body),
-                    },
-                }
-            }
+            Some("base64") => match decode_base64_lenient(&self.body) {
+                Some(v) => Cow::Owned(v),
+                None => Cow::Borrowed(&self.body),
+            },
             Some("quoted-printable") => Cow::Owned(decode_quoted_printable(&self.body)),
             _ => Cow::Borrowed(&self.body),
         }
@@ -99,6 +93,29 @@ impl<'a> Part<'a> {
             body: Cow::Owned(self.body.into_owned()),
         }
     }
+}
+
+/// Undoes base64 the way mail readers do: white space ignored, padding
+/// optional, non-zero trailing bits accepted, and a single stray character
+/// at the end (which cannot form an octet; one carrier sends a base64 part
+/// one character longer than its text) dropped. `None` if any other
+/// character is not base64.
+pub fn decode_base64_lenient(input: &[u8]) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let mut clean: Vec<u8> = input.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    while clean.last() == Some(&b'=') {
+        clean.pop();
+    }
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
+    engine.decode(&clean).ok()
 }
 
 /// Undoes quoted-printable (RFC 2045 §6.7): `=XX` escapes and soft line breaks.
@@ -263,6 +280,10 @@ mod tests {
         let mut p = Part::new(ContentType::new("text/plain"), &b"SGVsbG8=\r\n"[..]);
         p.headers.push(Header::text("Content-Transfer-Encoding", "base64"));
         assert_eq!(&*p.decoded_body(), b"Hello");
+        // Unpadded, and one stray character at the end.
+        assert_eq!(decode_base64_lenient(b"SGVsbG8").unwrap(), b"Hello");
+        assert_eq!(decode_base64_lenient(b"SGVsbG8hT").unwrap(), b"Hello!");
+        assert_eq!(decode_base64_lenient(b"SGV*bG8h"), None);
         let mut p = Part::new(ContentType::new("text/plain"), &b"caf=C3=A9 =\r\nok"[..]);
         p.headers.push(Header::text("Content-Transfer-Encoding", "quoted-printable"));
         assert_eq!(&*p.decoded_body(), "café ok".as_bytes());
