@@ -1,0 +1,699 @@
+//! The SQL of each operation, as functions on one connection.
+//!
+//! Write functions run inside the writer's batch transaction (see
+//! [`super::writer`]); read functions run on a reader connection.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::error::{Result, StoreError};
+use crate::model::*;
+
+fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::db(context, e)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn to_i64(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Invalid(format!("{what} {v} is out of range")))
+}
+
+fn get_u64(row: &SqliteRow, col: &str) -> Result<u64> {
+    let v: i64 = row.try_get(col).map_err(|e| StoreError::db("reading a row", e))?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative: {v}")))
+}
+
+fn get_opt_u64(row: &SqliteRow, col: &str) -> Result<Option<u64>> {
+    let v: Option<i64> = row.try_get(col).map_err(|e| StoreError::db("reading a row", e))?;
+    v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative: {v}")))).transpose()
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
+    row.try_get(col).map_err(|e| StoreError::db("reading a row", e))
+}
+
+macro_rules! msg_cols {
+    () => {
+        "m.id AS m_rowid, m.message_id, m.sender, m.sender_hidden, m.content_type, m.size, m.subject, \
+         m.message_class, m.priority, m.date, m.expiry, m.delivery_report, m.read_report, m.created_at, \
+         m.body_removed_at, m.body_key"
+    };
+}
+
+macro_rules! rcp_cols {
+    () => {
+        "r.id AS r_id, r.address, r.kind, r.state, r.reason, r.token, r.transaction_id, r.notify_attempts, \
+         r.next_notify_at, r.report_allowed, r.retrieved_at, r.acknowledged, r.last_error, r.updated_at"
+    };
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<MessageMeta> {
+    Ok(MessageMeta {
+        id: get(row, "message_id")?,
+        sender: get(row, "sender")?,
+        sender_hidden: get(row, "sender_hidden")?,
+        content_type: get(row, "content_type")?,
+        size: get_u64(row, "size")?,
+        subject: get(row, "subject")?,
+        message_class: get(row, "message_class")?,
+        priority: get(row, "priority")?,
+        date: get_u64(row, "date")?,
+        expiry: get_u64(row, "expiry")?,
+        delivery_report: get(row, "delivery_report")?,
+        read_report: get(row, "read_report")?,
+        created_at: get_u64(row, "created_at")?,
+        body_present: get_opt_u64(row, "body_removed_at")?.is_none(),
+    })
+}
+
+fn recipient_from_row(row: &SqliteRow) -> Result<Recipient> {
+    let attempts = get_u64(row, "notify_attempts")?;
+    Ok(Recipient {
+        id: RecipientId(get(row, "r_id")?),
+        message_id: get(row, "message_id")?,
+        address: get(row, "address")?,
+        kind: AddressKind::parse(&get::<String>(row, "kind")?)?,
+        state: RecipientState::parse(&get::<String>(row, "state")?)?,
+        reason: get(row, "reason")?,
+        token: get(row, "token")?,
+        transaction_id: get(row, "transaction_id")?,
+        notify_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_notify_at: get_opt_u64(row, "next_notify_at")?,
+        report_allowed: get(row, "report_allowed")?,
+        retrieved_at: get_opt_u64(row, "retrieved_at")?,
+        acknowledged: get(row, "acknowledged")?,
+        last_error: get(row, "last_error")?,
+        updated_at: get_u64(row, "updated_at")?,
+    })
+}
+
+fn report_from_row(row: &SqliteRow) -> Result<Report> {
+    Ok(Report {
+        id: ReportId(get(row, "id")?),
+        kind: ReportKind::parse(&get::<String>(row, "kind")?)?,
+        message_id: get(row, "message_id")?,
+        to: get(row, "to_address")?,
+        from: get(row, "from_address")?,
+        status: ReportStatus::parse(&get::<String>(row, "status")?)?,
+        date: get_u64(row, "date")?,
+        state: ReportState::parse(&get::<String>(row, "state")?)?,
+        attempts: u32::try_from(get_u64(row, "attempts")?).unwrap_or(u32::MAX),
+        next_attempt_at: get_u64(row, "next_attempt_at")?,
+        last_error: get(row, "last_error")?,
+        created_at: get_u64(row, "created_at")?,
+    })
+}
+
+fn subscriber_from_row(row: &SqliteRow) -> Result<Subscriber> {
+    Ok(Subscriber {
+        msisdn: get(row, "msisdn")?,
+        username: get(row, "username")?,
+        has_password: get::<Option<String>>(row, "password_hash")?.is_some(),
+        may_send: get(row, "may_send")?,
+        may_hide_sender: get(row, "may_hide_sender")?,
+        max_message_size: get_opt_u64(row, "max_message_size")?,
+        profile: get(row, "profile")?,
+        created_at: get_u64(row, "created_at")?,
+    })
+}
+
+/// A message row with its body key.
+pub(crate) struct MessageRow {
+    pub(crate) meta: MessageMeta,
+    pub(crate) body_key: String,
+}
+
+// ---------------------------------------------------------------- reads
+
+pub(crate) async fn message(c: &mut SqliteConnection, id: &str) -> Result<Option<MessageRow>> {
+    let row = sqlx::query(concat!("SELECT ", msg_cols!(), " FROM messages m WHERE m.message_id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading a message"))?;
+    row.map(|r| Ok(MessageRow { meta: message_from_row(&r)?, body_key: get(&r, "body_key")? }))
+        .transpose()
+}
+
+pub(crate) async fn recipients(c: &mut SqliteConnection, id: &str) -> Result<Vec<Recipient>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        rcp_cols!(),
+        ", m.message_id FROM recipients r JOIN messages m ON m.id = r.message WHERE m.message_id = ? ORDER BY r.id"
+    ))
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db("reading recipients"))?;
+    rows.iter().map(recipient_from_row).collect()
+}
+
+const DELIVERY_BY_ID: &str = concat!(
+    "SELECT ",
+    msg_cols!(),
+    ", ",
+    rcp_cols!(),
+    " FROM recipients r JOIN messages m ON m.id = r.message WHERE r.id = ?"
+);
+const DELIVERY_BY_TOKEN: &str = concat!(
+    "SELECT ",
+    msg_cols!(),
+    ", ",
+    rcp_cols!(),
+    " FROM recipients r JOIN messages m ON m.id = r.message WHERE r.token = ?"
+);
+const DELIVERY_BY_TID: &str = concat!(
+    "SELECT ",
+    msg_cols!(),
+    ", ",
+    rcp_cols!(),
+    " FROM recipients r JOIN messages m ON m.id = r.message WHERE r.transaction_id = ?"
+);
+
+/// A recipient row with its message, and the message's row id.
+pub(crate) struct DeliveryRow {
+    pub(crate) delivery: Delivery,
+    pub(crate) message_rowid: i64,
+}
+
+pub(crate) async fn delivery(c: &mut SqliteConnection, key: &RecipientKey) -> Result<Option<DeliveryRow>> {
+    let q = match key {
+        RecipientKey::Id(id) => sqlx::query(DELIVERY_BY_ID).bind(id.0),
+        RecipientKey::Token(t) => sqlx::query(DELIVERY_BY_TOKEN).bind(t.clone()),
+        RecipientKey::TransactionId(t) => sqlx::query(DELIVERY_BY_TID).bind(t.clone()),
+    };
+    let row = q.fetch_optional(&mut *c).await.map_err(db("reading a recipient"))?;
+    row.map(|r| {
+        Ok(DeliveryRow {
+            delivery: Delivery { message: message_from_row(&r)?, recipient: recipient_from_row(&r)? },
+            message_rowid: get(&r, "m_rowid")?,
+        })
+    })
+    .transpose()
+}
+
+async fn delivery_required(c: &mut SqliteConnection, key: &RecipientKey) -> Result<DeliveryRow> {
+    delivery(c, key).await?.ok_or_else(|| StoreError::NotFound { what: "recipient", key: key.to_string() })
+}
+
+pub(crate) async fn report(c: &mut SqliteConnection, id: ReportId) -> Result<Option<Report>> {
+    let row = sqlx::query("SELECT * FROM reports WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading a report"))?;
+    row.as_ref().map(report_from_row).transpose()
+}
+
+pub(crate) async fn counts(c: &mut SqliteConnection, now: u64) -> Result<Counts> {
+    let now = to_i64(now, "now")?;
+    let mut counts = Counts::default();
+    let row = sqlx::query(
+        "SELECT count(*) AS n, coalesce(sum(body_removed_at IS NULL), 0) AS b, \
+         coalesce(sum(CASE WHEN body_removed_at IS NULL THEN size ELSE 0 END), 0) AS s FROM messages",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db("counting messages"))?;
+    counts.messages = get_u64(&row, "n")?;
+    counts.bodies = get_u64(&row, "b")?;
+    counts.body_bytes = get_u64(&row, "s")?;
+    for row in sqlx::query("SELECT state, count(*) AS n FROM recipients GROUP BY state")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("counting recipients"))?
+    {
+        counts.recipients.insert(RecipientState::parse(&get::<String>(&row, "state")?)?, get_u64(&row, "n")?);
+    }
+    for row in sqlx::query("SELECT state, count(*) AS n FROM reports GROUP BY state")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("counting reports"))?
+    {
+        counts.reports.insert(ReportState::parse(&get::<String>(&row, "state")?)?, get_u64(&row, "n")?);
+    }
+    let row = sqlx::query(
+        "SELECT count(*) AS n FROM recipients WHERE next_notify_at IS NOT NULL AND next_notify_at <= ? \
+         AND state IN ('pending', 'notified', 'deferred')",
+    )
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db("counting due notifications"))?;
+    counts.notifications_due = get_u64(&row, "n")?;
+    let row = sqlx::query("SELECT count(*) AS n FROM reports WHERE state = 'pending' AND next_attempt_at <= ?")
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(db("counting due reports"))?;
+    counts.reports_due = get_u64(&row, "n")?;
+    Ok(counts)
+}
+
+pub(crate) async fn subscriber(c: &mut SqliteConnection, msisdn: &str) -> Result<Option<Subscriber>> {
+    let row = sqlx::query("SELECT * FROM subscribers WHERE msisdn = ?")
+        .bind(msisdn)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading a subscriber"))?;
+    row.as_ref().map(subscriber_from_row).transpose()
+}
+
+pub(crate) async fn subscribers(c: &mut SqliteConnection) -> Result<Vec<Subscriber>> {
+    let rows = sqlx::query("SELECT * FROM subscribers ORDER BY msisdn")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("listing subscribers"))?;
+    rows.iter().map(subscriber_from_row).collect()
+}
+
+/// The subscriber with this user name and its password hash.
+pub(crate) async fn credentials(c: &mut SqliteConnection, username: &str) -> Result<Option<(Subscriber, String)>> {
+    let row = sqlx::query("SELECT * FROM subscribers WHERE username = ? AND password_hash IS NOT NULL")
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading credentials"))?;
+    row.map(|r| Ok((subscriber_from_row(&r)?, get(&r, "password_hash")?))).transpose()
+}
+
+/// Body keys of messages whose body is present (for the sweep at open).
+pub(crate) async fn present_body_keys(c: &mut SqliteConnection) -> Result<Vec<String>> {
+    sqlx::query_scalar("SELECT body_key FROM messages WHERE body_removed_at IS NULL")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("listing bodies"))
+}
+
+// ---------------------------------------------------------------- writes
+
+/// Inserts a message and its recipients. `tokens` match `msg.recipients`.
+pub(crate) async fn insert_message(
+    c: &mut SqliteConnection,
+    msg: &NewMessage,
+    body_key: &str,
+    tokens: &[String],
+    now: u64,
+) -> Result<Submitted> {
+    let now = to_i64(now, "now")?;
+    let rowid: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (message_id, sender, sender_hidden, content_type, size, subject, message_class, \
+         priority, date, expiry, delivery_report, read_report, body_key, live_recipients, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(msg.id.clone())
+    .bind(msg.sender.clone())
+    .bind(msg.sender_hidden)
+    .bind(msg.content_type.clone())
+    .bind(to_i64(msg.body.len() as u64, "size")?)
+    .bind(msg.subject.clone())
+    .bind(msg.message_class.clone())
+    .bind(msg.priority.clone())
+    .bind(to_i64(msg.date, "date")?)
+    .bind(to_i64(msg.expiry, "expiry")?)
+    .bind(msg.delivery_report)
+    .bind(msg.read_report)
+    .bind(body_key.to_owned())
+    .bind(msg.recipients.len() as i64)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Duplicate { what: "message", key: msg.id.clone() }
+        } else {
+            StoreError::db("inserting a message", e)
+        }
+    })?;
+    let mut out = Vec::with_capacity(msg.recipients.len());
+    for (r, token) in msg.recipients.iter().zip(tokens) {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO recipients (message, address, kind, state, token, next_notify_at, updated_at) \
+             VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+        )
+        .bind(rowid)
+        .bind(r.address.clone())
+        .bind(r.kind.as_str())
+        .bind(token.clone())
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Duplicate { what: "recipient", key: r.address.clone() }
+            } else {
+                StoreError::db("inserting a recipient", e)
+            }
+        })?;
+        out.push(SubmittedRecipient { id: RecipientId(id), address: r.address.clone(), token: token.clone() });
+    }
+    Ok(Submitted { id: msg.id.clone(), recipients: out })
+}
+
+/// Applies a state change (see [`RecipientState::check_transition`]), keeps
+/// the message's live-recipient count, and queues the delivery report.
+pub(crate) async fn update_recipient(
+    c: &mut SqliteConnection,
+    key: &RecipientKey,
+    update: &RecipientUpdate,
+    now: u64,
+) -> Result<Transition> {
+    let now_i = to_i64(now, "now")?;
+    let row = delivery_required(c, key).await?;
+    let (msg, rcp) = (&row.delivery.message, &row.delivery.recipient);
+    let from = rcp.state;
+    let changed = from
+        .check_transition(update.to)
+        .map_err(|()| StoreError::InvalidTransition { token: rcp.token.clone(), from, to: update.to })?;
+    if let Some(allowed) = update.report_allowed {
+        if allowed != rcp.report_allowed {
+            sqlx::query("UPDATE recipients SET report_allowed = ?, updated_at = ? WHERE id = ?")
+                .bind(allowed)
+                .bind(now_i)
+                .bind(rcp.id.0)
+                .execute(&mut *c)
+                .await
+                .map_err(db("updating report-allowed"))?;
+        }
+    }
+    let report_allowed = update.report_allowed.unwrap_or(rcp.report_allowed);
+    let mut report = None;
+    if changed {
+        let to = update.to;
+        // Final states and `deferred` stop notifications; the lease goes too.
+        sqlx::query(
+            "UPDATE recipients SET state = ?, reason = coalesce(?, reason), \
+             next_notify_at = NULL, lease_until = NULL, \
+             retrieved_at = CASE WHEN ? THEN ? ELSE retrieved_at END, updated_at = ? WHERE id = ?",
+        )
+        .bind(to.as_str())
+        .bind(update.reason.clone())
+        .bind(to == RecipientState::Retrieved)
+        .bind(now_i)
+        .bind(now_i)
+        .bind(rcp.id.0)
+        .execute(&mut *c)
+        .await
+        .map_err(db("updating a recipient state"))?;
+        if to.is_final() && !from.is_final() {
+            sqlx::query("UPDATE messages SET live_recipients = live_recipients - 1 WHERE id = ?")
+                .bind(row.message_rowid)
+                .execute(&mut *c)
+                .await
+                .map_err(db("updating live recipients"))?;
+        }
+        if let Some(status) = to.delivery_status() {
+            if msg.delivery_report && report_allowed {
+                let r = NewReport {
+                    kind: ReportKind::Delivery,
+                    message_id: msg.id.clone(),
+                    to: msg.sender.clone(),
+                    from: rcp.address.clone(),
+                    status,
+                    date: now,
+                };
+                report = Some(insert_report(c, &r, now).await?);
+            }
+        }
+    }
+    let after = delivery_required(c, &RecipientKey::Id(rcp.id)).await?;
+    Ok(Transition { from, changed, report, recipient: after.delivery.recipient })
+}
+
+pub(crate) async fn acknowledge(
+    c: &mut SqliteConnection,
+    key: &RecipientKey,
+    report_allowed: Option<bool>,
+    now: u64,
+) -> Result<Recipient> {
+    let now_i = to_i64(now, "now")?;
+    let row = delivery_required(c, key).await?;
+    let rcp = &row.delivery.recipient;
+    sqlx::query(
+        "UPDATE recipients SET acknowledged = 1, report_allowed = coalesce(?, report_allowed), updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(report_allowed)
+    .bind(now_i)
+    .bind(rcp.id.0)
+    .execute(&mut *c)
+    .await
+    .map_err(db("acknowledging"))?;
+    if report_allowed == Some(false) {
+        // The recipient refuses reports: withdraw delivery reports about it
+        // that have not gone out yet.
+        sqlx::query(
+            "UPDATE reports SET state = 'failed', last_error = 'report not allowed by recipient', \
+             finished_at = ?, lease_until = NULL \
+             WHERE kind = 'delivery' AND state = 'pending' AND message_id = ? AND from_address = ?",
+        )
+        .bind(now_i)
+        .bind(row.delivery.message.id.clone())
+        .bind(rcp.address.clone())
+        .execute(&mut *c)
+        .await
+        .map_err(db("withdrawing delivery reports"))?;
+    }
+    Ok(delivery_required(c, &RecipientKey::Id(rcp.id)).await?.delivery.recipient)
+}
+
+pub(crate) async fn claim_notifications(
+    c: &mut SqliteConnection,
+    now: u64,
+    limit: u32,
+    lease_secs: u64,
+) -> Result<Vec<Delivery>> {
+    let now_i = to_i64(now, "now")?;
+    let until = to_i64(now.saturating_add(lease_secs), "lease")?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE recipients SET lease_until = ?1 WHERE id IN ( \
+           SELECT r.id FROM recipients r JOIN messages m ON m.id = r.message \
+           WHERE r.next_notify_at IS NOT NULL AND r.next_notify_at <= ?2 \
+             AND r.state IN ('pending', 'notified', 'deferred') \
+             AND (r.lease_until IS NULL OR r.lease_until <= ?2) AND m.expiry > ?2 \
+           ORDER BY r.next_notify_at, r.id LIMIT ?3) \
+         RETURNING id",
+    )
+    .bind(until)
+    .bind(now_i)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db("claiming notifications"))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(delivery_required(c, &RecipientKey::Id(RecipientId(id))).await?.delivery);
+    }
+    out.sort_by_key(|d| (d.recipient.next_notify_at, d.recipient.id));
+    Ok(out)
+}
+
+pub(crate) async fn record_notification(
+    c: &mut SqliteConnection,
+    id: RecipientId,
+    attempt: &NotifyAttempt,
+    now: u64,
+) -> Result<Recipient> {
+    let now_i = to_i64(now, "now")?;
+    let row = delivery_required(c, &RecipientKey::Id(id)).await?;
+    let state = row.delivery.recipient.state;
+    let new_state = if attempt.sent && state == RecipientState::Pending { RecipientState::Notified } else { state };
+    let next = if state.is_final() { None } else { attempt.next_notify_at.map(|t| to_i64(t, "next_notify_at")).transpose()? };
+    sqlx::query(
+        "UPDATE recipients SET state = ?, notify_attempts = notify_attempts + 1, \
+         transaction_id = coalesce(?, transaction_id), last_error = ?, next_notify_at = ?, \
+         lease_until = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(new_state.as_str())
+    .bind(attempt.transaction_id.clone())
+    .bind(attempt.error.clone())
+    .bind(next)
+    .bind(now_i)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Duplicate { what: "transaction id", key: attempt.transaction_id.clone().unwrap_or_default() }
+        } else {
+            StoreError::db("recording a notification", e)
+        }
+    })?;
+    Ok(delivery_required(c, &RecipientKey::Id(id)).await?.delivery.recipient)
+}
+
+pub(crate) async fn expire(c: &mut SqliteConnection, now: u64) -> Result<Vec<Transition>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT r.id FROM messages m JOIN recipients r ON r.message = m.id \
+         WHERE m.live_recipients > 0 AND m.expiry <= ? AND r.state IN ('pending', 'notified', 'deferred') \
+         ORDER BY r.id",
+    )
+    .bind(to_i64(now, "now")?)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db("finding expired recipients"))?;
+    let update = RecipientUpdate::to(RecipientState::Expired);
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(update_recipient(c, &RecipientKey::Id(RecipientId(id)), &update, now).await?);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn insert_report(c: &mut SqliteConnection, r: &NewReport, now: u64) -> Result<ReportId> {
+    let now = to_i64(now, "now")?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO reports (kind, message_id, to_address, from_address, status, date, state, next_attempt_at, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+    )
+    .bind(r.kind.as_str())
+    .bind(r.message_id.clone())
+    .bind(r.to.clone())
+    .bind(r.from.clone())
+    .bind(r.status.as_str())
+    .bind(to_i64(r.date, "date")?)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db("queueing a report"))?;
+    Ok(ReportId(id))
+}
+
+pub(crate) async fn claim_reports(c: &mut SqliteConnection, now: u64, limit: u32, lease_secs: u64) -> Result<Vec<Report>> {
+    let now_i = to_i64(now, "now")?;
+    let until = to_i64(now.saturating_add(lease_secs), "lease")?;
+    let rows = sqlx::query(
+        "UPDATE reports SET lease_until = ?1, attempts = attempts + 1 WHERE id IN ( \
+           SELECT id FROM reports WHERE state = 'pending' AND next_attempt_at <= ?2 \
+             AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY next_attempt_at, id LIMIT ?3) \
+         RETURNING *",
+    )
+    .bind(until)
+    .bind(now_i)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db("claiming reports"))?;
+    let mut out = rows.iter().map(report_from_row).collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok(out)
+}
+
+/// Ends or reschedules a report. `state` is `done`, `failed`, or `pending`
+/// with `next_at`. A report already finished is left as it is.
+pub(crate) async fn finish_report(
+    c: &mut SqliteConnection,
+    id: ReportId,
+    state: ReportState,
+    next_at: Option<u64>,
+    error: Option<String>,
+    now: u64,
+) -> Result<()> {
+    let now_i = to_i64(now, "now")?;
+    let current = report(c, id).await?.ok_or_else(|| StoreError::NotFound { what: "report", key: id.0.to_string() })?;
+    if current.state != ReportState::Pending {
+        return Ok(());
+    }
+    let next = match next_at {
+        Some(t) => to_i64(t, "next_attempt_at")?,
+        None => to_i64(current.next_attempt_at, "next_attempt_at")?,
+    };
+    let finished = (state != ReportState::Pending).then_some(now_i);
+    sqlx::query(
+        "UPDATE reports SET state = ?, next_attempt_at = ?, last_error = coalesce(?, last_error), \
+         lease_until = NULL, finished_at = ? WHERE id = ?",
+    )
+    .bind(state.as_str())
+    .bind(next)
+    .bind(error)
+    .bind(finished)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await
+    .map_err(db("updating a report"))?;
+    Ok(())
+}
+
+/// Marks the bodies of messages with no live recipient as removed; returns
+/// their keys and sizes. The files go after the commit.
+pub(crate) async fn collect_bodies(c: &mut SqliteConnection, now: u64) -> Result<Vec<(String, u64)>> {
+    let rows = sqlx::query(
+        "UPDATE messages SET body_removed_at = ? WHERE live_recipients = 0 AND body_removed_at IS NULL \
+         RETURNING body_key, size",
+    )
+    .bind(to_i64(now, "now")?)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db("collecting bodies"))?;
+    rows.iter().map(|r| Ok((get(r, "body_key")?, get_u64(r, "size")?))).collect()
+}
+
+/// Deletes messages whose body went before `before`, and finished reports
+/// older than `before`.
+pub(crate) async fn purge(c: &mut SqliteConnection, before: u64) -> Result<(u64, u64)> {
+    let before = to_i64(before, "purge_before")?;
+    let m = sqlx::query("DELETE FROM messages WHERE body_removed_at IS NOT NULL AND body_removed_at < ?")
+        .bind(before)
+        .execute(&mut *c)
+        .await
+        .map_err(db("purging messages"))?
+        .rows_affected();
+    let r = sqlx::query("DELETE FROM reports WHERE state <> 'pending' AND finished_at < ?")
+        .bind(before)
+        .execute(&mut *c)
+        .await
+        .map_err(db("purging reports"))?
+        .rows_affected();
+    Ok((m, r))
+}
+
+pub(crate) async fn insert_subscriber(
+    c: &mut SqliteConnection,
+    s: &NewSubscriber,
+    hash: Option<String>,
+    now: u64,
+) -> Result<Subscriber> {
+    sqlx::query(
+        "INSERT INTO subscribers (msisdn, username, password_hash, may_send, may_hide_sender, max_message_size, \
+         profile, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.msisdn.clone())
+    .bind(s.username.clone())
+    .bind(hash)
+    .bind(s.may_send)
+    .bind(s.may_hide_sender)
+    .bind(s.max_message_size.map(|v| to_i64(v, "max_message_size")).transpose()?)
+    .bind(s.profile.clone())
+    .bind(to_i64(now, "now")?)
+    .execute(&mut *c)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            let key = match &s.username {
+                Some(u) => format!("{} (or user name {u})", s.msisdn),
+                None => s.msisdn.clone(),
+            };
+            StoreError::Duplicate { what: "subscriber", key }
+        } else {
+            StoreError::db("adding a subscriber", e)
+        }
+    })?;
+    subscriber(c, &s.msisdn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "subscriber", key: s.msisdn.clone() })
+}
+
+pub(crate) async fn delete_subscriber(c: &mut SqliteConnection, msisdn: &str) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM subscribers WHERE msisdn = ?")
+        .bind(msisdn.to_owned())
+        .execute(&mut *c)
+        .await
+        .map_err(db("removing a subscriber"))?
+        .rows_affected();
+    Ok(n > 0)
+}

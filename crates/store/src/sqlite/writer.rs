@@ -1,0 +1,263 @@
+//! The single writer task and its group commit.
+//!
+//! Every write is a *job* sent over a channel to one task that owns the
+//! SQLite writer connection. The task takes the first job, then whatever else
+//! is already queued (up to `max_batch`), and runs them all in ONE
+//! transaction, each inside its own savepoint so a job that fails for a
+//! logical reason (unknown token, refused transition, duplicate id) is rolled
+//! back alone. If any job in the batch carries a new body file, the body
+//! directory is fsynced once before the transaction starts. Then one COMMIT
+//! (one WAL fsync, `synchronous=FULL`) and only then is each waiter answered.
+//!
+//! While one batch commits, new jobs pile up in the channel and form the
+//! next batch: the batch size grows with the load on its own, with no timer
+//! and no added latency when idle.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::SqliteConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteExecutor};
+use tokio::sync::{mpsc, oneshot};
+
+use super::bodies::BodyDir;
+use crate::error::{Result, StoreError};
+
+/// A boxed future borrowing the connection.
+pub(crate) type ConnFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
+
+/// One unit of work for the writer, type-erased.
+pub(crate) trait Job: Send {
+    /// Whether this job renamed a body file into place (the directory needs
+    /// an fsync before the commit).
+    fn needs_dir_sync(&self) -> bool;
+    /// Runs the job's statements and keeps its result.
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>;
+    /// The job's error, replicated for the rest of its batch.
+    fn error(&self) -> Option<StoreError>;
+    /// Answers the waiter once the batch's fate is known.
+    fn finish(self: Box<Self>, batch: std::result::Result<(), &StoreError>);
+}
+
+/// How a job went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    /// Failed for a logical reason: roll back this job's savepoint.
+    Refused,
+    /// Failed for a reason that may have disturbed the transaction (I/O,
+    /// disk full, ...): abort the whole batch.
+    Fatal,
+}
+
+type Work<T> = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send>;
+
+struct TypedJob<T> {
+    work: Option<Work<T>>,
+    result: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+    dir_sync: bool,
+    on_abort: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl<T: Send + 'static> Job for TypedJob<T> {
+    fn needs_dir_sync(&self) -> bool {
+        self.dir_sync
+    }
+
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+        let work = self.work.take();
+        Box::pin(async move {
+            let Some(work) = work else { return Outcome::Fatal };
+            let r = work(conn).await;
+            let outcome = match &r {
+                Ok(_) => Outcome::Ok,
+                Err(e) if is_logical(e) => Outcome::Refused,
+                Err(_) => Outcome::Fatal,
+            };
+            self.result = Some(r);
+            outcome
+        })
+    }
+
+    fn error(&self) -> Option<StoreError> {
+        match &self.result {
+            Some(Err(e)) => Some(replicate(e)),
+            _ => None,
+        }
+    }
+
+    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
+        let answer = match (batch, self.result.take()) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Transient {
+                context: "writing".into(),
+                detail: "job did not run".into(),
+            }),
+            // The job's own error explains the batch failure best.
+            (Err(_), Some(Err(e))) => Err(e),
+            (Err(e), _) => Err(replicate(e)),
+        };
+        if answer.is_err() {
+            if let Some(abort) = self.on_abort.take() {
+                abort();
+            }
+        }
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Errors that a job's own checks produce, after which the transaction is
+/// intact (SQLite rolls back only the failing statement on a constraint
+/// violation).
+fn is_logical(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Duplicate { .. }
+            | StoreError::NotFound { .. }
+            | StoreError::InvalidTransition { .. }
+            | StoreError::Invalid(_)
+            | StoreError::Corrupt(_)
+    )
+}
+
+/// A batch failure, told to each of its jobs.
+fn replicate(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Full { context, detail } => StoreError::Full { context: context.clone(), detail: detail.clone() },
+        StoreError::Closed => StoreError::Closed,
+        other => StoreError::Transient { context: "committing a batch".into(), detail: other.to_string() },
+    }
+}
+
+/// Counters of the writer's work (for benchmarks and metrics).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Jobs run in them.
+    pub jobs: AtomicU64,
+    /// Batches that failed as a whole.
+    pub failed_batches: AtomicU64,
+}
+
+/// The sending side: hands jobs to the writer task.
+#[derive(Debug, Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer task on `conn`.
+    pub(crate) fn start(
+        conn: PoolConnection<Sqlite>,
+        bodies: Arc<BodyDir>,
+        max_batch: usize,
+        stats: Arc<WriterStats>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
+        let handle = tokio::spawn(run(conn, rx, bodies, max_batch.max(1), stats));
+        (Self { tx }, handle)
+    }
+
+    /// Runs `work` in the next batch and answers after its commit.
+    /// `on_abort` runs if the work does not end up committed.
+    pub(crate) async fn submit<T, F>(&self, dir_sync: bool, on_abort: Option<Box<dyn FnOnce() + Send>>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = TypedJob { work: Some(Box::new(work)), result: None, reply, dir_sync, on_abort };
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(Box::new(job)).await {
+            job.finish(Err(&StoreError::Closed));
+            return Err(StoreError::Closed);
+        }
+        answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Runs `work` in the next batch (no body file involved).
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
+    {
+        self.submit(false, None, work).await
+    }
+}
+
+async fn exec<'e, E: SqliteExecutor<'e>>(e: E, sql: &'static str) -> Result<()> {
+    sqlx::query(sql).execute(e).await.map(|_| ()).map_err(|e| StoreError::db(sql, e))
+}
+
+async fn run(
+    mut conn: PoolConnection<Sqlite>,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    bodies: Arc<BodyDir>,
+    max_batch: usize,
+    stats: Arc<WriterStats>,
+) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut batch, max_batch).await > 0 {
+        let result = commit_batch(&mut conn, &mut batch, &bodies).await;
+        match &result {
+            Ok(()) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(jobs = batch.len(), error = %e, "store batch failed");
+            }
+        }
+        for job in batch.drain(..) {
+            job.finish(result.as_ref().map(|_| ()));
+        }
+    }
+    // All senders are gone: the store was dropped or closed.
+    drop(conn);
+}
+
+async fn commit_batch(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>], bodies: &Arc<BodyDir>) -> Result<()> {
+    if batch.iter().any(|j| j.needs_dir_sync()) {
+        let bodies = bodies.clone();
+        tokio::task::spawn_blocking(move || bodies.sync_dir())
+            .await
+            .map_err(|e| StoreError::Transient { context: "syncing body directory".into(), detail: e.to_string() })??;
+    }
+    exec(&mut *conn, "BEGIN IMMEDIATE").await?;
+    let r = run_jobs(conn, batch).await;
+    let r = match r {
+        Ok(()) => exec(&mut *conn, "COMMIT").await,
+        Err(e) => Err(e),
+    };
+    if r.is_err() {
+        // After some errors (SQLITE_FULL, I/O) SQLite has already rolled the
+        // transaction back; then this fails harmlessly.
+        let _ = exec(&mut *conn, "ROLLBACK").await;
+    }
+    r
+}
+
+async fn run_jobs(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+    for job in batch.iter_mut() {
+        exec(&mut *conn, "SAVEPOINT job").await?;
+        match job.run(conn).await {
+            Outcome::Ok => exec(&mut *conn, "RELEASE job").await?,
+            Outcome::Refused => {
+                exec(&mut *conn, "ROLLBACK TO job").await?;
+                exec(&mut *conn, "RELEASE job").await?;
+            }
+            Outcome::Fatal => {
+                return Err(job.error().unwrap_or(StoreError::Transient {
+                    context: "running a batch".into(),
+                    detail: "a job failed".into(),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
