@@ -60,7 +60,7 @@ fn unhex(raw: &[u8]) -> Option<Vec<u8>> {
     let text = text.trim();
     let text = text.strip_prefix("0x").unwrap_or(text);
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     hex::decode(digits).ok()

@@ -403,7 +403,8 @@ fn sailfish_reports_and_send_confirmations() {
 fn sailfish_retrieve_cases() {
     let base = format!("{SF}/test_retrieve");
     // (case, [(content type as the origin test prints it, Content-ID, parts/ file)])
-    let cases: &[(&str, &[(&str, Option<&str>, &str)])] = &[
+    type Expected<'a> = &'a [(&'a str, Option<&'a str>, &'a str)];
+    let cases: &[(&str, Expected<'_>)] = &[
         ("Success1", &[
             ("application/smil;charset=utf-8", Some("<0>"), "0.smil"),
             ("text/plain;charset=utf-8", Some("<text_0011.txt>"), "text_0011.txt"),

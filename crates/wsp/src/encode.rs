@@ -78,7 +78,7 @@ pub fn put_with_value_length(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
 /// text is cut at its first NUL.
 pub fn put_text_string(out: &mut Vec<u8>, text: &[u8]) {
     let text = until_nul(text);
-    if text.first().is_some_and(|&b| b >= 0x7F || b < 0x20) {
+    if text.first().is_some_and(|&b| !(0x20..0x7F).contains(&b)) {
         out.push(0x7F);
     }
     out.extend_from_slice(text);
