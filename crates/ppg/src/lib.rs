@@ -1,0 +1,14 @@
+//! # ferry-ppg: Ferry's WAP Push Proxy Gateway
+#![forbid(unsafe_code)]
+
+pub mod bearer;
+pub mod config;
+pub mod gateway;
+pub mod http;
+mod notify;
+pub mod store;
+
+pub use bearer::{Bearer, BearerError, MemoryBearer, Receipt, ReceiptState, Route, Routes, SendOptions};
+pub use config::Config;
+pub use gateway::{Content, Gateway, Parts, Refusal};
+pub(crate) use gateway::now;
