@@ -2,10 +2,15 @@
 #![forbid(unsafe_code)]
 
 pub mod bearer;
+pub mod client;
 pub mod config;
+#[cfg(feature = "esme")]
+pub mod esme_bearer;
 pub mod gateway;
 pub mod http;
 mod notify;
+#[cfg(feature = "esme")]
+pub mod server;
 pub mod store;
 
 pub use bearer::{Bearer, BearerError, MemoryBearer, Receipt, ReceiptState, Route, Routes, SendOptions};
