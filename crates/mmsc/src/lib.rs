@@ -1,0 +1,255 @@
+//! # ferry-mmsc: Ferry's MMS Relay/Server
+//!
+//! MM1 over HTTP (OMA-TS-MMS_ENC-V1_3, OMA-TS-MMS_CTR): handsets POST an
+//! `M-Send.req`, the MMSC stores it durably ([`ferry_store`]) and answers
+//! `M-Send.conf` only after the commit; each recipient is notified with an
+//! `M-Notification.ind` pushed through a push gateway (PAP to Ferry's PPG or
+//! Kannel's), whose X-Mms-Content-Location is an unguessable per-recipient
+//! URL on this server; the recipient GETs it (`M-Retrieve.conf`) and answers
+//! with `M-NotifyResp.ind` / `M-Acknowledge.ind`; delivery and read reports
+//! go back to the sender as WAP Push; messages expire.
+//!
+//! ```text
+//!  handset ── POST M-Send.req ──► mm1::post ─► identity ─► checks ─► Store::submit (commit)
+//!          ◄─ M-Send.conf ───────┘                                       │ wake
+//!                                    workers::notify_loop ◄──────────────┘
+//!                                      claim (lease) ─► M-Notification.ind ─► Notifier::push ─► PPG
+//!                                      record attempt, next = now + back-off
+//!  handset ── GET /m/{token} ────► mm1::retrieve ─► identity = recipient? ─► mark retrieved ─► M-Retrieve.conf
+//!          ── POST NotifyResp/Ack/Read-Rec/Forward ─► state changes (reports queued by the store)
+//!                                    workers::report_loop ─► M-Delivery.ind / M-Read-Orig.ind ─► Notifier::push
+//!                                    workers::sweep_loop  ─► expire, collect bodies, gauges
+//! ```
+//!
+//! Every answer to an MM1 request is an MMS PDU (never an HTML page); see
+//! `docs/MMSC.md` for the statuses produced and when, the identity model,
+//! the recipient state machine and the CDR format.
+//!
+//! The stored body of a message is its `M-Retrieve.conf`, encoded once at
+//! submission (From set to the authenticated sender, Bcc left out) without
+//! X-Mms-Transaction-ID, which is spliced in per recipient at retrieval
+//! ([`pdu::with_transaction_id`]): a retrieval costs one file read and no
+//! re-encoding.
+//!
+//! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
+//! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
+
+#![forbid(unsafe_code)]
+
+pub mod cdr;
+pub mod cli;
+pub mod config;
+pub mod identity;
+mod mm1;
+pub mod notify;
+pub mod pdu;
+mod workers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use ferry_service::Shutdown;
+use ferry_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use config::Config;
+pub use ferry_store as store;
+pub use notify::{MemoryNotifier, Notifier, NotifyError, PapNotifier};
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// What every handler and task shares.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) store: Arc<Store>,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) ident: identity::Identifier,
+    pub(crate) cdr: cdr::CdrSink,
+    pub(crate) wake: Notify,
+    pub(crate) wake_reports: Notify,
+    pub(crate) metrics: Option<PrometheusHandle>,
+}
+
+/// A running MMSC.
+#[derive(Debug)]
+pub struct Running {
+    /// The address MM1 listens on.
+    pub local_addr: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    inner: Arc<Inner>,
+}
+
+impl Running {
+    /// Waits for every task to finish (after shutdown was triggered).
+    pub async fn join(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// The store (tests look inside).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    /// Runs one expiry/collection sweep now (tests).
+    pub async fn sweep(&self) {
+        workers::sweep_once(&self.inner).await;
+    }
+}
+
+/// Builds and starts an MMSC.
+#[derive(Debug)]
+pub struct Mmsc {
+    config: Config,
+    store: Option<Arc<Store>>,
+    notifier: Option<Arc<dyn Notifier>>,
+    listener: Option<TcpListener>,
+    metrics: Option<PrometheusHandle>,
+}
+
+impl Mmsc {
+    /// From a configuration; the store, push client and listener come from
+    /// it unless given.
+    pub fn new(config: Config) -> Self {
+        Self { config, store: None, notifier: None, listener: None, metrics: None }
+    }
+
+    /// Uses this store.
+    #[must_use]
+    pub fn store(mut self, store: Arc<Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses this push client.
+    #[must_use]
+    pub fn notifier(mut self, n: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(n);
+        self
+    }
+
+    /// Serves on an already bound listener (tests bind port 0 first).
+    #[must_use]
+    pub fn listener(mut self, l: TcpListener) -> Self {
+        self.listener = Some(l);
+        self
+    }
+
+    /// Exposes this Prometheus handle on `/metrics`.
+    #[must_use]
+    pub fn metrics(mut self, h: PrometheusHandle) -> Self {
+        self.metrics = Some(h);
+        self
+    }
+
+    /// Opens what was not given, binds, and spawns the server and its tasks.
+    /// They stop when `shutdown` is triggered.
+    pub async fn start(self, shutdown: Shutdown) -> anyhow::Result<Running> {
+        let c = self.config;
+        c.check()?;
+        let store = match self.store {
+            Some(s) => s,
+            None => Arc::new(
+                Store::open_sqlite(ferry_store::sqlite::SqliteConfig::new(&c.store_dir))
+                    .await
+                    .with_context(|| format!("opening the store in {}", c.store_dir.display()))?,
+            ),
+        };
+        let notifier: Arc<dyn Notifier> = match self.notifier {
+            Some(n) => n,
+            None => notifier_from_config(&c)?,
+        };
+        let mut tasks = Vec::new();
+        let cdr = match &c.cdr_path {
+            Some(p) => {
+                let (sink, task) = cdr::CdrSink::open(p).await.with_context(|| format!("opening CDR file {}", p.display()))?;
+                tasks.push(task);
+                sink
+            }
+            None => cdr::CdrSink::disabled(),
+        };
+        let listener = match self.listener {
+            Some(l) => l,
+            None => TcpListener::bind(c.listen).await.with_context(|| format!("binding MM1 on {}", c.listen))?,
+        };
+        let local_addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            ident: identity::Identifier::new(&c.identity),
+            config: c,
+            store,
+            notifier,
+            cdr,
+            wake: Notify::new(),
+            wake_reports: Notify::new(),
+            metrics: self.metrics,
+        });
+        let app = Router::new()
+            .route("/m/{token}", get(mm1::retrieve))
+            .route("/healthz", get(mm1::healthz))
+            .route("/metrics", get(mm1::metrics_text))
+            .fallback(fallback)
+            .layer(DefaultBodyLimit::disable())
+            .with_state(inner.clone());
+        let sd = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move { sd.wait().await });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "MM1 server failed");
+            }
+        }));
+        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
+        Ok(Running { local_addr, tasks, inner })
+    }
+}
+
+async fn fallback(state: axum::extract::State<Arc<Inner>>, ci: axum::extract::ConnectInfo<SocketAddr>, req: axum::extract::Request) -> axum::response::Response {
+    if req.method() == axum::http::Method::POST {
+        mm1::post(state, ci, req).await
+    } else {
+        mm1::not_found().await
+    }
+}
+
+/// The push client the configuration names.
+pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
+    Ok(match &c.gateway {
+        config::GatewayConfig::Memory => MemoryNotifier::new(),
+        config::GatewayConfig::Pap { url, username, password, pap_version, ppg_host, timeout_ms } => {
+            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
+            let v = if pap_version == "1.0" { ferry_pap::PapVersion::V1_0 } else { ferry_pap::PapVersion::V2_0 };
+            Arc::new(PapNotifier::new(url.clone(), creds, v, ppg_host.clone(), std::time::Duration::from_millis(*timeout_ms))?)
+        }
+    })
+}
+
+/// Runs an MMSC from its configuration until SIGINT/SIGTERM: logging,
+/// metrics, store, server and tasks; closes the store on the way out.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    ferry_service::telemetry::init_logging();
+    let metrics = ferry_service::telemetry::metrics();
+    let (shutdown, finished) = Shutdown::new();
+    shutdown.on_signals();
+    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
+    let store = running.store().clone();
+    running.join().await;
+    drop(shutdown);
+    finished.wait().await;
+    store.close().await?;
+    tracing::info!("MMSC stopped");
+    Ok(())
+}
