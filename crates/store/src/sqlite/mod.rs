@@ -152,15 +152,8 @@ impl SqliteBackend {
             .map_err(|e| StoreError::Transient { context: "writing a body".into(), detail: e.to_string() })??;
         // 2. The metadata, in the next group commit (which fsyncs the body
         //    directory first). If it does not commit, the body goes.
-        let (b, k) = (self.bodies.clone(), key.clone());
-        let on_abort: Box<dyn FnOnce() + Send> = Box::new(move || {
-            let _ = b.remove(&k);
-        });
-        writer
-            .submit(true, Some(on_abort), move |c| {
-                Box::pin(async move { ops::insert_message(c, &msg, &key, &tokens, now).await })
-            })
-            .await
+        let submission = writer::Submission { message: msg, body_key: key, tokens, now, result: None };
+        writer.submit_message(submission, self.bodies.clone()).await
     }
 
     async fn do_add_subscriber(&self, s: NewSubscriber, now: u64) -> Result<Subscriber> {

@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::error::{Result, StoreError};
+use super::writer::Submission;
 use crate::model::*;
 
 fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -290,68 +291,79 @@ pub(crate) async fn present_body_keys(c: &mut SqliteConnection) -> Result<Vec<St
 
 // ---------------------------------------------------------------- writes
 
-/// Inserts a message and its recipients. `tokens` match `msg.recipients`.
-pub(crate) async fn insert_message(
-    c: &mut SqliteConnection,
-    msg: &NewMessage,
-    body_key: &str,
-    tokens: &[String],
-    now: u64,
-) -> Result<Submitted> {
-    let now = to_i64(now, "now")?;
-    let rowid: i64 = sqlx::query_scalar(
+/// Inserts the messages and recipients of a batch's submissions in two
+/// statements (the rows travel as JSON through `json_each`), and sets each
+/// submission's result: its tokens, or `Duplicate` for a taken Message-ID.
+pub(crate) async fn insert_submissions(c: &mut SqliteConnection, subs: &mut [&mut Submission]) -> Result<()> {
+    let mut messages = Vec::with_capacity(subs.len());
+    for s in subs.iter() {
+        let m = &s.message;
+        messages.push(serde_json::json!({
+            "id": m.id, "sender": m.sender, "hidden": m.sender_hidden, "ct": m.content_type,
+            "size": to_i64(m.body.len() as u64, "size")?, "subject": m.subject, "class": m.message_class,
+            "priority": m.priority, "date": to_i64(m.date, "date")?, "expiry": to_i64(m.expiry, "expiry")?,
+            "dr": m.delivery_report, "rr": m.read_report, "key": s.body_key,
+            "live": m.recipients.len(), "now": to_i64(s.now, "now")?,
+        }));
+    }
+    let rows = sqlx::query(
         "INSERT INTO messages (message_id, sender, sender_hidden, content_type, size, subject, message_class, \
          priority, date, expiry, delivery_report, read_report, body_key, live_recipients, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         SELECT value ->> 'id', value ->> 'sender', value ->> 'hidden', value ->> 'ct', value ->> 'size', \
+           value ->> 'subject', value ->> 'class', value ->> 'priority', value ->> 'date', value ->> 'expiry', \
+           value ->> 'dr', value ->> 'rr', value ->> 'key', value ->> 'live', value ->> 'now' \
+         FROM json_each(?) WHERE true ORDER BY key \
+         ON CONFLICT (message_id) DO NOTHING RETURNING id, body_key",
     )
-    .bind(msg.id.clone())
-    .bind(msg.sender.clone())
-    .bind(msg.sender_hidden)
-    .bind(msg.content_type.clone())
-    .bind(to_i64(msg.body.len() as u64, "size")?)
-    .bind(msg.subject.clone())
-    .bind(msg.message_class.clone())
-    .bind(msg.priority.clone())
-    .bind(to_i64(msg.date, "date")?)
-    .bind(to_i64(msg.expiry, "expiry")?)
-    .bind(msg.delivery_report)
-    .bind(msg.read_report)
-    .bind(body_key.to_owned())
-    .bind(msg.recipients.len() as i64)
-    .bind(now)
-    .fetch_one(&mut *c)
+    .bind(serde_json::Value::Array(messages).to_string())
+    .fetch_all(&mut *c)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Duplicate { what: "message", key: msg.id.clone() }
-        } else {
-            StoreError::db("inserting a message", e)
-        }
-    })?;
-    let mut out = Vec::with_capacity(msg.recipients.len());
-    for (r, token) in msg.recipients.iter().zip(tokens) {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO recipients (message, address, kind, state, token, next_notify_at, updated_at) \
-             VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
-        )
-        .bind(rowid)
-        .bind(r.address.clone())
-        .bind(r.kind.as_str())
-        .bind(token.clone())
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Duplicate { what: "recipient", key: r.address.clone() }
-            } else {
-                StoreError::db("inserting a recipient", e)
-            }
-        })?;
-        out.push(SubmittedRecipient { id: RecipientId(id), address: r.address.clone(), token: token.clone() });
+    .map_err(db("inserting messages"))?;
+    // Rows inserted, by body key (unique per submission).
+    let mut inserted = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        inserted.insert(get::<String>(r, "body_key")?, get::<i64>(r, "id")?);
     }
-    Ok(Submitted { id: msg.id.clone(), recipients: out })
+    let mut recipients = Vec::new();
+    for s in subs.iter() {
+        if let Some(rowid) = inserted.get(&s.body_key) {
+            for (r, token) in s.message.recipients.iter().zip(&s.tokens) {
+                recipients.push(serde_json::json!({
+                    "m": rowid, "a": r.address, "k": r.kind.as_str(), "t": token, "now": to_i64(s.now, "now")?,
+                }));
+            }
+        }
+    }
+    let mut ids = std::collections::HashMap::with_capacity(recipients.len());
+    if !recipients.is_empty() {
+        let rows = sqlx::query(
+            "INSERT INTO recipients (message, address, kind, state, token, next_notify_at, updated_at) \
+             SELECT value ->> 'm', value ->> 'a', value ->> 'k', 'pending', value ->> 't', value ->> 'now', \
+               value ->> 'now' \
+             FROM json_each(?) RETURNING id, token",
+        )
+        .bind(serde_json::Value::Array(recipients).to_string())
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("inserting recipients"))?;
+        for r in &rows {
+            ids.insert(get::<String>(r, "token")?, get::<i64>(r, "id")?);
+        }
+    }
+    for s in subs.iter_mut() {
+        let m = &s.message;
+        s.result = Some(if inserted.contains_key(&s.body_key) {
+            let mut out = Vec::with_capacity(m.recipients.len());
+            for (r, token) in m.recipients.iter().zip(&s.tokens) {
+                let id = ids.get(token).ok_or_else(|| StoreError::Corrupt(format!("recipient {} not inserted", r.address)))?;
+                out.push(SubmittedRecipient { id: RecipientId(*id), address: r.address.clone(), token: token.clone() });
+            }
+            Ok(Submitted { id: m.id.clone(), recipients: out })
+        } else {
+            Err(StoreError::Duplicate { what: "message", key: m.id.clone() })
+        });
+    }
+    Ok(())
 }
 
 /// Applies a state change (see [`RecipientState::check_transition`]), keeps
@@ -381,6 +393,8 @@ pub(crate) async fn update_recipient(
         }
     }
     let report_allowed = update.report_allowed.unwrap_or(rcp.report_allowed);
+    let mut after = rcp.clone();
+    after.report_allowed = report_allowed;
     let mut report = None;
     if changed {
         let to = update.to;
@@ -399,6 +413,15 @@ pub(crate) async fn update_recipient(
         .execute(&mut *c)
         .await
         .map_err(db("updating a recipient state"))?;
+        after.state = to;
+        if update.reason.is_some() {
+            after.reason = update.reason.clone();
+        }
+        after.next_notify_at = None;
+        if to == RecipientState::Retrieved {
+            after.retrieved_at = Some(now);
+        }
+        after.updated_at = now;
         if to.is_final() && !from.is_final() {
             sqlx::query("UPDATE messages SET live_recipients = live_recipients - 1 WHERE id = ?")
                 .bind(row.message_rowid)
@@ -419,9 +442,10 @@ pub(crate) async fn update_recipient(
                 report = Some(insert_report(c, &r, now).await?);
             }
         }
+    } else if after.report_allowed != rcp.report_allowed {
+        after.updated_at = now;
     }
-    let after = delivery_required(c, &RecipientKey::Id(rcp.id)).await?;
-    Ok(Transition { from, changed, report, recipient: after.delivery.recipient })
+    Ok(Transition { from, changed, report, recipient: after })
 }
 
 pub(crate) async fn acknowledge(

@@ -198,6 +198,9 @@ async fn disk_full_is_transient_and_clean() {
     }
     let _guard = Unmount(mnt.clone());
 
+    // Ballast the "operator" deletes once the disk has filled.
+    let ballast = mnt.join("ballast");
+    std::fs::write(&ballast, vec![0u8; 256 * 1024]).unwrap();
     let s = open(&mnt).await;
     let mut stored = Vec::new();
     let mut full = None;
@@ -226,7 +229,20 @@ async fn disk_full_is_transient_and_clean() {
     for sub in stored.iter().step_by(7) {
         assert_eq!(s.read_body(&sub.id).await.unwrap().len(), 30 * 1024);
     }
-    // Free space: retrieve half and collect; submitting works again.
+    // While full, a state change either fits in what the failed submit
+    // freed, or fails as transient and changes nothing.
+    let tok = &stored[0].recipients[0].token;
+    match s.mark_retrieved(tok, T0).await {
+        Ok(t) => assert!(t.changed),
+        Err(e) => {
+            assert!(e.is_transient(), "{e:?}");
+            let d = s.by_token(tok).await.unwrap().unwrap();
+            assert_eq!(d.recipient.state, RecipientState::Pending);
+        }
+    }
+    // The operator frees space: retrieve half and collect; submitting works
+    // again.
+    std::fs::remove_file(&ballast).unwrap();
     for sub in stored.iter().take(stored.len() / 2) {
         s.mark_retrieved(&sub.recipients[0].token, T0).await.unwrap();
     }
@@ -238,8 +254,10 @@ async fn disk_full_is_transient_and_clean() {
     s.close().await.unwrap();
 }
 
-/// Group commit throughput: 30 KB messages, two recipients each, durable
-/// (fsync of body, directory and WAL). Prints submits/s and the mean batch.
+/// Group commit throughput: each transaction is a durable submit of a 30 KB
+/// message to two recipients (fsync of body, directory and WAL), then a
+/// retrieval (lookup by token, body read, mark retrieved, which also queues a
+/// delivery report). Prints transactions/s, submit latency and batch sizes.
 /// `cargo test -p ferry-store --release -- --ignored --nocapture submit_throughput`
 #[test]
 #[ignore = "measurement; run with --release --ignored --nocapture"]
@@ -268,8 +286,12 @@ fn submit_throughput() {
                         m.body = body.to_vec();
                         let t0 = Instant::now();
                         let sub = s.submit(m, T0).await.unwrap();
-                        s.by_token(&sub.recipients[0].token).await.unwrap().unwrap();
                         lat.push(t0.elapsed());
+                        // The retrieval side of the transaction.
+                        let tok = &sub.recipients[0].token;
+                        s.by_token(tok).await.unwrap().unwrap();
+                        s.read_body(&sub.id).await.unwrap();
+                        s.mark_retrieved(tok, T0 + 1).await.unwrap();
                     }
                 }));
             }
@@ -282,14 +304,18 @@ fn submit_throughput() {
             let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
             let commits = stats.commits.load(Ordering::Relaxed).max(1);
             println!(
-                "concurrency {concurrency:>3}: {total} submits of 30 KB in {:.2}s = {:.0} submits/s; \
-                 latency p50 {:.1} ms, p99 {:.1} ms; {} commits, mean batch {:.1}",
+                "concurrency {concurrency:>3}: {total} submit+retrieve of 30 KB in {:.2}s = {:.0}/s; \
+                 submit latency p50 {:.1} ms, p99 {:.1} ms; {} commits, mean batch {:.1}; per commit: \
+                 dir sync {:.2} ms, statements {:.2} ms, COMMIT {:.2} ms",
                 el.as_secs_f64(),
                 total as f64 / el.as_secs_f64(),
                 p(0.5).as_secs_f64() * 1e3,
                 p(0.99).as_secs_f64() * 1e3,
                 commits,
                 stats.jobs.load(Ordering::Relaxed) as f64 / commits as f64,
+                stats.dir_sync_ns.load(Ordering::Relaxed) as f64 / commits as f64 / 1e6,
+                stats.run_ns.load(Ordering::Relaxed) as f64 / commits as f64 / 1e6,
+                stats.commit_ns.load(Ordering::Relaxed) as f64 / commits as f64 / 1e6,
             );
             s.close().await.unwrap();
         }

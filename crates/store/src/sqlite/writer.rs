@@ -4,8 +4,10 @@
 //! SQLite writer connection. The task takes the first job, then whatever else
 //! is already queued (up to `max_batch`), and runs them all in ONE
 //! transaction, each inside its own savepoint so a job that fails for a
-//! logical reason (unknown token, refused transition, duplicate id) is rolled
-//! back alone. If any job in the batch carries a new body file, the body
+//! logical reason (unknown token, refused transition) is rolled back alone.
+//! Message submissions are the exception: all those of a batch are inserted
+//! together, in two statements (messages, then recipients), a duplicate
+//! Message-ID being skipped by `ON CONFLICT DO NOTHING` and refused alone. If any job in the batch carries a new body file, the body
 //! directory is fsynced once before the transaction starts. Then one COMMIT
 //! (one WAL fsync, `synchronous=FULL`) and only then is each waiter answered.
 //!
@@ -24,7 +26,9 @@ use sqlx::{Sqlite, SqliteExecutor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::bodies::BodyDir;
+use super::ops;
 use crate::error::{Result, StoreError};
+use crate::model::{NewMessage, Submitted};
 
 /// A boxed future borrowing the connection.
 pub(crate) type ConnFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
@@ -38,6 +42,11 @@ pub(crate) trait Job: Send {
     fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>;
     /// The job's error, replicated for the rest of its batch.
     fn error(&self) -> Option<StoreError>;
+    /// A message submission, which the writer inserts together with the
+    /// other submissions of the batch instead of running it alone.
+    fn as_submission(&mut self) -> Option<&mut Submission> {
+        None
+    }
     /// Answers the waiter once the batch's fate is known.
     fn finish(self: Box<Self>, batch: std::result::Result<(), &StoreError>);
 }
@@ -110,6 +119,55 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
+/// A message to insert: the body file is already in place under `body_key`.
+#[derive(Debug)]
+pub(crate) struct Submission {
+    pub(crate) message: Arc<NewMessage>,
+    pub(crate) body_key: String,
+    pub(crate) tokens: Vec<String>,
+    pub(crate) now: u64,
+    /// Set by [`ops::insert_submissions`].
+    pub(crate) result: Option<Result<Submitted>>,
+}
+
+struct SubmitJob {
+    submission: Submission,
+    reply: oneshot::Sender<Result<Submitted>>,
+    bodies: Arc<BodyDir>,
+}
+
+impl Job for SubmitJob {
+    fn needs_dir_sync(&self) -> bool {
+        true
+    }
+
+    fn run<'c>(&'c mut self, _conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+        // Inserted with the batch's other submissions (see commit_batch).
+        Box::pin(async { Outcome::Ok })
+    }
+
+    fn error(&self) -> Option<StoreError> {
+        None
+    }
+
+    fn as_submission(&mut self) -> Option<&mut Submission> {
+        Some(&mut self.submission)
+    }
+
+    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
+        let answer = match (batch, self.submission.result.take()) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Transient { context: "submitting".into(), detail: "not inserted".into() }),
+            (Err(e), _) => Err(replicate(e)),
+        };
+        if answer.is_err() {
+            // Not committed: the body file must not outlive the failure.
+            let _ = self.bodies.remove(&self.submission.body_key);
+        }
+        let _ = self.reply.send(answer);
+    }
+}
+
 /// Errors that a job's own checks produce, after which the transaction is
 /// intact (SQLite rolls back only the failing statement on a constraint
 /// violation).
@@ -142,6 +200,16 @@ pub struct WriterStats {
     pub jobs: AtomicU64,
     /// Batches that failed as a whole.
     pub failed_batches: AtomicU64,
+    /// Nanoseconds spent syncing the body directory.
+    pub dir_sync_ns: AtomicU64,
+    /// Nanoseconds spent running jobs' statements.
+    pub run_ns: AtomicU64,
+    /// Nanoseconds spent in COMMIT (the WAL fsync).
+    pub commit_ns: AtomicU64,
+}
+
+fn add_elapsed(counter: &AtomicU64, since: std::time::Instant) {
+    counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
 }
 
 /// The sending side: hands jobs to the writer task.
@@ -179,6 +247,18 @@ impl Writer {
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
+    /// Inserts a message whose body file is in place, in the next batch;
+    /// answers after the commit, and removes the body file on failure.
+    pub(crate) async fn submit_message(&self, submission: Submission, bodies: Arc<BodyDir>) -> Result<Submitted> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(SubmitJob { submission, reply, bodies });
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
+            job.finish(Err(&StoreError::Closed));
+            return Err(StoreError::Closed);
+        }
+        answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
     /// Runs `work` in the next batch (no body file involved).
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
@@ -202,7 +282,7 @@ async fn run(
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
-        let result = commit_batch(&mut conn, &mut batch, &bodies).await;
+        let result = commit_batch(&mut conn, &mut batch, &bodies, &stats).await;
         match &result {
             Ok(()) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -221,19 +301,30 @@ async fn run(
     drop(conn);
 }
 
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>], bodies: &Arc<BodyDir>) -> Result<()> {
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    batch: &mut [Box<dyn Job>],
+    bodies: &Arc<BodyDir>,
+    stats: &WriterStats,
+) -> Result<()> {
+    let t = std::time::Instant::now();
     if batch.iter().any(|j| j.needs_dir_sync()) {
         let bodies = bodies.clone();
         tokio::task::spawn_blocking(move || bodies.sync_dir())
             .await
             .map_err(|e| StoreError::Transient { context: "syncing body directory".into(), detail: e.to_string() })??;
     }
+    add_elapsed(&stats.dir_sync_ns, t);
+    let t = std::time::Instant::now();
     exec(&mut *conn, "BEGIN IMMEDIATE").await?;
-    let r = run_jobs(conn, batch).await;
+    let r = run_all(conn, batch).await;
+    add_elapsed(&stats.run_ns, t);
+    let t = std::time::Instant::now();
     let r = match r {
         Ok(()) => exec(&mut *conn, "COMMIT").await,
         Err(e) => Err(e),
     };
+    add_elapsed(&stats.commit_ns, t);
     if r.is_err() {
         // After some errors (SQLITE_FULL, I/O) SQLite has already rolled the
         // transaction back; then this fails harmlessly.
@@ -242,8 +333,16 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>], b
     r
 }
 
-async fn run_jobs(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+async fn run_all(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+    // All submissions of the batch in two statements, whatever their number.
+    let mut subs: Vec<&mut Submission> = batch.iter_mut().filter_map(|j| j.as_submission()).collect();
+    if !subs.is_empty() {
+        ops::insert_submissions(conn, &mut subs).await?;
+    }
     for job in batch.iter_mut() {
+        if job.as_submission().is_some() {
+            continue;
+        }
         exec(&mut *conn, "SAVEPOINT job").await?;
         match job.run(conn).await {
             Outcome::Ok => exec(&mut *conn, "RELEASE job").await?,
