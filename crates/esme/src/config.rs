@@ -67,7 +67,11 @@ pub struct EsmeConfig {
 
 impl EsmeConfig {
     /// A transceiver configuration with the defaults.
-    pub fn new(addr: impl Into<String>, system_id: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn new(
+        addr: impl Into<String>,
+        system_id: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         let system_id = system_id.into();
         EsmeConfig {
             name: system_id.clone(),
@@ -124,7 +128,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30), multiplier: 2.0, jitter: 0.25 }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            multiplier: 2.0,
+            jitter: 0.25,
+        }
     }
 }
 
@@ -132,7 +141,9 @@ impl Backoff {
     /// The delay before attempt `attempt`, with `random` in `0.0..1.0`.
     pub fn delay(&self, attempt: u32, random: f64) -> Duration {
         let max = self.max.as_secs_f64();
-        let base = (self.initial.as_secs_f64() * self.multiplier.max(1.0).powi(attempt.min(64) as i32)).min(max);
+        let base = (self.initial.as_secs_f64()
+            * self.multiplier.max(1.0).powi(attempt.min(64) as i32))
+        .min(max);
         let jitter = self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
         Duration::from_secs_f64((base * (1.0 - jitter)).max(0.0))
     }
@@ -150,7 +161,10 @@ pub struct RateLimit {
 impl RateLimit {
     /// `per_second` with a burst of 1 (evenly spaced requests).
     pub fn per_second(per_second: f64) -> Self {
-        RateLimit { per_second, burst: 1 }
+        RateLimit {
+            per_second,
+            burst: 1,
+        }
     }
 }
 
@@ -166,7 +180,12 @@ pub(crate) struct TokenBucket {
 impl TokenBucket {
     pub(crate) fn new(limit: RateLimit, now: Instant) -> Self {
         let burst = f64::from(limit.burst.max(1));
-        TokenBucket { rate: limit.per_second.max(1e-6), burst, tokens: burst, last: now }
+        TokenBucket {
+            rate: limit.per_second.max(1e-6),
+            burst,
+            tokens: burst,
+            last: now,
+        }
     }
 
     fn refill(&mut self, now: Instant) {
@@ -201,7 +220,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_caps() {
-        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1), multiplier: 2.0, jitter: 0.5 };
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            multiplier: 2.0,
+            jitter: 0.5,
+        };
         assert_eq!(b.delay(0, 0.0), Duration::from_millis(100));
         assert_eq!(b.delay(1, 0.0), Duration::from_millis(200));
         assert_eq!(b.delay(3, 0.0), Duration::from_millis(800));
@@ -209,13 +233,22 @@ mod tests {
         assert_eq!(b.delay(1000, 0.0), Duration::from_secs(1));
         // Jitter only shortens, by at most half here.
         let d = b.delay(10, 0.999);
-        assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
+        assert!(
+            d >= Duration::from_millis(500) && d <= Duration::from_secs(1),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn bucket_spaces_requests() {
         let t0 = Instant::now();
-        let mut b = TokenBucket::new(RateLimit { per_second: 10.0, burst: 2 }, t0);
+        let mut b = TokenBucket::new(
+            RateLimit {
+                per_second: 10.0,
+                burst: 2,
+            },
+            t0,
+        );
         assert!(b.try_take(t0));
         assert!(b.try_take(t0));
         assert!(!b.try_take(t0));

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use ferry_service::Shutdown;
 use ferry_smpp::{
-    Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, DeliveryReceipt, Event, OwnedPdu, ReceiptRequest,
-    Role, Session,
+    Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, DeliveryReceipt, Event,
+    OwnedPdu, ReceiptRequest, Role, Session,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -98,7 +98,8 @@ fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 fn status_label(s: CommandStatus) -> String {
-    s.name().map_or_else(|| format!("0x{:08x}", s.0), str::to_owned)
+    s.name()
+        .map_or_else(|| format!("0x{:08x}", s.0), str::to_owned)
 }
 
 /// Writes some of `out`, or flushes when it is empty (both cancel safe);
@@ -114,17 +115,25 @@ async fn write_or_flush<W: AsyncWrite + Unpin>(w: &mut W, out: &[u8]) -> std::io
 async fn connect(cfg: Arc<EsmeConfig>) -> Result<Box<dyn Io>, String> {
     let tcp = tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(&cfg.addr))
         .await
-        .map_err(|_| format!("connecting to {}: timed out after {:?}", cfg.addr, cfg.connect_timeout))?
+        .map_err(|_| {
+            format!(
+                "connecting to {}: timed out after {:?}",
+                cfg.addr, cfg.connect_timeout
+            )
+        })?
         .map_err(|e| format!("connecting to {}: {e}", cfg.addr))?;
     let _ = tcp.set_nodelay(true);
     match &cfg.tls {
         None => Ok(Box::new(tcp)),
         Some(tls) => {
             let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
-            let stream = tokio::time::timeout(cfg.connect_timeout, connector.connect(tls.server_name.clone(), tcp))
-                .await
-                .map_err(|_| format!("TLS handshake with {}: timed out", cfg.addr))?
-                .map_err(|e| format!("TLS handshake with {}: {e}", cfg.addr))?;
+            let stream = tokio::time::timeout(
+                cfg.connect_timeout,
+                connector.connect(tls.server_name.clone(), tcp),
+            )
+            .await
+            .map_err(|_| format!("TLS handshake with {}: timed out", cfg.addr))?
+            .map_err(|e| format!("TLS handshake with {}: {e}", cfg.addr))?;
             Ok(Box::new(stream))
         }
     }
@@ -201,7 +210,10 @@ impl Driver {
             match self.bind_rejected {
                 Some(status) => self.set_state(EsmeState::BindRejected(status)),
                 None => self.set_state(EsmeState::Disconnected {
-                    reason: self.last_error.clone().unwrap_or_else(|| "connection closed".into()),
+                    reason: self
+                        .last_error
+                        .clone()
+                        .unwrap_or_else(|| "connection closed".into()),
                 }),
             }
             debug!(esme = %self.cfg.name, ?delay, "reconnecting after back-off");
@@ -214,7 +226,9 @@ impl Driver {
             let _ = q.reply.send(Err(Error::Stopped));
         }
         for (_, f) in self.in_flight.drain() {
-            let _ = f.reply.send(Err(Error::ConnectionLost { command_id: f.command_id }));
+            let _ = f.reply.send(Err(Error::ConnectionLost {
+                command_id: f.command_id,
+            }));
         }
         self.set_state(EsmeState::Stopped);
         info!(esme = %self.cfg.name, "stopped");
@@ -225,7 +239,10 @@ impl Driver {
     async fn wait_for<F: std::future::Future>(&mut self, fut: F) -> Option<F::Output> {
         tokio::pin!(fut);
         loop {
-            let expiry = self.queue.front().map(|q| q.enqueued + self.cfg.queue_timeout);
+            let expiry = self
+                .queue
+                .front()
+                .map(|q| q.enqueued + self.cfg.queue_timeout);
             tokio::select! {
                 out = &mut fut => return Some(out),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
@@ -264,11 +281,17 @@ impl Driver {
             if waited < self.cfg.queue_timeout {
                 break;
             }
-            let Some(q) = self.queue.pop_front() else { break };
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
             let err = if self.bound {
                 Error::QueueTimeout { waited }
             } else {
-                Error::NotBound { waited, state: self.state_tx.borrow().clone(), last_error: self.last_error.clone() }
+                Error::NotBound {
+                    waited,
+                    state: self.state_tx.borrow().clone(),
+                    last_error: self.last_error.clone(),
+                }
             };
             metrics::counter!("ferry_esme_not_sent_total", "esme" => self.name()).increment(1);
             let _ = q.reply.send(Err(err));
@@ -288,7 +311,9 @@ impl Driver {
             return;
         }
         while session.window_available() > 0 {
-            let Some(front) = self.queue.front() else { break };
+            let Some(front) = self.queue.front() else {
+                break;
+            };
             if front.reply.is_closed() {
                 self.queue.pop_front(); // the caller gave up before it was sent
                 continue;
@@ -298,7 +323,9 @@ impl Driver {
             {
                 break;
             }
-            let Some(q) = self.queue.pop_front() else { break };
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
             let token = self.next_token;
             self.next_token += 1;
             let pdu = q.pdu.pdu();
@@ -312,20 +339,34 @@ impl Driver {
                 Ok(_) => {
                     metrics::counter!("ferry_esme_requests_total", "esme" => self.name(), "command" => command_id.to_string())
                         .increment(1);
-                    self.in_flight
-                        .insert(token, InFlight { command_id, reference: q.reference, wants_receipt, reply: q.reply });
+                    self.in_flight.insert(
+                        token,
+                        InFlight {
+                            command_id,
+                            reference: q.reference,
+                            wants_receipt,
+                            reply: q.reply,
+                        },
+                    );
                 }
                 Err(e) => {
                     let _ = q.reply.send(Err(Error::Session(e)));
                 }
             }
         }
-        metrics::gauge!("ferry_esme_window_in_use", "esme" => self.name()).set(session.outstanding() as f64);
+        metrics::gauge!("ferry_esme_window_in_use", "esme" => self.name())
+            .set(session.outstanding() as f64);
     }
 
     fn next_wake(&self, session: &Session<u64>) -> Option<Instant> {
-        let expiry = self.queue.front().map(|q| q.enqueued + self.cfg.queue_timeout);
-        let token = match (&self.bucket, self.bound && !self.queue.is_empty() && session.window_available() > 0) {
+        let expiry = self
+            .queue
+            .front()
+            .map(|q| q.enqueued + self.cfg.queue_timeout);
+        let token = match (
+            &self.bucket,
+            self.bound && !self.queue.is_empty() && session.window_available() > 0,
+        ) {
             (Some(b), true) => Some(b.next_token(Instant::now())),
             _ => None,
         };
@@ -518,20 +559,30 @@ impl Driver {
                 }
                 Event::BindTimeout => {
                     warn!(esme = %name, "no bind response");
-                    self.last_error = Some(format!("no bind response within {:?}", self.cfg.response_timeout));
+                    self.last_error = Some(format!(
+                        "no bind response within {:?}",
+                        self.cfg.response_timeout
+                    ));
                     let ev = session.close_now();
                     self.handle_events(ev, session, pending_in, was_bound);
                 }
                 Event::Request { pdu } => self.on_request(session, pdu, pending_in),
                 Event::Response { token, pdu } => self.on_response(token, pdu),
-                Event::Timeout { token, command_id, .. } => {
+                Event::Timeout {
+                    token, command_id, ..
+                } => {
                     metrics::counter!("ferry_esme_responses_total", "esme" => name.clone(), "status" => "timeout")
                         .increment(1);
                     if let Some(f) = self.in_flight.remove(&token) {
-                        let _ = f.reply.send(Err(Error::Timeout { command_id, timeout: self.cfg.response_timeout }));
+                        let _ = f.reply.send(Err(Error::Timeout {
+                            command_id,
+                            timeout: self.cfg.response_timeout,
+                        }));
                     }
                 }
-                Event::Aborted { token, command_id, .. } => {
+                Event::Aborted {
+                    token, command_id, ..
+                } => {
                     metrics::counter!("ferry_esme_responses_total", "esme" => name.clone(), "status" => "connection_lost")
                         .increment(1);
                     if let Some(f) = self.in_flight.remove(&token) {
@@ -566,12 +617,17 @@ impl Driver {
     }
 
     fn on_response(&mut self, token: u64, pdu: OwnedPdu) {
-        let Some(f) = self.in_flight.remove(&token) else { return };
+        let Some(f) = self.in_flight.remove(&token) else {
+            return;
+        };
         let status = pdu.command_status();
         metrics::counter!("ferry_esme_responses_total", "esme" => self.name(), "status" => status_label(status))
             .increment(1);
         if !status.is_ok() || pdu.command_id() == CommandId::GENERIC_NACK {
-            let _ = f.reply.send(Err(Error::Rejected { command_id: f.command_id, status }));
+            let _ = f.reply.send(Err(Error::Rejected {
+                command_id: f.command_id,
+                status,
+            }));
             return;
         }
         if f.wants_receipt {
@@ -584,12 +640,18 @@ impl Driver {
                 debug!(esme = %self.cfg.name, "no message_id in the response: its receipt cannot be matched");
             }
             self.receipts.insert(&id, f.reference, Instant::now());
-            metrics::gauge!("ferry_esme_receipts_tracked", "esme" => self.name()).set(self.receipts.len() as f64);
+            metrics::gauge!("ferry_esme_receipts_tracked", "esme" => self.name())
+                .set(self.receipts.len() as f64);
         }
         let _ = f.reply.send(Ok(pdu));
     }
 
-    fn on_request(&mut self, session: &mut Session<u64>, pdu: OwnedPdu, pending_in: &mut VecDeque<Inbound>) {
+    fn on_request(
+        &mut self,
+        session: &mut Session<u64>,
+        pdu: OwnedPdu,
+        pending_in: &mut VecDeque<Inbound>,
+    ) {
         let command_id = pdu.command_id();
         let seq = pdu.sequence_number();
         let ack = Ack {
@@ -603,22 +665,39 @@ impl Driver {
         let inbound = match &decoded.body {
             Body::DeliverSm(sm) if sm.esm_class.is_delivery_receipt() => {
                 let text = DeliveryReceipt::from_deliver_sm(sm).unwrap_or_default();
-                let tlv_id = sm.tlvs.receipted_message_id().map(|b| String::from_utf8_lossy(b).into_owned());
+                let tlv_id = sm
+                    .tlvs
+                    .receipted_message_id()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
                 let state = sm.tlvs.message_state().or_else(|| text.message_state());
                 let network_error = sm.tlvs.network_error_code();
                 let error = text.err.map(str::to_owned);
                 let text_id = text.id.map(str::to_owned);
-                Some(self.receipt(tlv_id, text_id, state, error, network_error, ack, pdu.clone()))
+                Some(self.receipt(
+                    tlv_id,
+                    text_id,
+                    state,
+                    error,
+                    network_error,
+                    ack,
+                    pdu.clone(),
+                ))
             }
             Body::DataSm(d) if d.esm_class.is_delivery_receipt() => {
-                let tlv_id = d.tlvs.receipted_message_id().map(|b| String::from_utf8_lossy(b).into_owned());
+                let tlv_id = d
+                    .tlvs
+                    .receipted_message_id()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
                 let state = d.tlvs.message_state();
                 let network_error = d.tlvs.network_error_code();
                 Some(self.receipt(tlv_id, None, state, None, network_error, ack, pdu.clone()))
             }
             Body::DeliverSm(_) | Body::DataSm(_) => {
                 metrics::counter!("ferry_esme_inbound_total", "esme" => self.name(), "kind" => "message").increment(1);
-                Some(Inbound::Message(Delivery { pdu: pdu.clone(), ack }))
+                Some(Inbound::Message(Delivery {
+                    pdu: pdu.clone(),
+                    ack,
+                }))
             }
             Body::AlertNotification(a) => {
                 let mut ack = ack;
@@ -649,7 +728,11 @@ impl Driver {
         ack: Ack,
         pdu: OwnedPdu,
     ) -> Inbound {
-        let ids: Vec<&str> = tlv_id.iter().chain(text_id.iter()).map(String::as_str).collect();
+        let ids: Vec<&str> = tlv_id
+            .iter()
+            .chain(text_id.iter())
+            .map(String::as_str)
+            .collect();
         let final_state = state.is_none_or(ferry_smpp::MessageState::is_final);
         let matched = self.receipts.lookup(&ids, final_state);
         metrics::counter!("ferry_esme_inbound_total", "esme" => self.name(), "kind" => if matched.is_some() { "receipt" } else { "receipt_unmatched" })

@@ -25,7 +25,9 @@ pub enum Error {
     /// Sent, but no response came within `response_timeout`. The outcome is
     /// UNKNOWN: the SMSC may have accepted the message (resending may
     /// duplicate it). The window slot is free again.
-    #[error("no response to {command_id} within {timeout:?}: the SMSC may or may not have accepted it")]
+    #[error(
+        "no response to {command_id} within {timeout:?}: the SMSC may or may not have accepted it"
+    )]
     Timeout {
         /// The request.
         command_id: CommandId,
@@ -34,7 +36,9 @@ pub enum Error {
     },
     /// Sent, but the connection closed before the response. The outcome is
     /// UNKNOWN, as for [`Error::Timeout`].
-    #[error("the connection closed with {command_id} awaiting its response: the SMSC may or may not have accepted it")]
+    #[error(
+        "the connection closed with {command_id} awaiting its response: the SMSC may or may not have accepted it"
+    )]
     ConnectionLost {
         /// The request.
         command_id: CommandId,
@@ -144,10 +148,16 @@ mod tests {
 
     #[test]
     fn messages_say_what_happened() {
-        let e = Error::Timeout { command_id: CommandId::SUBMIT_SM, timeout: Duration::from_secs(2) };
+        let e = Error::Timeout {
+            command_id: CommandId::SUBMIT_SM,
+            timeout: Duration::from_secs(2),
+        };
         assert!(e.outcome_unknown());
         assert!(e.to_string().contains("may or may not"), "{e}");
-        let e = Error::Rejected { command_id: CommandId::SUBMIT_SM, status: CommandStatus::ESME_RTHROTTLED };
+        let e = Error::Rejected {
+            command_id: CommandId::SUBMIT_SM,
+            status: CommandStatus::ESME_RTHROTTLED,
+        };
         assert!(e.not_accepted());
         assert!(e.to_string().contains("ESME_RTHROTTLED"), "{e}");
         let e = Error::NotBound {
@@ -155,6 +165,9 @@ mod tests {
             state: EsmeState::Connecting,
             last_error: Some("connection refused".into()),
         };
-        assert_eq!(e.to_string(), "not sent: not bound within 1s (connecting; last error: connection refused)");
+        assert_eq!(
+            e.to_string(),
+            "not sent: not bound within 1s (connecting; last error: connection refused)"
+        );
     }
 }

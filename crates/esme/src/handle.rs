@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::driver::{Driver, Queued};
 use crate::push::{PushOptions, wap_push_submits};
-use crate::{EsmeConfig, Error, EsmeState, Inbound};
+use crate::{Error, EsmeConfig, EsmeState, Inbound};
 
 /// What a successful submit returns: the SMSC answered `ESME_ROK`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,10 @@ impl Esme {
     /// task: call from within a runtime). Returns the handle and the channel
     /// of what the SMSC delivers (keep it drained: while it is full the
     /// client stops reading from the SMSC).
-    pub fn start(config: EsmeConfig, shutdown: Shutdown) -> Result<(Esme, mpsc::Receiver<Inbound>), Error> {
+    pub fn start(
+        config: EsmeConfig,
+        shutdown: Shutdown,
+    ) -> Result<(Esme, mpsc::Receiver<Inbound>), Error> {
         check(&config)?;
         let mode = config.bind;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -58,8 +61,18 @@ impl Esme {
         let (state_tx, state_rx) = watch::channel(EsmeState::Connecting);
         let driver = Driver::new(Arc::new(config), cmd_rx, in_tx, state_tx, shutdown);
         tokio::spawn(driver.run());
-        let inner = Inner { cmds: cmd_tx, state: state_rx, mode, references: Mutex::new(HashMap::new()) };
-        Ok((Esme { inner: Arc::new(inner) }, in_rx))
+        let inner = Inner {
+            cmds: cmd_tx,
+            state: state_rx,
+            mode,
+            references: Mutex::new(HashMap::new()),
+        };
+        Ok((
+            Esme {
+                inner: Arc::new(inner),
+            },
+            in_rx,
+        ))
     }
 
     /// The current state.
@@ -77,7 +90,12 @@ impl Esme {
     pub async fn bound(&self) -> Result<BindMode, Error> {
         let mut rx = self.inner.state.clone();
         let s = rx
-            .wait_for(|s| matches!(s, EsmeState::Bound(_) | EsmeState::BindRejected(_) | EsmeState::Stopped))
+            .wait_for(|s| {
+                matches!(
+                    s,
+                    EsmeState::Bound(_) | EsmeState::BindRejected(_) | EsmeState::Stopped
+                )
+            })
             .await
             .map_err(|_| Error::Stopped)?
             .clone();
@@ -106,7 +124,11 @@ impl Esme {
         self.submit_inner(sm, Some(reference.into())).await
     }
 
-    async fn submit_inner(&self, sm: &SubmitSm<'_>, reference: Option<String>) -> Result<SubmitOutcome, Error> {
+    async fn submit_inner(
+        &self,
+        sm: &SubmitSm<'_>,
+        reference: Option<String>,
+    ) -> Result<SubmitOutcome, Error> {
         let pdu = Pdu::new(0, Body::SubmitSm(sm.clone())).to_owned_pdu()?;
         let rx = self.enqueue(pdu, reference)?;
         outcome(rx.await.map_err(|_| Error::Stopped)??)
@@ -120,20 +142,36 @@ impl Esme {
         rx.await.map_err(|_| Error::Stopped)?
     }
 
-    fn enqueue(&self, pdu: OwnedPdu, reference: Option<String>) -> Result<oneshot::Receiver<Result<OwnedPdu, Error>>, Error> {
+    fn enqueue(
+        &self,
+        pdu: OwnedPdu,
+        reference: Option<String>,
+    ) -> Result<oneshot::Receiver<Result<OwnedPdu, Error>>, Error> {
         let command_id = pdu.command_id();
         let transmit = matches!(
             command_id,
-            CommandId::SUBMIT_SM | CommandId::SUBMIT_MULTI | CommandId::DATA_SM | CommandId::QUERY_SM
-                | CommandId::CANCEL_SM | CommandId::REPLACE_SM
+            CommandId::SUBMIT_SM
+                | CommandId::SUBMIT_MULTI
+                | CommandId::DATA_SM
+                | CommandId::QUERY_SM
+                | CommandId::CANCEL_SM
+                | CommandId::REPLACE_SM
         );
         if transmit && !self.inner.mode.can_transmit() {
-            return Err(Error::WrongBindMode { mode: self.inner.mode, command_id });
+            return Err(Error::WrongBindMode {
+                mode: self.inner.mode,
+                command_id,
+            });
         }
         let (tx, rx) = oneshot::channel();
         self.inner
             .cmds
-            .send(Queued { pdu, reference, reply: tx, enqueued: Instant::now() })
+            .send(Queued {
+                pdu,
+                reference,
+                reply: tx,
+                enqueued: Instant::now(),
+            })
             .map_err(|_| Error::Stopped)?;
         Ok(rx)
     }
@@ -141,11 +179,17 @@ impl Esme {
     /// The next concatenation reference for `destination` (per destination,
     /// starting at random, wrapping at 8 or 16 bits).
     pub fn next_reference(&self, destination: &str, concat: ConcatKind) -> u16 {
-        let mut refs = self.inner.references.lock().unwrap_or_else(|e| e.into_inner());
+        let mut refs = self
+            .inner
+            .references
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if refs.len() >= MAX_REFERENCE_DESTINATIONS && !refs.contains_key(destination) {
             refs.clear();
         }
-        let next = refs.entry(destination.to_owned()).or_insert_with(rand::random::<u16>);
+        let next = refs
+            .entry(destination.to_owned())
+            .or_insert_with(rand::random::<u16>);
         let r = match concat {
             ConcatKind::Eight => *next & 0xFF,
             _ => *next,
@@ -167,7 +211,8 @@ impl Esme {
         datagram: &[u8],
         opts: &PushOptions,
     ) -> Result<Vec<String>, Error> {
-        let reference = self.next_reference(destination.trim_start_matches('+'), opts.segments.concat);
+        let reference =
+            self.next_reference(destination.trim_start_matches('+'), opts.segments.concat);
         let pdus = wap_push_submits(destination, datagram, reference, opts)?;
         let mut waiting = Vec::with_capacity(pdus.len());
         for pdu in pdus {
@@ -176,7 +221,12 @@ impl Esme {
         let mut ids = Vec::with_capacity(waiting.len());
         let mut first_err = None;
         for rx in waiting {
-            match rx.await.map_err(|_| Error::Stopped).and_then(|r| r).and_then(outcome) {
+            match rx
+                .await
+                .map_err(|_| Error::Stopped)
+                .and_then(|r| r)
+                .and_then(outcome)
+            {
                 Ok(o) => ids.push(o.message_id),
                 Err(e) => {
                     first_err.get_or_insert(e);
@@ -195,7 +245,10 @@ fn outcome(pdu: OwnedPdu) -> Result<SubmitOutcome, Error> {
         Body::SubmitSmResp(r) => String::from_utf8_lossy(r.message_id).into_owned(),
         _ => String::new(),
     };
-    Ok(SubmitOutcome { message_id, response: pdu })
+    Ok(SubmitOutcome {
+        message_id,
+        response: pdu,
+    })
 }
 
 fn check(c: &EsmeConfig) -> Result<(), Error> {
@@ -208,7 +261,10 @@ fn check(c: &EsmeConfig) -> Result<(), Error> {
     if let Some(r) = c.rate_limit
         && (!r.per_second.is_finite() || r.per_second <= 0.0)
     {
-        return Err(Error::Config(format!("rate limit {} per second is not positive", r.per_second)));
+        return Err(Error::Config(format!(
+            "rate limit {} per second is not positive",
+            r.per_second
+        )));
     }
     let bind = Bind {
         system_id: c.system_id.as_bytes(),
@@ -219,6 +275,8 @@ fn check(c: &EsmeConfig) -> Result<(), Error> {
         addr_npi: c.addr_npi,
         address_range: c.address_range.as_bytes(),
     };
-    Pdu::new(1, c.bind.body(bind)).to_bytes().map_err(|e| Error::Config(format!("bind: {e}")))?;
+    Pdu::new(1, c.bind.body(bind))
+        .to_bytes()
+        .map_err(|e| Error::Config(format!("bind: {e}")))?;
     Ok(())
 }

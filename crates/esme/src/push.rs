@@ -13,11 +13,11 @@
 //!   `sar_segment_seqnum` (§5.3.2.22–24), for SMSCs that build the header
 //!   themselves.
 
-use ferry_sms::{Segment, WapPushOptions, wap_push_segments};
 use ferry_smpp::{
-    Address, Body, DataCoding, EsmClass, MessagingMode, Npi, OwnedPdu, Pdu, RegisteredDelivery, SmppTime, SubmitSm,
-    Tlv, TlvList, Ton,
+    Address, Body, DataCoding, EsmClass, MessagingMode, Npi, OwnedPdu, Pdu, RegisteredDelivery,
+    SmppTime, SubmitSm, Tlv, TlvList, Ton,
 };
+use ferry_sms::{Segment, WapPushOptions, wap_push_segments};
 
 use crate::Error;
 
@@ -94,7 +94,13 @@ pub fn wap_push_submits(
         .enumerate()
         .map(|(i, seg)| {
             let last = i + 1 == n;
-            submit_for(seg, last, reference, opts, Address::new(dest_ton, dest_npi, dest.as_bytes()))
+            submit_for(
+                seg,
+                last,
+                reference,
+                opts,
+                Address::new(dest_ton, dest_npi, dest.as_bytes()),
+            )
         })
         .collect()
 }
@@ -131,7 +137,11 @@ fn submit_for(
         tlvs.push(Tlv::new_more_messages_to_send(1));
     }
     let sm = SubmitSm {
-        source: Address::new(opts.source_ton, opts.source_npi, opts.source_addr.as_bytes()),
+        source: Address::new(
+            opts.source_ton,
+            opts.source_npi,
+            opts.source_addr.as_bytes(),
+        ),
         destination,
         esm_class,
         validity_period: opts.validity_period,
@@ -159,7 +169,10 @@ mod tests {
     #[test]
     fn udh_like_kannel() {
         let d: Vec<u8> = (0..200u8).collect();
-        let opts = PushOptions { source_addr: "12345".into(), ..Default::default() };
+        let opts = PushOptions {
+            source_addr: "12345".into(),
+            ..Default::default()
+        };
         let pdus = wap_push_submits("+358401234567", &d, 0x2A, &opts).unwrap();
         assert_eq!(pdus.len(), 2);
         let a = sm(&pdus[0]);
@@ -167,11 +180,21 @@ mod tests {
         assert_eq!(a.data_coding, DataCoding(0x04));
         assert_eq!(a.destination, Address::new(Ton(1), Npi(1), b"358401234567"));
         assert_eq!(a.source, Address::new(Ton(0), Npi(1), b"12345"));
-        assert_eq!(&a.short_message[..12], [0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x2A, 0x02, 0x01]);
+        assert_eq!(
+            &a.short_message[..12],
+            [
+                0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x2A, 0x02, 0x01
+            ]
+        );
         assert_eq!(a.short_message.len(), 140);
         assert_eq!(a.tlvs.more_messages_to_send(), Some(1));
         let b = sm(&pdus[1]);
-        assert_eq!(&b.short_message[..12], [0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x2A, 0x02, 0x02]);
+        assert_eq!(
+            &b.short_message[..12],
+            [
+                0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x2A, 0x02, 0x02
+            ]
+        );
         assert!(b.tlvs.is_empty());
         // The whole first PDU, byte for byte: header (seq 0), empty
         // service_type, addresses, 0x43, pid 0, priority 0, no times,
@@ -194,7 +217,10 @@ mod tests {
         let pdus = wap_push_submits("0401234567", &[1, 2, 3], 7, &PushOptions::default()).unwrap();
         assert_eq!(pdus.len(), 1);
         let a = sm(&pdus[0]);
-        assert_eq!(a.short_message, [0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 1, 2, 3]);
+        assert_eq!(
+            a.short_message,
+            [0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 1, 2, 3]
+        );
         assert_eq!(a.destination.addr, b"0401234567");
         assert!(a.tlvs.is_empty());
     }
@@ -202,7 +228,10 @@ mod tests {
     #[test]
     fn sar_tlvs() {
         let d = vec![9u8; 300];
-        let opts = PushOptions { mode: SegmentMode::Tlv, ..Default::default() };
+        let opts = PushOptions {
+            mode: SegmentMode::Tlv,
+            ..Default::default()
+        };
         let pdus = wap_push_submits("+1555", &d, 0x1234, &opts).unwrap();
         assert_eq!(pdus.len(), 3);
         for (i, p) in pdus.iter().enumerate() {
@@ -225,7 +254,8 @@ mod tests {
 
     #[test]
     fn too_big_is_an_error() {
-        let e = wap_push_submits("+1", &vec![0; 128 * 256], 1, &PushOptions::default()).unwrap_err();
+        let e =
+            wap_push_submits("+1", &vec![0; 128 * 256], 1, &PushOptions::default()).unwrap_err();
         assert!(matches!(e, Error::Segmentation(_)), "{e:?}");
     }
 }

@@ -34,7 +34,9 @@ pub(crate) struct ReceiptTracker {
 }
 
 fn numbers(id: &str) -> impl Iterator<Item = u128> {
-    let dec = (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.parse::<u128>().ok()).flatten();
+    let dec = (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.parse::<u128>().ok())
+        .flatten();
     let hex = (!id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| u128::from_str_radix(id, 16).ok())
         .flatten();
@@ -43,7 +45,13 @@ fn numbers(id: &str) -> impl Iterator<Item = u128> {
 
 impl ReceiptTracker {
     pub(crate) fn new(ttl: Duration, max: usize) -> Self {
-        ReceiptTracker { by_id: HashMap::new(), by_number: HashMap::new(), order: VecDeque::new(), ttl, max: max.max(1) }
+        ReceiptTracker {
+            by_id: HashMap::new(),
+            by_number: HashMap::new(),
+            order: VecDeque::new(),
+            ttl,
+            max: max.max(1),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -57,7 +65,9 @@ impl ReceiptTracker {
         }
         self.expire(now);
         while self.by_id.len() >= self.max {
-            let Some((_, key)) = self.order.pop_front() else { break };
+            let Some((_, key)) = self.order.pop_front() else {
+                break;
+            };
             self.remove_key(&key);
         }
         let key = message_id.to_ascii_lowercase();
@@ -66,7 +76,14 @@ impl ReceiptTracker {
         }
         let expires = now + self.ttl;
         self.order.push_back((expires, key.clone()));
-        self.by_id.insert(key, Entry { message_id: message_id.to_owned(), reference, expires });
+        self.by_id.insert(
+            key,
+            Entry {
+                message_id: message_id.to_owned(),
+                reference,
+                expires,
+            },
+        );
     }
 
     fn remove_key(&mut self, key: &str) -> Option<Entry> {
@@ -85,7 +102,9 @@ impl ReceiptTracker {
             if *t > now {
                 break;
             }
-            let Some((_, key)) = self.order.pop_front() else { break };
+            let Some((_, key)) = self.order.pop_front() else {
+                break;
+            };
             // The key may have been re-inserted later with a later expiry.
             if self.by_id.get(&key).is_some_and(|e| e.expires <= now) {
                 self.remove_key(&key);
@@ -101,11 +120,16 @@ impl ReceiptTracker {
             .map(|id| id.trim().to_ascii_lowercase())
             .find(|k| self.by_id.contains_key(k))
             .or_else(|| {
-                ids.iter().flat_map(|id| numbers(&id.trim().to_ascii_lowercase()).collect::<Vec<_>>()).find_map(|n| self.by_number.get(&n).cloned())
+                ids.iter()
+                    .flat_map(|id| numbers(&id.trim().to_ascii_lowercase()).collect::<Vec<_>>())
+                    .find_map(|n| self.by_number.get(&n).cloned())
             })?;
         let matched = {
             let e = self.by_id.get(&key)?;
-            Matched { message_id: e.message_id.clone(), reference: e.reference.clone() }
+            Matched {
+                message_id: e.message_id.clone(),
+                reference: e.reference.clone(),
+            }
         };
         if final_state {
             self.remove_key(&key);
@@ -127,7 +151,13 @@ mod tests {
         t.insert("", Some("never".into()), t0);
         assert_eq!(t.len(), 2);
         let m = t.lookup(&["abc123"], false).unwrap();
-        assert_eq!(m, Matched { message_id: "ABC123".into(), reference: Some("r1".into()) });
+        assert_eq!(
+            m,
+            Matched {
+                message_id: "ABC123".into(),
+                reference: Some("r1".into())
+            }
+        );
         // A receipt writing the decimal id in hex.
         let m = t.lookup(&["nope", "FF"], true).unwrap();
         assert_eq!(m.reference.as_deref(), Some("r2"));
@@ -144,7 +174,10 @@ mod tests {
         t.insert("a2", None, t0 + Duration::from_secs(5));
         t.insert("a3", None, t0 + Duration::from_secs(6));
         assert_eq!(t.len(), 2);
-        assert!(t.lookup(&["a1"], false).is_none(), "oldest dropped at the cap");
+        assert!(
+            t.lookup(&["a1"], false).is_none(),
+            "oldest dropped at the cap"
+        );
         t.expire(t0 + Duration::from_secs(15));
         assert!(t.lookup(&["a2"], false).is_none());
         assert!(t.lookup(&["a3"], false).is_some());

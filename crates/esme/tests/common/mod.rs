@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferry_smpp::{
-    Body, CommandId, CommandStatus, Config, Event, OwnedPdu, Role, Session, SubmitSmResp, peek_length,
+    Body, CommandId, CommandStatus, Config, Event, OwnedPdu, Role, Session, SubmitSmResp,
+    peek_length,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,7 +36,11 @@ pub struct MockConfig {
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { password: "secret", on_submit: OnSubmit::Accept, silent_after_bind: false }
+        MockConfig {
+            password: "secret",
+            on_submit: OnSubmit::Accept,
+            silent_after_bind: false,
+        }
     }
 }
 
@@ -73,7 +78,9 @@ impl MockSmsc {
         let (l, c) = (log.clone(), current.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 l.lock().unwrap().connections += 1;
                 let (tx, rx) = mpsc::unbounded_channel();
                 *c.lock().unwrap() = Some(tx);
@@ -86,7 +93,10 @@ impl MockSmsc {
     /// Sends a request (deliver_sm, …) on the newest connection.
     pub fn send(&self, pdu: OwnedPdu) {
         let cur = self.current.lock().unwrap();
-        cur.as_ref().expect("no connection").send(Ctl::Send(pdu)).expect("connection gone");
+        cur.as_ref()
+            .expect("no connection")
+            .send(Ctl::Send(pdu))
+            .expect("connection gone");
     }
 
     /// Closes the newest connection.
@@ -104,14 +114,28 @@ impl MockSmsc {
     pub async fn wait_log(&self, what: &str, f: impl Fn(&Log) -> bool) {
         let t0 = Instant::now();
         while !self.log(&f) {
-            assert!(t0.elapsed() < Duration::from_secs(5), "timed out waiting for: {what}; log: {:?}", self.log.lock().unwrap());
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "timed out waiting for: {what}; log: {:?}",
+                self.log.lock().unwrap()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }
 
-async fn serve(mut sock: TcpStream, cfg: MockConfig, log: Arc<Mutex<Log>>, mut ctl: mpsc::UnboundedReceiver<Ctl>) {
-    let config = Config { enquire_link_interval: None, response_timeout: Duration::from_secs(60), window: 1000, ..Default::default() };
+async fn serve(
+    mut sock: TcpStream,
+    cfg: MockConfig,
+    log: Arc<Mutex<Log>>,
+    mut ctl: mpsc::UnboundedReceiver<Ctl>,
+) {
+    let config = Config {
+        enquire_link_interval: None,
+        response_timeout: Duration::from_secs(60),
+        window: 1000,
+        ..Default::default()
+    };
     let mut session: Session<u32> = Session::new(Role::Smsc, config, Instant::now());
     let mut tap: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 65536];
