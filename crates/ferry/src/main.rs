@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod smsc;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]
@@ -21,12 +22,15 @@ enum Command {
     /// Decode a bare MMS PDU or a WSP Push PDU (binary or hex text) and print
     /// every layer and header.
     Decode(decode::DecodeArgs),
+    /// Run the SMSC: an SMPP 3.4 server with store and forward.
+    Smsc(smsc::SmscArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode::run(&args),
+        Command::Smsc(args) => smsc::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

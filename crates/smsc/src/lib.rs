@@ -191,6 +191,23 @@ impl Smsc {
     }
 }
 
+/// `ferry smsc`: logging to stderr, the configuration from `path` (with
+/// `FERRY_SMSC__…` overrides), a tokio runtime, and the SMSC until SIGINT or
+/// SIGTERM.
+pub fn run_blocking(path: &std::path::Path) -> anyhow::Result<()> {
+    ferry_service::telemetry::init_logging();
+    let config = Config::load(path)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
+    rt.block_on(async move {
+        // The recorder must exist before the first metric is touched.
+        let _ = ferry_service::telemetry::metrics();
+        let smsc = Smsc::start(config).await?;
+        smsc.shutdown_handle().on_signals();
+        smsc.run().await;
+        Ok(())
+    })
+}
+
 async fn accept_loop(listener: TcpListener, core: Arc<Core>, shutdown: Shutdown) {
     loop {
         tokio::select! {
