@@ -9,6 +9,7 @@ pub mod esme_bearer;
 pub mod gateway;
 pub mod http;
 mod notify;
+pub mod peers;
 #[cfg(feature = "esme")]
 pub mod server;
 pub mod store;
