@@ -503,11 +503,7 @@ impl Writer {
                     rows.push(NewRow { id: *id, push: p, rcpt });
                 }
             }
-            let mut rest = &rows[..];
-            while !rest.is_empty() {
-                let take = if rest.len() >= CHUNK { CHUNK } else { 1 << (usize::BITS - 1 - rest.len().leading_zeros()) };
-                let (chunk, tail) = rest.split_at(take);
-                rest = tail;
+            for chunk in pow2_chunks(&rows) {
                 let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                     "INSERT INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to) ",
                 );
@@ -529,6 +525,11 @@ impl Writer {
         }
         let mut inserted = inserts.into_iter().peekable();
         let ops = std::mem::take(batch);
+        let mut submitted: Vec<i64> = Vec::new();
+        let mut submitted_at = 0;
+        let mut segments: Vec<(Arc<str>, String, i64)> = Vec::new();
+        let mut finals: Vec<Final> = Vec::new();
+        let mut rest: Vec<Op> = Vec::new();
         for (i, op) in ops.into_iter().enumerate() {
             match op {
                 Op::Insert(_, reply) => {
@@ -540,25 +541,41 @@ impl Writer {
                     }
                 }
                 Op::Submitted { id, link, message_ids, at } => {
-                    sqlx::query("UPDATE pushes SET submitted_at = ? WHERE id = ? AND state = 0")
-                        .bind(at)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    for m in message_ids {
-                        sqlx::query("INSERT OR REPLACE INTO segments (link, message_id, push) VALUES (?, ?, ?)")
-                            .bind(&*link)
-                            .bind(m)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    submitted.push(id);
+                    submitted_at = submitted_at.max(at);
+                    segments.extend(message_ids.into_iter().map(|m| (link.clone(), m, id)));
                 }
-                Op::Final(f) => {
-                    if let Some(j) = finish(&mut tx, &f).await? {
-                        notify.push(j);
-                    }
-                }
+                Op::Final(f) => finals.push(f),
+                other => rest.push(other),
+            }
+        }
+        // Submissions, then final states (a receipt may overtake the
+        // Submitted of its own push within one batch), each in a few
+        // multi-row statements.
+        for chunk in pow2_chunks(&submitted) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE pushes SET submitted_at = ");
+            qb.push_bind(submitted_at).push(" WHERE state = 0 AND id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(&mut *tx).await?;
+        }
+        for chunk in pow2_chunks(&segments) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT OR REPLACE INTO segments (link, message_id, push) ");
+            qb.push_values(chunk, |mut b, (link, m, id)| {
+                b.push_bind(&**link).push_bind(m.as_str()).push_bind(*id);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        finals.sort_by(|a, b| (a.state as u8, a.code, &a.desc, a.at).cmp(&(b.state as u8, b.code, &b.desc, b.at)));
+        for group in finals.chunk_by(|a, b| a.state == b.state && a.code == b.code && a.desc == b.desc && a.at == b.at) {
+            let ids: Vec<i64> = group.iter().map(|f| f.id).collect();
+            notify.extend(finish_many(&mut tx, &group[0], &ids).await?);
+        }
+        for op in rest {
+            match op {
                 Op::Cancel { initiator, push_id, addresses, take, reply } => {
                     let rows = sqlx::query("SELECT id, address, state FROM pushes WHERE initiator = ? AND push_id = ? ORDER BY id")
                         .bind(&*initiator)
@@ -578,9 +595,7 @@ impl Writer {
                         let state = State::from_i64(row.get(2)).unwrap_or(State::Pending);
                         if state == State::Pending && take(id) {
                             let f = Final { id, state: State::Cancelled, code: 1000, desc: "cancelled by the push initiator".into(), at: now };
-                            if let Some(j) = finish(&mut tx, &f).await? {
-                                notify.push(j);
-                            }
+                            notify.extend(finish_many(&mut tx, &f, &[id]).await?);
                             metrics::counter!("ppg_pushes_final_total", "state" => "cancelled").increment(1);
                             out.push(CancelOutcome { address, cancelled: true, state: State::Cancelled });
                         } else {
@@ -592,6 +607,7 @@ impl Writer {
                 Op::NotifyDone { id } => {
                     sqlx::query("UPDATE pushes SET notify_pending = 0 WHERE id = ?").bind(id).execute(&mut *tx).await?;
                 }
+                Op::Insert(..) | Op::Submitted { .. } | Op::Final(_) => {}
             }
         }
         tx.commit().await?;
@@ -599,31 +615,62 @@ impl Writer {
     }
 }
 
-async fn finish(conn: &mut SqliteConnection, f: &Final) -> Result<Option<NotifyJob>> {
-    let row = sqlx::query(
-        "UPDATE pushes SET state = ?, code = ?, desc = ?, event_time = ?, notify_pending = (notify_to IS NOT NULL)
-         WHERE id = ? AND state = 0 RETURNING notify_to, push_id, address, received",
-    )
-    .bind(f.state as i64)
-    .bind(i64::from(f.code))
-    .bind(&f.desc)
-    .bind(f.at)
-    .bind(f.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM segments WHERE push = ?").bind(f.id).execute(&mut *conn).await?;
-    Ok(row.and_then(|row| {
-        let url: Option<String> = row.get(0);
-        url.map(|url| NotifyJob {
-            id: f.id,
-            url,
-            push_id: row.get(1),
-            address: row.get(2),
-            state: f.state,
-            code: f.code,
-            desc: Some(f.desc.clone()),
-            received: row.get(3),
-            event_time: f.at,
-        })
-    }))
+/// Splits `v` into chunks of 128 and then powers of two, so that the
+/// multi-row statements come in a few shapes the statement cache keeps.
+fn pow2_chunks<T>(mut v: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if v.is_empty() {
+            return None;
+        }
+        let take = if v.len() >= CHUNK { CHUNK } else { 1 << (usize::BITS - 1 - v.len().leading_zeros()) };
+        let (a, b) = v.split_at(take);
+        v = b;
+        Some(a)
+    })
+}
+
+/// Moves pending rows `ids` to the final state of `f`; returns the
+/// notifications to send.
+async fn finish_many(conn: &mut SqliteConnection, f: &Final, ids: &[i64]) -> Result<Vec<NotifyJob>> {
+    let mut jobs = Vec::new();
+    for chunk in pow2_chunks(ids) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE pushes SET state = ");
+        qb.push_bind(f.state as i64)
+            .push(", code = ")
+            .push_bind(i64::from(f.code))
+            .push(", desc = ")
+            .push_bind(f.desc.as_str())
+            .push(", event_time = ")
+            .push_bind(f.at)
+            .push(", notify_pending = (notify_to IS NOT NULL) WHERE state = 0 AND id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(") RETURNING id, notify_to, push_id, address, received");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let url: Option<String> = row.get(1);
+            if let Some(url) = url {
+                jobs.push(NotifyJob {
+                    id: row.get(0),
+                    url,
+                    push_id: row.get(2),
+                    address: row.get(3),
+                    state: f.state,
+                    code: f.code,
+                    desc: Some(f.desc.clone()),
+                    received: row.get(4),
+                    event_time: f.at,
+                });
+            }
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM segments WHERE push IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(jobs)
 }
