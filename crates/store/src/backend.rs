@@ -5,7 +5,7 @@
 //! object-safe (an `async fn` in a trait is not). Every method takes `now`
 //! from the caller where time matters, so tests control the clock.
 //!
-//! The contract each backend must keep (checked by [`crate::battery`]):
+//! The contract each backend must keep (checked by `crate::battery`, feature `battery`):
 //!
 //! - A method that writes returns `Ok` only after its change is durable
 //!   (committed and synced), and a method that fails left nothing visible.
@@ -36,15 +36,41 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn recipients<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Vec<Recipient>>;
     fn delivery<'a>(&'a self, key: &'a RecipientKey) -> BoxFuture<'a, Option<Delivery>>;
     fn read_body<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Vec<u8>>;
-    fn update_recipient(&self, key: RecipientKey, update: RecipientUpdate, now: u64) -> BoxFuture<'_, Transition>;
-    fn acknowledge(&self, key: RecipientKey, report_allowed: Option<bool>, now: u64) -> BoxFuture<'_, Recipient>;
-    fn claim_notifications(&self, now: u64, limit: u32, lease_secs: u64) -> BoxFuture<'_, Vec<Delivery>>;
-    fn record_notification(&self, id: RecipientId, attempt: NotifyAttempt, now: u64) -> BoxFuture<'_, Recipient>;
+    fn update_recipient(
+        &self,
+        key: RecipientKey,
+        update: RecipientUpdate,
+        now: u64,
+    ) -> BoxFuture<'_, Transition>;
+    fn acknowledge(
+        &self,
+        key: RecipientKey,
+        report_allowed: Option<bool>,
+        now: u64,
+    ) -> BoxFuture<'_, Recipient>;
+    fn claim_notifications(
+        &self,
+        now: u64,
+        limit: u32,
+        lease_secs: u64,
+    ) -> BoxFuture<'_, Vec<Delivery>>;
+    fn record_notification(
+        &self,
+        id: RecipientId,
+        attempt: NotifyAttempt,
+        now: u64,
+    ) -> BoxFuture<'_, Recipient>;
     fn expire(&self, now: u64) -> BoxFuture<'_, Vec<Transition>>;
     fn enqueue_report(&self, report: NewReport, now: u64) -> BoxFuture<'_, ReportId>;
     fn claim_reports(&self, now: u64, limit: u32, lease_secs: u64) -> BoxFuture<'_, Vec<Report>>;
     fn report_done(&self, id: ReportId, now: u64) -> BoxFuture<'_, ()>;
-    fn report_retry(&self, id: ReportId, next_attempt_at: u64, error: String, now: u64) -> BoxFuture<'_, ()>;
+    fn report_retry(
+        &self,
+        id: ReportId,
+        next_attempt_at: u64,
+        error: String,
+        now: u64,
+    ) -> BoxFuture<'_, ()>;
     fn report_failed(&self, id: ReportId, error: String, now: u64) -> BoxFuture<'_, ()>;
     fn report(&self, id: ReportId) -> BoxFuture<'_, Option<Report>>;
     fn collect_garbage(&self, now: u64, purge_before: Option<u64>) -> BoxFuture<'_, GcStats>;
@@ -53,6 +79,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn subscriber<'a>(&'a self, msisdn: &'a str) -> BoxFuture<'a, Option<Subscriber>>;
     fn subscribers(&self) -> BoxFuture<'_, Vec<Subscriber>>;
     fn remove_subscriber<'a>(&'a self, msisdn: &'a str) -> BoxFuture<'a, bool>;
-    fn verify_password<'a>(&'a self, username: &'a str, password: &'a str) -> BoxFuture<'a, Option<Subscriber>>;
+    fn verify_password<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Option<Subscriber>>;
     fn close(&self) -> BoxFuture<'_, ()>;
 }

@@ -111,21 +111,30 @@ impl StoreError {
     /// True when the failure may pass on retry and the client should be told
     /// "transient failure" (disk full, I/O error, busy database).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Full { .. } | Self::Transient { .. } | Self::Closed)
+        matches!(
+            self,
+            Self::Full { .. } | Self::Transient { .. } | Self::Closed
+        )
     }
 
     /// Classifies an I/O error met while `context`.
     pub(crate) fn io(context: impl Into<String>, e: io::Error) -> Self {
         let context = context.into();
         match e.kind() {
-            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
-                Self::Full { context, detail: e.to_string() }
-            }
+            io::ErrorKind::StorageFull
+            | io::ErrorKind::QuotaExceeded
+            | io::ErrorKind::FileTooLarge => Self::Full {
+                context,
+                detail: e.to_string(),
+            },
             io::ErrorKind::PermissionDenied
             | io::ErrorKind::NotFound
             | io::ErrorKind::ReadOnlyFilesystem
             | io::ErrorKind::InvalidInput => Self::Io { context, source: e },
-            _ => Self::Transient { context, detail: e.to_string() },
+            _ => Self::Transient {
+                context,
+                detail: e.to_string(),
+            },
         }
     }
 
@@ -135,20 +144,30 @@ impl StoreError {
         let context = context.into();
         match &e {
             sqlx::Error::Database(d) => {
-                let primary = d.code().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
+                let primary = d
+                    .code()
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .map(|c| c & 0xff);
                 match primary {
                     // SQLITE_FULL
-                    Some(13) => Self::Full { context, detail: e.to_string() },
+                    Some(13) => Self::Full {
+                        context,
+                        detail: e.to_string(),
+                    },
                     // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_PROTOCOL
-                    Some(5) | Some(6) | Some(10) | Some(15) => {
-                        Self::Transient { context, detail: e.to_string() }
-                    }
+                    Some(5) | Some(6) | Some(10) | Some(15) => Self::Transient {
+                        context,
+                        detail: e.to_string(),
+                    },
                     _ => Self::Database { context, source: e },
                 }
             }
             sqlx::Error::Io(io) => Self::io(context, io::Error::new(io.kind(), io.to_string())),
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
-                Self::Transient { context, detail: e.to_string() }
+                Self::Transient {
+                    context,
+                    detail: e.to_string(),
+                }
             }
             _ => Self::Database { context, source: e },
         }
@@ -170,6 +189,9 @@ mod tests {
         assert!(matches!(e, StoreError::Transient { .. }), "{e:?}");
         let e = StoreError::io("writing body", io::Error::from_raw_os_error(13)); // EACCES
         assert!(!e.is_transient());
-        assert_eq!(e.to_string(), "I/O error while writing body: Permission denied (os error 13)");
+        assert_eq!(
+            e.to_string(),
+            "I/O error while writing body: Permission denied (os error 13)"
+        );
     }
 }

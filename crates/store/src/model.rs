@@ -49,7 +49,10 @@ pub struct NewRecipient {
 impl NewRecipient {
     /// A recipient with this address and kind.
     pub fn new(address: impl Into<String>, kind: AddressKind) -> Self {
-        Self { address: address.into(), kind }
+        Self {
+            address: address.into(),
+            kind,
+        }
     }
 }
 
@@ -179,8 +182,8 @@ impl RecipientState {
         !matches!(self, Self::Pending | Self::Notified | Self::Deferred)
     }
 
-    /// The transition table. `Ok(false)` means "already there: no change"
-    /// (idempotent repeat), `Ok(true)` a real change, `Err(())` a refused one.
+    /// The transition table. `Some(false)` means "already there: no change"
+    /// (idempotent repeat), `Some(true)` a real change, `None` a refused one.
     ///
     /// | from \ to | pending | notified | deferred | any final |
     /// |---|---|---|---|---|
@@ -188,14 +191,14 @@ impl RecipientState {
     /// | notified | no | same | yes | yes |
     /// | deferred | no | yes | same | yes |
     /// | final | no | no | no | same only |
-    pub fn check_transition(self, to: Self) -> Result<bool, ()> {
+    pub fn check_transition(self, to: Self) -> Option<bool> {
         if self == to {
-            return Ok(false);
+            return Some(false);
         }
         if self.is_final() || to == Self::Pending {
-            return Err(());
+            return None;
         }
-        Ok(true)
+        Some(true)
     }
 
     /// The X-Mms-Status of the delivery report this state produces, if any.
@@ -355,7 +358,11 @@ pub struct RecipientUpdate {
 impl RecipientUpdate {
     /// Go to `to`, no reason, report flag unchanged.
     pub fn to(to: RecipientState) -> Self {
-        Self { to, reason: None, report_allowed: None }
+        Self {
+            to,
+            reason: None,
+            report_allowed: None,
+        }
     }
     /// Sets the reason.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
@@ -544,24 +551,27 @@ mod tests {
             for &to in RecipientState::ALL {
                 let got = from.check_transition(to);
                 let want = if from == to {
-                    Ok(false)
+                    Some(false)
                 } else if from.is_final() || to == Pending {
-                    Err(())
+                    None
                 } else {
-                    Ok(true)
+                    Some(true)
                 };
                 assert_eq!(got, want, "{from} -> {to}");
             }
         }
-        assert_eq!(Pending.check_transition(Notified), Ok(true));
-        assert_eq!(Notified.check_transition(Retrieved), Ok(true));
-        assert_eq!(Deferred.check_transition(Retrieved), Ok(true));
-        assert_eq!(Retrieved.check_transition(Notified), Err(()));
-        assert_eq!(Retrieved.check_transition(Expired), Err(()));
-        assert_eq!(Expired.check_transition(Retrieved), Err(()));
-        assert_eq!(Notified.check_transition(Pending), Err(()));
-        assert_eq!(Retrieved.check_transition(Retrieved), Ok(false));
-        let finals: Vec<_> = RecipientState::ALL.iter().filter(|s| s.is_final()).collect();
+        assert_eq!(Pending.check_transition(Notified), Some(true));
+        assert_eq!(Notified.check_transition(Retrieved), Some(true));
+        assert_eq!(Deferred.check_transition(Retrieved), Some(true));
+        assert_eq!(Retrieved.check_transition(Notified), None);
+        assert_eq!(Retrieved.check_transition(Expired), None);
+        assert_eq!(Expired.check_transition(Retrieved), None);
+        assert_eq!(Notified.check_transition(Pending), None);
+        assert_eq!(Retrieved.check_transition(Retrieved), Some(false));
+        let finals: Vec<_> = RecipientState::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .collect();
         assert_eq!(finals.len(), 6);
     }
 
@@ -573,7 +583,10 @@ mod tests {
         for &s in ReportStatus::ALL {
             assert_eq!(ReportStatus::parse(s.as_str()).unwrap(), s);
         }
-        assert!(matches!(RecipientState::parse("bogus"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            RecipientState::parse("bogus"),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]

@@ -42,9 +42,12 @@ pub(crate) fn hash(password: &str, cost: PasswordCost) -> Result<String> {
 
 /// Checks `password` against a stored PHC string. Blocking.
 pub(crate) fn verify(password: &str, phc: &str) -> Result<bool> {
-    let parsed = PasswordHash::new(phc).map_err(|e| StoreError::Corrupt(format!("password hash: {e}")))?;
+    let parsed =
+        PasswordHash::new(phc).map_err(|e| StoreError::Corrupt(format!("password hash: {e}")))?;
     // The parameters come from the PHC string, not from this hasher.
-    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
 }
 
 #[cfg(test)]

@@ -57,7 +57,9 @@ impl BodyDir {
     pub(crate) fn sync_dir(&self) -> Result<()> {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
-            .map_err(|e| StoreError::io(format!("syncing body directory {}", self.dir.display()), e))
+            .map_err(|e| {
+                StoreError::io(format!("syncing body directory {}", self.dir.display()), e)
+            })
     }
 
     /// Reads the body `key`.
@@ -84,7 +86,8 @@ impl BodyDir {
         let entries = fs::read_dir(&self.dir)
             .map_err(|e| StoreError::io(format!("listing {}", self.dir.display()), e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io(format!("listing {}", self.dir.display()), e))?;
+            let entry =
+                entry.map_err(|e| StoreError::io(format!("listing {}", self.dir.display()), e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if !is_ours(name) || present.contains(name) {
@@ -110,7 +113,10 @@ impl BodyDir {
 /// suffix; anything else in the directory is left alone.
 fn is_ours(name: &str) -> bool {
     let key = name.strip_suffix(TMP_SUFFIX).unwrap_or(name);
-    key.len() == 32 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    key.len() == 32
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A fresh random body key.
@@ -140,8 +146,10 @@ mod tests {
 
         let present: HashSet<String> = [k1.clone()].into();
         assert_eq!(b.sweep(&present).unwrap(), 2);
-        let mut left: Vec<_> =
-            fs::read_dir(b.dir()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut left: Vec<_> = fs::read_dir(b.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         left.sort();
         let mut want = vec![k1.clone(), "README".to_string()];
         want.sort();

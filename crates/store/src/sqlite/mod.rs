@@ -5,7 +5,7 @@
 //! 128-bit hex key. The database is opened through
 //! [`ferry_service::db::Db::open`] (WAL, `synchronous=FULL`, foreign keys,
 //! one writer connection and a reader pool). The writer connection is owned
-//! by the group-commit task ([`writer`]); reads go to the reader pool.
+//! by the group-commit task (module `writer`); reads go to the reader pool.
 //!
 //! Only one process may open a store directory at a time (the sweep at open
 //! assumes no other writer).
@@ -51,7 +51,11 @@ pub struct SqliteConfig {
 impl SqliteConfig {
     /// Defaults: batches of up to 256 jobs, standard password cost.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), max_batch: 256, password_cost: PasswordCost::Standard }
+        Self {
+            dir: dir.into(),
+            max_batch: 256,
+            password_cost: PasswordCost::Standard,
+        }
     }
 }
 
@@ -78,7 +82,10 @@ pub struct SqliteBackend {
 }
 
 fn open_err(path: &Path, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Open { path: path.to_owned(), detail: detail.to_string() }
+    StoreError::Open {
+        path: path.to_owned(),
+        detail: detail.to_string(),
+    }
 }
 
 impl SqliteBackend {
@@ -87,10 +94,22 @@ impl SqliteBackend {
     pub async fn open(config: SqliteConfig) -> Result<Self> {
         let db_path = config.dir.join("store.db");
         let bodies = Arc::new(BodyDir::open(config.dir.join("bodies"))?);
-        let db = Db::open(&db_path).await.map_err(|e| open_err(&db_path, format!("{e:#}")))?;
-        migrator().run(&db.writer).await.map_err(|e| open_err(&db_path, format!("migrating: {e}")))?;
-        let mut conn = db.writer.acquire().await.map_err(|e| open_err(&db_path, e))?;
-        let present: HashSet<String> = ops::present_body_keys(&mut conn).await?.into_iter().collect();
+        let db = Db::open(&db_path)
+            .await
+            .map_err(|e| open_err(&db_path, format!("{e:#}")))?;
+        migrator()
+            .run(&db.writer)
+            .await
+            .map_err(|e| open_err(&db_path, format!("migrating: {e}")))?;
+        let mut conn = db
+            .writer
+            .acquire()
+            .await
+            .map_err(|e| open_err(&db_path, e))?;
+        let present: HashSet<String> = ops::present_body_keys(&mut conn)
+            .await?
+            .into_iter()
+            .collect();
         let sweeper = bodies.clone();
         let removed = tokio::task::spawn_blocking(move || sweeper.sweep(&present))
             .await
@@ -125,34 +144,59 @@ impl SqliteBackend {
     }
 
     async fn writer(&self) -> Result<Writer> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(StoreError::Closed)
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(StoreError::Closed)
     }
 
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
-        self.db.readers.acquire().await.map_err(|e| StoreError::db("getting a reader", e))
+        self.db
+            .readers
+            .acquire()
+            .await
+            .map_err(|e| StoreError::db("getting a reader", e))
     }
 
     async fn read_message(&self, id: &str) -> Result<ops::MessageRow> {
         let mut c = self.reader().await?;
-        ops::message(&mut c, id).await?.ok_or_else(|| StoreError::NotFound { what: "message", key: id.to_owned() })
+        ops::message(&mut c, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "message",
+                key: id.to_owned(),
+            })
     }
 
     async fn do_submit(&self, msg: NewMessage, now: u64) -> Result<Submitted> {
         validate(&msg)?;
         let writer = self.writer().await?;
         let key = bodies::new_key();
-        let tokens: Vec<String> =
-            msg.recipients.iter().map(|_| URL_SAFE_NO_PAD.encode(rand::random::<[u8; TOKEN_BYTES]>())).collect();
+        let tokens: Vec<String> = msg
+            .recipients
+            .iter()
+            .map(|_| URL_SAFE_NO_PAD.encode(rand::random::<[u8; TOKEN_BYTES]>()))
+            .collect();
         let msg = Arc::new(msg);
         // 1. The body: temp file, fsync, rename (in this caller's task, so
         //    several submissions write their bodies in parallel).
         let (b, k, m) = (self.bodies.clone(), key.clone(), msg.clone());
         tokio::task::spawn_blocking(move || b.write(&k, &m.body))
             .await
-            .map_err(|e| StoreError::Transient { context: "writing a body".into(), detail: e.to_string() })??;
+            .map_err(|e| StoreError::Transient {
+                context: "writing a body".into(),
+                detail: e.to_string(),
+            })??;
         // 2. The metadata, in the next group commit (which fsyncs the body
         //    directory first). If it does not commit, the body goes.
-        let submission = writer::Submission { message: msg, body_key: key, tokens, now, result: None };
+        let submission = writer::Submission {
+            message: msg,
+            body_key: key,
+            tokens,
+            now,
+            result: None,
+        };
         writer.submit_message(submission, self.bodies.clone()).await
     }
 
@@ -161,7 +205,10 @@ impl SqliteBackend {
             return Err(StoreError::Invalid("empty MSISDN".into()));
         }
         if s.password.is_some() && s.username.is_none() {
-            return Err(StoreError::Invalid(format!("subscriber {}: a password needs a user name", s.msisdn)));
+            return Err(StoreError::Invalid(format!(
+                "subscriber {}: a password needs a user name",
+                s.msisdn
+            )));
         }
         let hash = match s.password.clone() {
             Some(p) => {
@@ -169,7 +216,10 @@ impl SqliteBackend {
                 Some(
                     tokio::task::spawn_blocking(move || password::hash(&p, cost))
                         .await
-                        .map_err(|e| StoreError::Transient { context: "hashing".into(), detail: e.to_string() })??,
+                        .map_err(|e| StoreError::Transient {
+                            context: "hashing".into(),
+                            detail: e.to_string(),
+                        })??,
                 )
             }
             None => None,
@@ -185,11 +235,16 @@ impl SqliteBackend {
             let mut c = self.reader().await?;
             ops::credentials(&mut c, username).await?
         };
-        let Some((sub, phc)) = found else { return Ok(None) };
+        let Some((sub, phc)) = found else {
+            return Ok(None);
+        };
         let pw = pw.to_owned();
         let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &phc))
             .await
-            .map_err(|e| StoreError::Transient { context: "verifying".into(), detail: e.to_string() })??;
+            .map_err(|e| StoreError::Transient {
+                context: "verifying".into(),
+                detail: e.to_string(),
+            })??;
         Ok(ok.then_some(sub))
     }
 
@@ -210,7 +265,11 @@ impl SqliteBackend {
             .await?;
         // Committed: no row references these bodies as present any more. A
         // crash before the files go leaves them to the sweep at next open.
-        let mut stats = GcStats { messages_purged: purged.0, reports_purged: purged.1, ..GcStats::default() };
+        let mut stats = GcStats {
+            messages_purged: purged.0,
+            reports_purged: purged.1,
+            ..GcStats::default()
+        };
         let bodies = self.bodies.clone();
         let freed = tokio::task::spawn_blocking(move || -> Result<(u64, u64)> {
             let (mut n, mut bytes) = (0, 0);
@@ -225,7 +284,10 @@ impl SqliteBackend {
             Ok((n, bytes))
         })
         .await
-        .map_err(|e| StoreError::Transient { context: "removing bodies".into(), detail: e.to_string() })??;
+        .map_err(|e| StoreError::Transient {
+            context: "removing bodies".into(),
+            detail: e.to_string(),
+        })??;
         stats.bodies_removed = freed.0;
         stats.bytes_freed = freed.1;
         Ok(stats)
@@ -247,15 +309,24 @@ fn validate(msg: &NewMessage) -> Result<()> {
         return Err(StoreError::Invalid("empty message id".into()));
     }
     if msg.recipients.is_empty() {
-        return Err(StoreError::Invalid(format!("message {}: no recipients", msg.id)));
+        return Err(StoreError::Invalid(format!(
+            "message {}: no recipients",
+            msg.id
+        )));
     }
     let mut seen = HashSet::new();
     for r in &msg.recipients {
         if r.address.is_empty() {
-            return Err(StoreError::Invalid(format!("message {}: empty recipient address", msg.id)));
+            return Err(StoreError::Invalid(format!(
+                "message {}: empty recipient address",
+                msg.id
+            )));
         }
         if !seen.insert(r.address.as_str()) {
-            return Err(StoreError::Invalid(format!("message {}: recipient {} given twice", msg.id, r.address)));
+            return Err(StoreError::Invalid(format!(
+                "message {}: recipient {} given twice",
+                msg.id, r.address
+            )));
         }
     }
     Ok(())
@@ -303,49 +374,85 @@ impl Backend for SqliteBackend {
                 Err(e) => Err(StoreError::io(format!("reading body of {id}"), e)),
             })
             .await
-            .map_err(|e| StoreError::Transient { context: "reading a body".into(), detail: e.to_string() })?
+            .map_err(|e| StoreError::Transient {
+                context: "reading a body".into(),
+                detail: e.to_string(),
+            })?
         })
     }
 
-    fn update_recipient(&self, key: RecipientKey, update: RecipientUpdate, now: u64) -> BoxFuture<'_, Transition> {
+    fn update_recipient(
+        &self,
+        key: RecipientKey,
+        update: RecipientUpdate,
+        now: u64,
+    ) -> BoxFuture<'_, Transition> {
         Box::pin(async move {
             self.writer()
                 .await?
-                .write(move |c| Box::pin(async move { ops::update_recipient(c, &key, &update, now).await }))
+                .write(move |c| {
+                    Box::pin(async move { ops::update_recipient(c, &key, &update, now).await })
+                })
                 .await
         })
     }
 
-    fn acknowledge(&self, key: RecipientKey, report_allowed: Option<bool>, now: u64) -> BoxFuture<'_, Recipient> {
+    fn acknowledge(
+        &self,
+        key: RecipientKey,
+        report_allowed: Option<bool>,
+        now: u64,
+    ) -> BoxFuture<'_, Recipient> {
         Box::pin(async move {
             self.writer()
                 .await?
-                .write(move |c| Box::pin(async move { ops::acknowledge(c, &key, report_allowed, now).await }))
+                .write(move |c| {
+                    Box::pin(async move { ops::acknowledge(c, &key, report_allowed, now).await })
+                })
                 .await
         })
     }
 
-    fn claim_notifications(&self, now: u64, limit: u32, lease_secs: u64) -> BoxFuture<'_, Vec<Delivery>> {
+    fn claim_notifications(
+        &self,
+        now: u64,
+        limit: u32,
+        lease_secs: u64,
+    ) -> BoxFuture<'_, Vec<Delivery>> {
         Box::pin(async move {
             self.writer()
                 .await?
-                .write(move |c| Box::pin(async move { ops::claim_notifications(c, now, limit, lease_secs).await }))
+                .write(move |c| {
+                    Box::pin(
+                        async move { ops::claim_notifications(c, now, limit, lease_secs).await },
+                    )
+                })
                 .await
         })
     }
 
-    fn record_notification(&self, id: RecipientId, attempt: NotifyAttempt, now: u64) -> BoxFuture<'_, Recipient> {
+    fn record_notification(
+        &self,
+        id: RecipientId,
+        attempt: NotifyAttempt,
+        now: u64,
+    ) -> BoxFuture<'_, Recipient> {
         Box::pin(async move {
             self.writer()
                 .await?
-                .write(move |c| Box::pin(async move { ops::record_notification(c, id, &attempt, now).await }))
+                .write(move |c| {
+                    Box::pin(async move { ops::record_notification(c, id, &attempt, now).await })
+                })
                 .await
         })
     }
 
     fn expire(&self, now: u64) -> BoxFuture<'_, Vec<Transition>> {
         Box::pin(async move {
-            self.writer().await?.write(move |c| Box::pin(async move { ops::expire(c, now).await })).await
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { ops::expire(c, now).await }))
+                .await
         })
     }
 
@@ -362,7 +469,9 @@ impl Backend for SqliteBackend {
         Box::pin(async move {
             self.writer()
                 .await?
-                .write(move |c| Box::pin(async move { ops::claim_reports(c, now, limit, lease_secs).await }))
+                .write(move |c| {
+                    Box::pin(async move { ops::claim_reports(c, now, limit, lease_secs).await })
+                })
                 .await
         })
     }
@@ -372,19 +481,35 @@ impl Backend for SqliteBackend {
             self.writer()
                 .await?
                 .write(move |c| {
-                    Box::pin(async move { ops::finish_report(c, id, ReportState::Done, None, None, now).await })
+                    Box::pin(async move {
+                        ops::finish_report(c, id, ReportState::Done, None, None, now).await
+                    })
                 })
                 .await
         })
     }
 
-    fn report_retry(&self, id: ReportId, next_attempt_at: u64, error: String, now: u64) -> BoxFuture<'_, ()> {
+    fn report_retry(
+        &self,
+        id: ReportId,
+        next_attempt_at: u64,
+        error: String,
+        now: u64,
+    ) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.writer()
                 .await?
                 .write(move |c| {
                     Box::pin(async move {
-                        ops::finish_report(c, id, ReportState::Pending, Some(next_attempt_at), Some(error), now).await
+                        ops::finish_report(
+                            c,
+                            id,
+                            ReportState::Pending,
+                            Some(next_attempt_at),
+                            Some(error),
+                            now,
+                        )
+                        .await
                     })
                 })
                 .await
@@ -396,7 +521,9 @@ impl Backend for SqliteBackend {
             self.writer()
                 .await?
                 .write(move |c| {
-                    Box::pin(async move { ops::finish_report(c, id, ReportState::Failed, None, Some(error), now).await })
+                    Box::pin(async move {
+                        ops::finish_report(c, id, ReportState::Failed, None, Some(error), now).await
+                    })
                 })
                 .await
         })
@@ -448,7 +575,11 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn verify_password<'a>(&'a self, username: &'a str, password: &'a str) -> BoxFuture<'a, Option<Subscriber>> {
+    fn verify_password<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Option<Subscriber>> {
         Box::pin(self.do_verify(username, password))
     }
 

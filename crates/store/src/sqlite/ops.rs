@@ -6,8 +6,8 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use crate::error::{Result, StoreError};
 use super::writer::Submission;
+use crate::error::{Result, StoreError};
 use crate::model::*;
 
 fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -23,17 +23,26 @@ fn to_i64(v: u64, what: &str) -> Result<i64> {
 }
 
 fn get_u64(row: &SqliteRow, col: &str) -> Result<u64> {
-    let v: i64 = row.try_get(col).map_err(|e| StoreError::db("reading a row", e))?;
+    let v: i64 = row
+        .try_get(col)
+        .map_err(|e| StoreError::db("reading a row", e))?;
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative: {v}")))
 }
 
 fn get_opt_u64(row: &SqliteRow, col: &str) -> Result<Option<u64>> {
-    let v: Option<i64> = row.try_get(col).map_err(|e| StoreError::db("reading a row", e))?;
-    v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative: {v}")))).transpose()
+    let v: Option<i64> = row
+        .try_get(col)
+        .map_err(|e| StoreError::db("reading a row", e))?;
+    v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative: {v}"))))
+        .transpose()
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
-    row.try_get(col).map_err(|e| StoreError::db("reading a row", e))
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    col: &str,
+) -> Result<T> {
+    row.try_get(col)
+        .map_err(|e| StoreError::db("reading a row", e))
 }
 
 macro_rules! msg_cols {
@@ -130,13 +139,22 @@ pub(crate) struct MessageRow {
 // ---------------------------------------------------------------- reads
 
 pub(crate) async fn message(c: &mut SqliteConnection, id: &str) -> Result<Option<MessageRow>> {
-    let row = sqlx::query(concat!("SELECT ", msg_cols!(), " FROM messages m WHERE m.message_id = ?"))
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(db("reading a message"))?;
-    row.map(|r| Ok(MessageRow { meta: message_from_row(&r)?, body_key: get(&r, "body_key")? }))
-        .transpose()
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        msg_cols!(),
+        " FROM messages m WHERE m.message_id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(db("reading a message"))?;
+    row.map(|r| {
+        Ok(MessageRow {
+            meta: message_from_row(&r)?,
+            body_key: get(&r, "body_key")?,
+        })
+    })
+    .transpose()
 }
 
 pub(crate) async fn recipients(c: &mut SqliteConnection, id: &str) -> Result<Vec<Recipient>> {
@@ -180,16 +198,25 @@ pub(crate) struct DeliveryRow {
     pub(crate) message_rowid: i64,
 }
 
-pub(crate) async fn delivery(c: &mut SqliteConnection, key: &RecipientKey) -> Result<Option<DeliveryRow>> {
+pub(crate) async fn delivery(
+    c: &mut SqliteConnection,
+    key: &RecipientKey,
+) -> Result<Option<DeliveryRow>> {
     let q = match key {
         RecipientKey::Id(id) => sqlx::query(DELIVERY_BY_ID).bind(id.0),
         RecipientKey::Token(t) => sqlx::query(DELIVERY_BY_TOKEN).bind(t.clone()),
         RecipientKey::TransactionId(t) => sqlx::query(DELIVERY_BY_TID).bind(t.clone()),
     };
-    let row = q.fetch_optional(&mut *c).await.map_err(db("reading a recipient"))?;
+    let row = q
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading a recipient"))?;
     row.map(|r| {
         Ok(DeliveryRow {
-            delivery: Delivery { message: message_from_row(&r)?, recipient: recipient_from_row(&r)? },
+            delivery: Delivery {
+                message: message_from_row(&r)?,
+                recipient: recipient_from_row(&r)?,
+            },
             message_rowid: get(&r, "m_rowid")?,
         })
     })
@@ -197,7 +224,10 @@ pub(crate) async fn delivery(c: &mut SqliteConnection, key: &RecipientKey) -> Re
 }
 
 async fn delivery_required(c: &mut SqliteConnection, key: &RecipientKey) -> Result<DeliveryRow> {
-    delivery(c, key).await?.ok_or_else(|| StoreError::NotFound { what: "recipient", key: key.to_string() })
+    delivery(c, key).await?.ok_or_else(|| StoreError::NotFound {
+        what: "recipient",
+        key: key.to_string(),
+    })
 }
 
 pub(crate) async fn report(c: &mut SqliteConnection, id: ReportId) -> Result<Option<Report>> {
@@ -227,14 +257,20 @@ pub(crate) async fn counts(c: &mut SqliteConnection, now: u64) -> Result<Counts>
         .await
         .map_err(db("counting recipients"))?
     {
-        counts.recipients.insert(RecipientState::parse(&get::<String>(&row, "state")?)?, get_u64(&row, "n")?);
+        counts.recipients.insert(
+            RecipientState::parse(&get::<String>(&row, "state")?)?,
+            get_u64(&row, "n")?,
+        );
     }
     for row in sqlx::query("SELECT state, count(*) AS n FROM reports GROUP BY state")
         .fetch_all(&mut *c)
         .await
         .map_err(db("counting reports"))?
     {
-        counts.reports.insert(ReportState::parse(&get::<String>(&row, "state")?)?, get_u64(&row, "n")?);
+        counts.reports.insert(
+            ReportState::parse(&get::<String>(&row, "state")?)?,
+            get_u64(&row, "n")?,
+        );
     }
     let row = sqlx::query(
         "SELECT count(*) AS n FROM recipients WHERE next_notify_at IS NOT NULL AND next_notify_at <= ? \
@@ -245,16 +281,21 @@ pub(crate) async fn counts(c: &mut SqliteConnection, now: u64) -> Result<Counts>
     .await
     .map_err(db("counting due notifications"))?;
     counts.notifications_due = get_u64(&row, "n")?;
-    let row = sqlx::query("SELECT count(*) AS n FROM reports WHERE state = 'pending' AND next_attempt_at <= ?")
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(db("counting due reports"))?;
+    let row = sqlx::query(
+        "SELECT count(*) AS n FROM reports WHERE state = 'pending' AND next_attempt_at <= ?",
+    )
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db("counting due reports"))?;
     counts.reports_due = get_u64(&row, "n")?;
     Ok(counts)
 }
 
-pub(crate) async fn subscriber(c: &mut SqliteConnection, msisdn: &str) -> Result<Option<Subscriber>> {
+pub(crate) async fn subscriber(
+    c: &mut SqliteConnection,
+    msisdn: &str,
+) -> Result<Option<Subscriber>> {
     let row = sqlx::query("SELECT * FROM subscribers WHERE msisdn = ?")
         .bind(msisdn)
         .fetch_optional(&mut *c)
@@ -272,13 +313,18 @@ pub(crate) async fn subscribers(c: &mut SqliteConnection) -> Result<Vec<Subscrib
 }
 
 /// The subscriber with this user name and its password hash.
-pub(crate) async fn credentials(c: &mut SqliteConnection, username: &str) -> Result<Option<(Subscriber, String)>> {
-    let row = sqlx::query("SELECT * FROM subscribers WHERE username = ? AND password_hash IS NOT NULL")
-        .bind(username)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(db("reading credentials"))?;
-    row.map(|r| Ok((subscriber_from_row(&r)?, get(&r, "password_hash")?))).transpose()
+pub(crate) async fn credentials(
+    c: &mut SqliteConnection,
+    username: &str,
+) -> Result<Option<(Subscriber, String)>> {
+    let row =
+        sqlx::query("SELECT * FROM subscribers WHERE username = ? AND password_hash IS NOT NULL")
+            .bind(username)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(db("reading credentials"))?;
+    row.map(|r| Ok((subscriber_from_row(&r)?, get(&r, "password_hash")?)))
+        .transpose()
 }
 
 /// Body keys of messages whose body is present (for the sweep at open).
@@ -294,7 +340,10 @@ pub(crate) async fn present_body_keys(c: &mut SqliteConnection) -> Result<Vec<St
 /// Inserts the messages and recipients of a batch's submissions in two
 /// statements (the rows travel as JSON through `json_each`), and sets each
 /// submission's result: its tokens, or `Duplicate` for a taken Message-ID.
-pub(crate) async fn insert_submissions(c: &mut SqliteConnection, subs: &mut [&mut Submission]) -> Result<()> {
+pub(crate) async fn insert_submissions(
+    c: &mut SqliteConnection,
+    subs: &mut [&mut Submission],
+) -> Result<()> {
     let mut messages = Vec::with_capacity(subs.len());
     for s in subs.iter() {
         let m = &s.message;
@@ -355,12 +404,24 @@ pub(crate) async fn insert_submissions(c: &mut SqliteConnection, subs: &mut [&mu
         s.result = Some(if inserted.contains_key(&s.body_key) {
             let mut out = Vec::with_capacity(m.recipients.len());
             for (r, token) in m.recipients.iter().zip(&s.tokens) {
-                let id = ids.get(token).ok_or_else(|| StoreError::Corrupt(format!("recipient {} not inserted", r.address)))?;
-                out.push(SubmittedRecipient { id: RecipientId(*id), address: r.address.clone(), token: token.clone() });
+                let id = ids.get(token).ok_or_else(|| {
+                    StoreError::Corrupt(format!("recipient {} not inserted", r.address))
+                })?;
+                out.push(SubmittedRecipient {
+                    id: RecipientId(*id),
+                    address: r.address.clone(),
+                    token: token.clone(),
+                });
             }
-            Ok(Submitted { id: m.id.clone(), recipients: out })
+            Ok(Submitted {
+                id: m.id.clone(),
+                recipients: out,
+            })
         } else {
-            Err(StoreError::Duplicate { what: "message", key: m.id.clone() })
+            Err(StoreError::Duplicate {
+                what: "message",
+                key: m.id.clone(),
+            })
         });
     }
     Ok(())
@@ -378,19 +439,23 @@ pub(crate) async fn update_recipient(
     let row = delivery_required(c, key).await?;
     let (msg, rcp) = (&row.delivery.message, &row.delivery.recipient);
     let from = rcp.state;
-    let changed = from
-        .check_transition(update.to)
-        .map_err(|()| StoreError::InvalidTransition { token: rcp.token.clone(), from, to: update.to })?;
-    if let Some(allowed) = update.report_allowed {
-        if allowed != rcp.report_allowed {
-            sqlx::query("UPDATE recipients SET report_allowed = ?, updated_at = ? WHERE id = ?")
-                .bind(allowed)
-                .bind(now_i)
-                .bind(rcp.id.0)
-                .execute(&mut *c)
-                .await
-                .map_err(db("updating report-allowed"))?;
-        }
+    let changed =
+        from.check_transition(update.to)
+            .ok_or_else(|| StoreError::InvalidTransition {
+                token: rcp.token.clone(),
+                from,
+                to: update.to,
+            })?;
+    if let Some(allowed) = update.report_allowed
+        && allowed != rcp.report_allowed
+    {
+        sqlx::query("UPDATE recipients SET report_allowed = ?, updated_at = ? WHERE id = ?")
+            .bind(allowed)
+            .bind(now_i)
+            .bind(rcp.id.0)
+            .execute(&mut *c)
+            .await
+            .map_err(db("updating report-allowed"))?;
     }
     let report_allowed = update.report_allowed.unwrap_or(rcp.report_allowed);
     let mut after = rcp.clone();
@@ -429,23 +494,29 @@ pub(crate) async fn update_recipient(
                 .await
                 .map_err(db("updating live recipients"))?;
         }
-        if let Some(status) = to.delivery_status() {
-            if msg.delivery_report && report_allowed {
-                let r = NewReport {
-                    kind: ReportKind::Delivery,
-                    message_id: msg.id.clone(),
-                    to: msg.sender.clone(),
-                    from: rcp.address.clone(),
-                    status,
-                    date: now,
-                };
-                report = Some(insert_report(c, &r, now).await?);
-            }
+        if let Some(status) = to.delivery_status()
+            && msg.delivery_report
+            && report_allowed
+        {
+            let r = NewReport {
+                kind: ReportKind::Delivery,
+                message_id: msg.id.clone(),
+                to: msg.sender.clone(),
+                from: rcp.address.clone(),
+                status,
+                date: now,
+            };
+            report = Some(insert_report(c, &r, now).await?);
         }
     } else if after.report_allowed != rcp.report_allowed {
         after.updated_at = now;
     }
-    Ok(Transition { from, changed, report, recipient: after })
+    Ok(Transition {
+        from,
+        changed,
+        report,
+        recipient: after,
+    })
 }
 
 pub(crate) async fn acknowledge(
@@ -482,7 +553,10 @@ pub(crate) async fn acknowledge(
         .await
         .map_err(db("withdrawing delivery reports"))?;
     }
-    Ok(delivery_required(c, &RecipientKey::Id(rcp.id)).await?.delivery.recipient)
+    Ok(delivery_required(c, &RecipientKey::Id(rcp.id))
+        .await?
+        .delivery
+        .recipient)
 }
 
 pub(crate) async fn claim_notifications(
@@ -510,7 +584,11 @@ pub(crate) async fn claim_notifications(
     .map_err(db("claiming notifications"))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(delivery_required(c, &RecipientKey::Id(RecipientId(id))).await?.delivery);
+        out.push(
+            delivery_required(c, &RecipientKey::Id(RecipientId(id)))
+                .await?
+                .delivery,
+        );
     }
     out.sort_by_key(|d| (d.recipient.next_notify_at, d.recipient.id));
     Ok(out)
@@ -525,8 +603,19 @@ pub(crate) async fn record_notification(
     let now_i = to_i64(now, "now")?;
     let row = delivery_required(c, &RecipientKey::Id(id)).await?;
     let state = row.delivery.recipient.state;
-    let new_state = if attempt.sent && state == RecipientState::Pending { RecipientState::Notified } else { state };
-    let next = if state.is_final() { None } else { attempt.next_notify_at.map(|t| to_i64(t, "next_notify_at")).transpose()? };
+    let new_state = if attempt.sent && state == RecipientState::Pending {
+        RecipientState::Notified
+    } else {
+        state
+    };
+    let next = if state.is_final() {
+        None
+    } else {
+        attempt
+            .next_notify_at
+            .map(|t| to_i64(t, "next_notify_at"))
+            .transpose()?
+    };
     sqlx::query(
         "UPDATE recipients SET state = ?, notify_attempts = notify_attempts + 1, \
          transaction_id = coalesce(?, transaction_id), last_error = ?, next_notify_at = ?, \
@@ -542,12 +631,18 @@ pub(crate) async fn record_notification(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            StoreError::Duplicate { what: "transaction id", key: attempt.transaction_id.clone().unwrap_or_default() }
+            StoreError::Duplicate {
+                what: "transaction id",
+                key: attempt.transaction_id.clone().unwrap_or_default(),
+            }
         } else {
             StoreError::db("recording a notification", e)
         }
     })?;
-    Ok(delivery_required(c, &RecipientKey::Id(id)).await?.delivery.recipient)
+    Ok(delivery_required(c, &RecipientKey::Id(id))
+        .await?
+        .delivery
+        .recipient)
 }
 
 pub(crate) async fn expire(c: &mut SqliteConnection, now: u64) -> Result<Vec<Transition>> {
@@ -568,7 +663,11 @@ pub(crate) async fn expire(c: &mut SqliteConnection, now: u64) -> Result<Vec<Tra
     Ok(out)
 }
 
-pub(crate) async fn insert_report(c: &mut SqliteConnection, r: &NewReport, now: u64) -> Result<ReportId> {
+pub(crate) async fn insert_report(
+    c: &mut SqliteConnection,
+    r: &NewReport,
+    now: u64,
+) -> Result<ReportId> {
     let now = to_i64(now, "now")?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO reports (kind, message_id, to_address, from_address, status, date, state, next_attempt_at, \
@@ -588,7 +687,12 @@ pub(crate) async fn insert_report(c: &mut SqliteConnection, r: &NewReport, now: 
     Ok(ReportId(id))
 }
 
-pub(crate) async fn claim_reports(c: &mut SqliteConnection, now: u64, limit: u32, lease_secs: u64) -> Result<Vec<Report>> {
+pub(crate) async fn claim_reports(
+    c: &mut SqliteConnection,
+    now: u64,
+    limit: u32,
+    lease_secs: u64,
+) -> Result<Vec<Report>> {
     let now_i = to_i64(now, "now")?;
     let until = to_i64(now.saturating_add(lease_secs), "lease")?;
     let rows = sqlx::query(
@@ -603,7 +707,10 @@ pub(crate) async fn claim_reports(c: &mut SqliteConnection, now: u64, limit: u32
     .fetch_all(&mut *c)
     .await
     .map_err(db("claiming reports"))?;
-    let mut out = rows.iter().map(report_from_row).collect::<Result<Vec<_>>>()?;
+    let mut out = rows
+        .iter()
+        .map(report_from_row)
+        .collect::<Result<Vec<_>>>()?;
     out.sort_by_key(|r| (r.next_attempt_at, r.id));
     Ok(out)
 }
@@ -619,7 +726,10 @@ pub(crate) async fn finish_report(
     now: u64,
 ) -> Result<()> {
     let now_i = to_i64(now, "now")?;
-    let current = report(c, id).await?.ok_or_else(|| StoreError::NotFound { what: "report", key: id.0.to_string() })?;
+    let current = report(c, id).await?.ok_or_else(|| StoreError::NotFound {
+        what: "report",
+        key: id.0.to_string(),
+    })?;
     if current.state != ReportState::Pending {
         return Ok(());
     }
@@ -645,7 +755,10 @@ pub(crate) async fn finish_report(
 
 /// Marks the bodies of messages with no live recipient as removed; returns
 /// their keys and sizes. The files go after the commit.
-pub(crate) async fn collect_bodies(c: &mut SqliteConnection, now: u64) -> Result<Vec<(String, u64)>> {
+pub(crate) async fn collect_bodies(
+    c: &mut SqliteConnection,
+    now: u64,
+) -> Result<Vec<(String, u64)>> {
     let rows = sqlx::query(
         "UPDATE messages SET body_removed_at = ? WHERE live_recipients = 0 AND body_removed_at IS NULL \
          RETURNING body_key, size",
@@ -654,19 +767,23 @@ pub(crate) async fn collect_bodies(c: &mut SqliteConnection, now: u64) -> Result
     .fetch_all(&mut *c)
     .await
     .map_err(db("collecting bodies"))?;
-    rows.iter().map(|r| Ok((get(r, "body_key")?, get_u64(r, "size")?))).collect()
+    rows.iter()
+        .map(|r| Ok((get(r, "body_key")?, get_u64(r, "size")?)))
+        .collect()
 }
 
 /// Deletes messages whose body went before `before`, and finished reports
 /// older than `before`.
 pub(crate) async fn purge(c: &mut SqliteConnection, before: u64) -> Result<(u64, u64)> {
     let before = to_i64(before, "purge_before")?;
-    let m = sqlx::query("DELETE FROM messages WHERE body_removed_at IS NOT NULL AND body_removed_at < ?")
-        .bind(before)
-        .execute(&mut *c)
-        .await
-        .map_err(db("purging messages"))?
-        .rows_affected();
+    let m = sqlx::query(
+        "DELETE FROM messages WHERE body_removed_at IS NOT NULL AND body_removed_at < ?",
+    )
+    .bind(before)
+    .execute(&mut *c)
+    .await
+    .map_err(db("purging messages"))?
+    .rows_affected();
     let r = sqlx::query("DELETE FROM reports WHERE state <> 'pending' AND finished_at < ?")
         .bind(before)
         .execute(&mut *c)
@@ -709,7 +826,10 @@ pub(crate) async fn insert_subscriber(
     })?;
     subscriber(c, &s.msisdn)
         .await?
-        .ok_or_else(|| StoreError::NotFound { what: "subscriber", key: s.msisdn.clone() })
+        .ok_or_else(|| StoreError::NotFound {
+            what: "subscriber",
+            key: s.msisdn.clone(),
+        })
 }
 
 pub(crate) async fn delete_subscriber(c: &mut SqliteConnection, msisdn: &str) -> Result<bool> {

@@ -13,11 +13,16 @@ use crate::Store;
 use crate::battery::{self, T0};
 
 fn config(dir: &Path) -> SqliteConfig {
-    SqliteConfig { password_cost: PasswordCost::Insecure, ..SqliteConfig::new(dir) }
+    SqliteConfig {
+        password_cost: PasswordCost::Insecure,
+        ..SqliteConfig::new(dir)
+    }
 }
 
 async fn open(dir: &Path) -> Store {
-    Store::open_sqlite(config(dir)).await.unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
+    Store::open_sqlite(config(dir))
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,9 +42,15 @@ async fn migrations_and_pragmas() {
     let t = tempfile::tempdir().unwrap();
     let s = SqliteBackend::open(config(t.path())).await.unwrap();
     let mut c = s.reader().await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *c).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
-    let v: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations").fetch_one(&mut *c).await.unwrap();
+    let v: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
     assert_eq!(v, 1);
     drop(c);
     s.do_close().await.unwrap();
@@ -54,20 +65,37 @@ async fn migrations_and_pragmas() {
 async fn reopen_without_close() {
     let t = tempfile::tempdir().unwrap();
     let s = open(t.path()).await;
-    let sub = s.submit(battery::message("keep", &["+2", "+3"]), T0).await.unwrap();
-    s.mark_retrieved(&sub.recipients[0].token, T0 + 1).await.unwrap();
-    s.add_subscriber(NewSubscriber::new("+2"), T0).await.unwrap();
+    let sub = s
+        .submit(battery::message("keep", &["+2", "+3"]), T0)
+        .await
+        .unwrap();
+    s.mark_retrieved(&sub.recipients[0].token, T0 + 1)
+        .await
+        .unwrap();
+    s.add_subscriber(NewSubscriber::new("+2"), T0)
+        .await
+        .unwrap();
     // Not closed, not even dropped: like a process that died.
     std::mem::forget(s);
 
     let s = open(t.path()).await;
-    assert_eq!(s.read_body("keep").await.unwrap(), battery::message("keep", &[]).body);
+    assert_eq!(
+        s.read_body("keep").await.unwrap(),
+        battery::message("keep", &[]).body
+    );
     let d = s.by_token(&sub.recipients[0].token).await.unwrap().unwrap();
     assert_eq!(d.recipient.state, RecipientState::Retrieved);
     let d = s.by_token(&sub.recipients[1].token).await.unwrap().unwrap();
     assert_eq!(d.recipient.state, RecipientState::Pending);
     assert!(s.subscriber("+2").await.unwrap().is_some());
-    assert_eq!(s.counts(T0).await.unwrap().reports.get(&ReportState::Pending), Some(&1));
+    assert_eq!(
+        s.counts(T0)
+            .await
+            .unwrap()
+            .reports
+            .get(&ReportState::Pending),
+        Some(&1)
+    );
     s.close().await.unwrap();
 }
 
@@ -77,7 +105,9 @@ async fn reopen_without_close() {
 async fn crash_leftovers_cleaned_at_open() {
     let t = tempfile::tempdir().unwrap();
     let s = open(t.path()).await;
-    s.submit(battery::message("real", &["+2"]), T0).await.unwrap();
+    s.submit(battery::message("real", &["+2"]), T0)
+        .await
+        .unwrap();
     s.close().await.unwrap();
     let bodies = t.path().join("bodies");
     let tmp = bodies.join(format!("{}.tmp", bodies::new_key()));
@@ -90,7 +120,10 @@ async fn crash_leftovers_cleaned_at_open() {
     assert!(!tmp.exists(), "temp file left");
     assert!(!orphan.exists(), "orphan body left");
     assert_eq!(std::fs::read_dir(&bodies).unwrap().count(), 1);
-    assert_eq!(s.read_body("real").await.unwrap(), battery::message("real", &[]).body);
+    assert_eq!(
+        s.read_body("real").await.unwrap(),
+        battery::message("real", &[]).body
+    );
     s.close().await.unwrap();
 }
 
@@ -102,7 +135,13 @@ fn killed_process_loses_nothing_answered() {
     let t = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args(["--exact", "sqlite::tests::crash_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "sqlite::tests::crash_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("FERRY_STORE_CRASH_DIR", t.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -118,13 +157,24 @@ fn killed_process_loses_nothing_answered() {
     }
     let status = child.wait().unwrap();
     assert!(!status.success(), "the child must die by abort");
-    assert!(answered.len() >= 50, "child answered only {} submissions", answered.len());
+    assert!(
+        answered.len() >= 50,
+        "child answered only {} submissions",
+        answered.len()
+    );
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let s = open(t.path()).await;
         for (id, token) in &answered {
-            let d = s.by_token(token).await.unwrap().unwrap_or_else(|| panic!("{id} lost"));
+            let d = s
+                .by_token(token)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{id} lost"));
             assert_eq!(&d.message.id, id);
             assert_eq!(s.read_body(id).await.unwrap(), vec![7u8; 30 * 1024], "{id}");
         }
@@ -133,7 +183,10 @@ fn killed_process_loses_nothing_answered() {
         assert!(c.messages >= answered.len() as u64);
         assert_eq!(c.bodies, c.messages);
         let files = std::fs::read_dir(t.path().join("bodies")).unwrap().count() as u64;
-        assert_eq!(files, c.messages, "orphans or temp files survived the reopen");
+        assert_eq!(
+            files, c.messages,
+            "orphans or temp files survived the reopen"
+        );
         s.close().await.unwrap();
     });
 }
@@ -142,8 +195,14 @@ fn killed_process_loses_nothing_answered() {
 #[test]
 #[ignore = "helper: run as a child process by killed_process_loses_nothing_answered"]
 fn crash_child() {
-    let Some(dir) = std::env::var_os("FERRY_STORE_CRASH_DIR") else { return };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let Some(dir) = std::env::var_os("FERRY_STORE_CRASH_DIR") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let s = Arc::new(open(Path::new(&dir)).await);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -187,7 +246,9 @@ async fn disk_full_is_transient_and_clean() {
         .map(|s| s.success())
         .unwrap_or(false);
     if !mounted {
-        eprintln!("SKIPPED disk_full_is_transient_and_clean: cannot mount a tmpfs here (not root?)");
+        eprintln!(
+            "SKIPPED disk_full_is_transient_and_clean: cannot mount a tmpfs here (not root?)"
+        );
         return;
     }
     struct Unmount(std::path::PathBuf);
@@ -219,12 +280,19 @@ async fn disk_full_is_transient_and_clean() {
     assert!(matches!(e, StoreError::Full { .. }), "{e:?}");
     assert!(e.is_transient());
     assert!(stored.len() > 10, "only {} stored", stored.len());
-    assert_eq!(s.message(&format!("f{i}")).await.unwrap(), None, "failed submit is visible");
+    assert_eq!(
+        s.message(&format!("f{i}")).await.unwrap(),
+        None,
+        "failed submit is visible"
+    );
     let names: Vec<String> = std::fs::read_dir(mnt.join("bodies"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temp file left: {names:?}");
+    assert!(
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "temp file left: {names:?}"
+    );
     assert_eq!(names.len(), stored.len());
     for sub in stored.iter().step_by(7) {
         assert_eq!(s.read_body(&sub.id).await.unwrap().len(), 30 * 1024);
@@ -244,7 +312,9 @@ async fn disk_full_is_transient_and_clean() {
     // again.
     std::fs::remove_file(&ballast).unwrap();
     for sub in stored.iter().take(stored.len() / 2) {
-        s.mark_retrieved(&sub.recipients[0].token, T0).await.unwrap();
+        s.mark_retrieved(&sub.recipients[0].token, T0)
+            .await
+            .unwrap();
     }
     let gc = s.collect_garbage(T0, None).await.unwrap();
     assert!(gc.bodies_removed > 5);
@@ -262,7 +332,11 @@ async fn disk_full_is_transient_and_clean() {
 #[test]
 #[ignore = "measurement; run with --release --ignored --nocapture"]
 fn submit_throughput() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         for &(concurrency, total) in &[(1usize, 200usize), (16, 2000), (64, 4000), (256, 6000)] {
             let t = tempfile::tempdir().unwrap();

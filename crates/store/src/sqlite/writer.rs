@@ -39,7 +39,10 @@ pub(crate) trait Job: Send {
     /// an fsync before the commit).
     fn needs_dir_sync(&self) -> bool;
     /// Runs the job's statements and keeps its result.
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>;
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>;
     /// The job's error, replicated for the rest of its batch.
     fn error(&self) -> Option<StoreError>;
     /// A message submission, which the writer inserts together with the
@@ -68,19 +71,22 @@ struct TypedJob<T> {
     work: Option<Work<T>>,
     result: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
-    dir_sync: bool,
-    on_abort: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl<T: Send + 'static> Job for TypedJob<T> {
     fn needs_dir_sync(&self) -> bool {
-        self.dir_sync
+        false
     }
 
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
         let work = self.work.take();
         Box::pin(async move {
-            let Some(work) = work else { return Outcome::Fatal };
+            let Some(work) = work else {
+                return Outcome::Fatal;
+            };
             let r = work(conn).await;
             let outcome = match &r {
                 Ok(_) => Outcome::Ok,
@@ -110,11 +116,6 @@ impl<T: Send + 'static> Job for TypedJob<T> {
             (Err(_), Some(Err(e))) => Err(e),
             (Err(e), _) => Err(replicate(e)),
         };
-        if answer.is_err() {
-            if let Some(abort) = self.on_abort.take() {
-                abort();
-            }
-        }
         let _ = self.reply.send(answer);
     }
 }
@@ -141,7 +142,10 @@ impl Job for SubmitJob {
         true
     }
 
-    fn run<'c>(&'c mut self, _conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+    fn run<'c>(
+        &'c mut self,
+        _conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
         // Inserted with the batch's other submissions (see commit_batch).
         Box::pin(async { Outcome::Ok })
     }
@@ -157,7 +161,10 @@ impl Job for SubmitJob {
     fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
         let answer = match (batch, self.submission.result.take()) {
             (Ok(()), Some(r)) => r,
-            (Ok(()), None) => Err(StoreError::Transient { context: "submitting".into(), detail: "not inserted".into() }),
+            (Ok(()), None) => Err(StoreError::Transient {
+                context: "submitting".into(),
+                detail: "not inserted".into(),
+            }),
             (Err(e), _) => Err(replicate(e)),
         };
         if answer.is_err() {
@@ -185,9 +192,15 @@ fn is_logical(e: &StoreError) -> bool {
 /// A batch failure, told to each of its jobs.
 fn replicate(e: &StoreError) -> StoreError {
     match e {
-        StoreError::Full { context, detail } => StoreError::Full { context: context.clone(), detail: detail.clone() },
+        StoreError::Full { context, detail } => StoreError::Full {
+            context: context.clone(),
+            detail: detail.clone(),
+        },
         StoreError::Closed => StoreError::Closed,
-        other => StoreError::Transient { context: "committing a batch".into(), detail: other.to_string() },
+        other => StoreError::Transient {
+            context: "committing a batch".into(),
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -231,27 +244,19 @@ impl Writer {
         (Self { tx }, handle)
     }
 
-    /// Runs `work` in the next batch and answers after its commit.
-    /// `on_abort` runs if the work does not end up committed.
-    pub(crate) async fn submit<T, F>(&self, dir_sync: bool, on_abort: Option<Box<dyn FnOnce() + Send>>, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job = TypedJob { work: Some(Box::new(work)), result: None, reply, dir_sync, on_abort };
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(Box::new(job)).await {
-            job.finish(Err(&StoreError::Closed));
-            return Err(StoreError::Closed);
-        }
-        answer.await.unwrap_or(Err(StoreError::Closed))
-    }
-
     /// Inserts a message whose body file is in place, in the next batch;
     /// answers after the commit, and removes the body file on failure.
-    pub(crate) async fn submit_message(&self, submission: Submission, bodies: Arc<BodyDir>) -> Result<Submitted> {
+    pub(crate) async fn submit_message(
+        &self,
+        submission: Submission,
+        bodies: Arc<BodyDir>,
+    ) -> Result<Submitted> {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(SubmitJob { submission, reply, bodies });
+        let job = Box::new(SubmitJob {
+            submission,
+            reply,
+            bodies,
+        });
         if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
             job.finish(Err(&StoreError::Closed));
             return Err(StoreError::Closed);
@@ -259,18 +264,32 @@ impl Writer {
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
-    /// Runs `work` in the next batch (no body file involved).
+    /// Runs `work` in the next batch and answers after its commit.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
     {
-        self.submit(false, None, work).await
+        let (reply, answer) = oneshot::channel();
+        let job = TypedJob {
+            work: Some(Box::new(work)),
+            result: None,
+            reply,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(Box::new(job)).await {
+            job.finish(Err(&StoreError::Closed));
+            return Err(StoreError::Closed);
+        }
+        answer.await.unwrap_or(Err(StoreError::Closed))
     }
 }
 
 async fn exec<'e, E: SqliteExecutor<'e>>(e: E, sql: &'static str) -> Result<()> {
-    sqlx::query(sql).execute(e).await.map(|_| ()).map_err(|e| StoreError::db(sql, e))
+    sqlx::query(sql)
+        .execute(e)
+        .await
+        .map(|_| ())
+        .map_err(|e| StoreError::db(sql, e))
 }
 
 async fn run(
@@ -312,7 +331,10 @@ async fn commit_batch(
         let bodies = bodies.clone();
         tokio::task::spawn_blocking(move || bodies.sync_dir())
             .await
-            .map_err(|e| StoreError::Transient { context: "syncing body directory".into(), detail: e.to_string() })??;
+            .map_err(|e| StoreError::Transient {
+                context: "syncing body directory".into(),
+                detail: e.to_string(),
+            })??;
     }
     add_elapsed(&stats.dir_sync_ns, t);
     let t = std::time::Instant::now();
@@ -335,7 +357,8 @@ async fn commit_batch(
 
 async fn run_all(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
     // All submissions of the batch in two statements, whatever their number.
-    let mut subs: Vec<&mut Submission> = batch.iter_mut().filter_map(|j| j.as_submission()).collect();
+    let mut subs: Vec<&mut Submission> =
+        batch.iter_mut().filter_map(|j| j.as_submission()).collect();
     if !subs.is_empty() {
         ops::insert_submissions(conn, &mut subs).await?;
     }
