@@ -15,6 +15,10 @@ pub struct EsmeConfig {
     pub addr: String,
     /// TLS (rustls with the ring provider) around the TCP connection.
     pub tls: Option<TlsConfig>,
+    /// Outbind (§4.1.7): instead of dialling `addr`, listen and wait for
+    /// the SMSC to connect and send outbind, then bind (with `bind`,
+    /// usually [`BindMode::Receiver`]) on that connection. `None`: dial.
+    pub outbind: Option<OutbindConfig>,
     /// bind_transmitter, bind_receiver or bind_transceiver.
     pub bind: BindMode,
     /// `system_id` (at most 15 octets).
@@ -77,6 +81,7 @@ impl EsmeConfig {
             name: system_id.clone(),
             addr: addr.into(),
             tls: None,
+            outbind: None,
             bind: BindMode::Transceiver,
             system_id,
             password: password.into(),
@@ -97,6 +102,17 @@ impl EsmeConfig {
             max_tracked_receipts: 1_000_000,
         }
     }
+}
+
+/// Where to wait for the SMSC's outbind, and whom to accept it from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutbindConfig {
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// The SMSC's system_id expected in the outbind (`None`: any).
+    pub system_id: Option<String>,
+    /// The password expected in the outbind (`None`: any).
+    pub password: Option<String>,
 }
 
 /// TLS settings: a rustls client configuration and the name to verify.

@@ -14,7 +14,7 @@ use ferry_smpp::{
     OwnedPdu, ReceiptRequest, Role, Session,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
@@ -77,6 +77,7 @@ pub(crate) struct Driver {
     bind_rejected: Option<CommandStatus>,
     bound: bool,
     stopping: bool,
+    listener: Option<TcpListener>,
 }
 
 fn tokio_instant(t: Instant) -> tokio::time::Instant {
@@ -110,6 +111,16 @@ async fn write_or_flush<W: AsyncWrite + Unpin>(w: &mut W, out: &[u8]) -> std::io
     } else {
         w.write(out).await
     }
+}
+
+async fn accept(listener: &TcpListener) -> Result<Box<dyn Io>, String> {
+    let (tcp, peer) = listener
+        .accept()
+        .await
+        .map_err(|e| format!("accepting an outbind connection: {e}"))?;
+    debug!(%peer, "outbind connection");
+    let _ = tcp.set_nodelay(true);
+    Ok(Box::new(tcp))
 }
 
 async fn connect(cfg: Arc<EsmeConfig>) -> Result<Box<dyn Io>, String> {
@@ -168,6 +179,7 @@ impl Driver {
             bind_rejected: None,
             bound: false,
             stopping: false,
+            listener: None,
         }
     }
 
@@ -183,13 +195,17 @@ impl Driver {
     pub(crate) async fn run(mut self) {
         let mut attempt: u32 = 0;
         while !self.stopping {
-            self.set_state(EsmeState::Connecting);
-            let connected = match self.wait_for(connect(self.cfg.clone())).await {
-                Some(c) => c,
-                None => break,
+            let outbind = self.cfg.outbind.is_some();
+            let connected = if outbind {
+                self.set_state(EsmeState::AwaitingOutbind);
+                self.accept_outbind().await
+            } else {
+                self.set_state(EsmeState::Connecting);
+                self.wait_for(connect(self.cfg.clone())).await
             };
+            let Some(connected) = connected else { break };
             let end = match connected {
-                Ok(io) => self.run_session(io).await,
+                Ok(io) => self.run_session(io, outbind).await,
                 Err(e) => {
                     warn!(esme = %self.cfg.name, "{e}");
                     self.last_error = Some(e);
@@ -373,7 +389,46 @@ impl Driver {
         min_opt(min_opt(session.poll_timeout(), expiry), token)
     }
 
-    async fn run_session(&mut self, io: Box<dyn Io>) -> End {
+    /// Outbind: the next connection from the SMSC (listening on first use).
+    async fn accept_outbind(&mut self) -> Option<Result<Box<dyn Io>, String>> {
+        let listen = self.cfg.outbind.as_ref()?.listen.clone();
+        let listener = match self.listener.take() {
+            Some(l) => l,
+            None => match self.wait_for(TcpListener::bind(listen.clone())).await? {
+                Ok(l) => l,
+                Err(e) => return Some(Err(format!("listening on {listen}: {e}"))),
+            },
+        };
+        let r = self.wait_for(accept(&listener)).await;
+        self.listener = Some(listener);
+        r
+    }
+
+    /// Sends the bind; false (with `last_error` set) if it cannot be.
+    fn send_bind(&mut self, session: &mut Session<u64>) -> bool {
+        let cfg = self.cfg.clone();
+        let bind = Bind {
+            system_id: cfg.system_id.as_bytes(),
+            password: cfg.password.as_bytes(),
+            system_type: cfg.system_type.as_bytes(),
+            interface_version: cfg.interface_version,
+            addr_ton: cfg.addr_ton,
+            addr_npi: cfg.addr_npi,
+            address_range: cfg.address_range.as_bytes(),
+        };
+        match session.bind(Instant::now(), cfg.bind, bind) {
+            Ok(_) => {
+                self.set_state(EsmeState::Binding);
+                true
+            }
+            Err(e) => {
+                self.last_error = Some(format!("bind: {e}"));
+                false
+            }
+        }
+    }
+
+    async fn run_session(&mut self, io: Box<dyn Io>, outbind: bool) -> End {
         self.generation += 1;
         let (mut rd, mut wr) = tokio::io::split(io);
         let now = Instant::now();
@@ -384,20 +439,11 @@ impl Driver {
             ..Default::default()
         };
         let mut session: Session<u64> = Session::new(Role::Esme, session_cfg, now);
-        let bind = Bind {
-            system_id: self.cfg.system_id.as_bytes(),
-            password: self.cfg.password.as_bytes(),
-            system_type: self.cfg.system_type.as_bytes(),
-            interface_version: self.cfg.interface_version,
-            addr_ton: self.cfg.addr_ton,
-            addr_npi: self.cfg.addr_npi,
-            address_range: self.cfg.address_range.as_bytes(),
-        };
-        if let Err(e) = session.bind(now, self.cfg.bind, bind) {
-            self.last_error = Some(format!("bind: {e}"));
+        // Outbind: the bind waits for the SMSC's outbind (see on_request).
+        let outbind_deadline = outbind.then(|| now + self.cfg.response_timeout);
+        if !outbind && !self.send_bind(&mut session) {
             return End::Failed;
         }
-        self.set_state(EsmeState::Binding);
         let mut out: Vec<u8> = Vec::new();
         let mut need_flush = false;
         let mut rbuf = vec![0u8; 16 * 1024];
@@ -425,12 +471,24 @@ impl Driver {
             if io_failed || (session.is_closed() && out.is_empty()) {
                 break;
             }
+            if outbind_deadline.is_some_and(|d| d <= now)
+                && session.state() == ferry_smpp::State::Open
+            {
+                self.last_error =
+                    Some(format!("no outbind within {:?}", self.cfg.response_timeout));
+                break;
+            }
             if unbind_deadline.is_some_and(|d| d <= now) {
                 let ev = session.close_now();
                 self.handle_events(ev, &mut session, &mut pending_in, &mut was_bound);
                 break;
             }
-            let wake = min_opt(self.next_wake(&session), unbind_deadline);
+            let outbind_wake =
+                outbind_deadline.filter(|_| session.state() == ferry_smpp::State::Open);
+            let wake = min_opt(
+                min_opt(self.next_wake(&session), unbind_deadline),
+                outbind_wake,
+            );
             let reading = !session.is_closed() && pending_in.len() < MAX_PENDING_INBOUND;
             tokio::select! {
                 r = write_or_flush(&mut wr, &out), if !out.is_empty() || need_flush => match r {
@@ -698,6 +756,27 @@ impl Driver {
                     pdu: pdu.clone(),
                     ack,
                 }))
+            }
+            Body::Outbind(o) => {
+                let mut ack = ack;
+                ack.done = true; // outbind has no response
+                let expected = self.cfg.outbind.as_ref().is_some_and(|c| {
+                    c.system_id
+                        .as_ref()
+                        .is_none_or(|s| s.as_bytes() == o.system_id)
+                        && c.password
+                            .as_ref()
+                            .is_none_or(|p| p.as_bytes() == o.password)
+                });
+                if expected {
+                    info!(esme = %self.cfg.name, smsc = %String::from_utf8_lossy(o.system_id), "outbind: binding");
+                    self.send_bind(session);
+                } else {
+                    warn!(esme = %self.cfg.name, smsc = %String::from_utf8_lossy(o.system_id), "outbind refused: unexpected system_id or password");
+                    self.last_error = Some("outbind with unexpected credentials".into());
+                    let _ = session.close_now();
+                }
+                None
             }
             Body::AlertNotification(a) => {
                 let mut ack = ack;

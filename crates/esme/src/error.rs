@@ -114,6 +114,8 @@ impl Error {
 pub enum EsmeState {
     /// Opening the TCP (and TLS) connection.
     Connecting,
+    /// Outbind: waiting for the SMSC to connect and send outbind.
+    AwaitingOutbind,
     /// Connected, bind sent.
     Binding,
     /// Bound: requests flow.
@@ -133,6 +135,7 @@ impl fmt::Display for EsmeState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EsmeState::Connecting => f.write_str("connecting"),
+            EsmeState::AwaitingOutbind => f.write_str("awaiting outbind"),
             EsmeState::Binding => f.write_str("binding"),
             EsmeState::Bound(m) => write!(f, "bound ({m:?})"),
             EsmeState::Disconnected { reason } => write!(f, "disconnected: {reason}"),

@@ -255,7 +255,10 @@ fn check(c: &EsmeConfig) -> Result<(), Error> {
     if c.window == 0 {
         return Err(Error::Config("window must be at least 1".into()));
     }
-    if c.addr.is_empty() {
+    if c.outbind.is_some() && c.tls.is_some() {
+        return Err(Error::Config("TLS is not supported with outbind".into()));
+    }
+    if c.addr.is_empty() && c.outbind.is_none() {
         return Err(Error::Config("addr is empty".into()));
     }
     if let Some(r) = c.rate_limit

@@ -64,6 +64,11 @@
 //!   `ESME_RINVPASWD`) it keeps retrying, but queued and new requests fail
 //!   at once with [`Error::BindRejected`] until a bind succeeds; [`Esme::bound`]
 //!   surfaces the rejection.
+//! * **Outbind**: with [`EsmeConfig::outbind`] the client listens instead
+//!   of dialling; on the SMSC's outbind (credentials checked when
+//!   configured) it binds on that connection, and after a loss waits for
+//!   the next one. No outbind within `response_timeout` of a connection
+//!   closes it.
 //! * **Rate limit**: [`RateLimit`], a token bucket on requests sent.
 //! * **Shutdown**: when the [`ferry_service::Shutdown`] fires (or every
 //!   handle is dropped), queued requests fail with [`Error::Stopped`], the
@@ -135,8 +140,8 @@
 //!
 //! ## Not covered
 //!
-//! Outbind (the SMSC connecting to the client) is not supported; a client
-//! binds outward only. submit_multi responses are returned whole (no
+//! Outbind ([`EsmeConfig::outbind`]) accepts one SMSC connection at a
+//! time, without TLS. submit_multi responses are returned whole (no
 //! per-destination receipt tracking).
 #![forbid(unsafe_code)]
 
@@ -148,7 +153,7 @@ mod inbound;
 pub mod push;
 mod receipts;
 
-pub use config::{Backoff, EsmeConfig, RateLimit, TlsConfig};
+pub use config::{Backoff, EsmeConfig, OutbindConfig, RateLimit, TlsConfig};
 pub use error::{Error, EsmeState};
 pub use ferry_smpp::BindMode;
 pub use handle::{Esme, SubmitOutcome};

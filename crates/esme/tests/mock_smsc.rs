@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::{MockConfig, MockSmsc, OnSubmit};
 use ferry_esme::{
-    Backoff, BindMode, Error, Esme, EsmeConfig, EsmeState, Inbound, PushOptions, RateLimit,
+    Backoff, BindMode, Error, Esme, EsmeConfig, EsmeState, Inbound, OutbindConfig, PushOptions,
+    RateLimit,
 };
 use ferry_service::Shutdown;
 use ferry_smpp::{
@@ -531,4 +532,119 @@ async fn shutdown_unbinds_and_stops() {
         Error::Stopped
     );
     assert!(rx.recv().await.is_none());
+}
+
+/// Reads until the session reports something.
+async fn next_event(
+    sock: &mut tokio::net::TcpStream,
+    s: &mut ferry_smpp::Session<u32>,
+) -> Option<ferry_smpp::Event<u32>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut out = Vec::new();
+        s.poll_transmit(&mut out);
+        sock.write_all(&out).await.unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+            .await
+            .expect("peer silent")
+            .unwrap();
+        if n == 0 {
+            return None;
+        }
+        if let Some(ev) = s.handle_input(Instant::now(), &buf[..n]).into_iter().next() {
+            let mut out = Vec::new();
+            s.poll_transmit(&mut out);
+            sock.write_all(&out).await.unwrap();
+            return Some(ev);
+        }
+    }
+}
+
+#[tokio::test]
+async fn outbind_binds_on_the_smscs_connection() {
+    use ferry_smpp::{Config, Event, Outbind, Role, Session};
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut cfg = config(listen);
+    cfg.bind = BindMode::Receiver;
+    cfg.outbind = Some(OutbindConfig {
+        listen: listen.to_string(),
+        system_id: Some("smsc".into()),
+        password: Some("pw".into()),
+    });
+    let (esme, mut rx, _sd) = start(cfg).await;
+    let connect = || async {
+        let t0 = Instant::now();
+        loop {
+            match tokio::net::TcpStream::connect(listen).await {
+                Ok(s) => return s,
+                Err(e) => assert!(
+                    t0.elapsed() < Duration::from_secs(5),
+                    "ESME not listening: {e}"
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let smsc_cfg = Config {
+        enquire_link_interval: None,
+        ..Default::default()
+    };
+
+    // Wrong credentials: the connection is dropped without a bind.
+    let mut sock = connect().await;
+    let mut smsc: Session<u32> = Session::new(Role::Smsc, smsc_cfg, Instant::now());
+    smsc.outbind(Outbind {
+        system_id: b"smsc",
+        password: b"nope",
+    })
+    .unwrap();
+    assert!(
+        next_event(&mut sock, &mut smsc).await.is_none(),
+        "bound despite a wrong outbind password"
+    );
+
+    // The right ones: bind_receiver on the SMSC's connection, then delivery.
+    let mut sock = connect().await;
+    let mut smsc: Session<u32> = Session::new(Role::Smsc, smsc_cfg, Instant::now());
+    smsc.outbind(Outbind {
+        system_id: b"smsc",
+        password: b"pw",
+    })
+    .unwrap();
+    let Some(Event::Request { pdu }) = next_event(&mut sock, &mut smsc).await else {
+        panic!("no bind")
+    };
+    assert_eq!(pdu.command_id(), CommandId::BIND_RECEIVER);
+    smsc.accept_bind(Instant::now(), pdu.sequence_number(), b"smsc")
+        .unwrap();
+    let mut out = Vec::new();
+    smsc.poll_transmit(&mut out);
+    tokio::io::AsyncWriteExt::write_all(&mut sock, &out)
+        .await
+        .unwrap();
+    assert_eq!(esme.bound().await.unwrap(), BindMode::Receiver);
+
+    let d = deliver(0, b"via outbind", TlvList::new());
+    smsc.send_request(Instant::now(), d.pdu().body, 7).unwrap();
+    let mut out = Vec::new();
+    smsc.poll_transmit(&mut out);
+    tokio::io::AsyncWriteExt::write_all(&mut sock, &out)
+        .await
+        .unwrap();
+    let Inbound::Message(m) = recv(&mut rx).await else {
+        panic!("not a message")
+    };
+    assert_eq!(m.payload(), b"via outbind");
+    m.accept();
+    let Some(Event::Response { token: 7, pdu }) = next_event(&mut sock, &mut smsc).await else {
+        panic!("no answer")
+    };
+    assert_eq!(
+        (pdu.command_id(), pdu.command_status()),
+        (CommandId::DELIVER_SM_RESP, CommandStatus::ESME_ROK)
+    );
 }
