@@ -163,6 +163,12 @@ impl Store {
     /// Errors: [`StoreError::Invalid`] (no recipients, empty or repeated
     /// address), [`StoreError::Duplicate`] (Message-ID taken),
     /// [`StoreError::Full`] / [`StoreError::Transient`] (nothing stored).
+    ///
+    /// Dropping the returned future does not cancel a submission already
+    /// handed to the writer: it may still commit, unanswered (the handset's
+    /// retry then meets [`StoreError::Duplicate`] if it reuses the
+    /// Message-ID). A body file written by a future dropped before that
+    /// point is removed at the next open.
     pub async fn submit(&self, message: NewMessage, now: u64) -> Result<Submitted> {
         self.backend.submit(message, now).await
     }
