@@ -60,6 +60,9 @@ pub struct SmscConfig {
     /// SMPP system_type.
     #[serde(default)]
     pub system_type: String,
+    /// Bind as transceiver instead of receiver.
+    #[serde(default)]
+    pub transceiver: bool,
 }
 
 /// How the subscriber is identified to the MMSC.
@@ -200,10 +203,10 @@ pub struct ReportConfig {
     #[serde(default = "yes")]
     pub allow_delivery_reports: bool,
     /// Ask for delivery reports on messages sent (default for `send`).
-    #[serde(default)]
+    #[serde(default = "yes")]
     pub request_delivery_reports: bool,
     /// Ask for read reports on messages sent (default for `send`).
-    #[serde(default)]
+    #[serde(default = "yes")]
     pub request_read_reports: bool,
 }
 
@@ -216,8 +219,8 @@ impl Default for ReportConfig {
         Self {
             send_read_reports: true,
             allow_delivery_reports: true,
-            request_delivery_reports: false,
-            request_read_reports: false,
+            request_delivery_reports: true,
+            request_read_reports: true,
         }
     }
 }

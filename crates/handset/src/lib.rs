@@ -56,6 +56,7 @@
 
 pub mod compose;
 pub mod config;
+pub mod esme_link;
 pub mod mm1;
 pub mod phone;
 pub mod retrieval;
@@ -68,3 +69,15 @@ pub use config::{IdentityMode, PhoneConfig, RetrievalMode};
 pub use phone::{Event, Offline, Phone, PhoneHandle, ReadOutcome, SendOutcome};
 pub use retrieval::{Action, Alert, Notice, Retriever};
 pub use store::{Mailbox, MessageInfo, PartInfo, PhoneDir, Summary};
+
+/// Runs `f` on a new multi-threaded tokio runtime (for the `ferry phone`
+/// commands, whose `main` is synchronous).
+pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    Ok(rt.block_on(f))
+}
+
+/// Logging to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    ferry_service::telemetry::init_logging();
+}

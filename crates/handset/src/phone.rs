@@ -533,3 +533,47 @@ impl Offline {
         self.mailbox.close().await;
     }
 }
+
+/// Runs the phone of directory `dir` attached to its SMSC (`[smsc]` of
+/// `phone.toml`) until SIGINT/SIGTERM, giving each event to `print` as a
+/// line (what `ferry phone watch` does).
+pub async fn watch(dir: &Path, mut print: impl FnMut(String)) -> Result<()> {
+    let path = crate::store::PhoneDir::new(dir).config_path();
+    if !path.exists() {
+        bail!("{} has no phone.toml: run `ferry phone init` first", dir.display());
+    }
+    let config = PhoneConfig::load(&path)?;
+    let smsc = config.smsc.clone().context("phone.toml has no [smsc]: without an SMSC the phone receives nothing to watch")?;
+    let (shutdown, finished) = Shutdown::new();
+    shutdown.on_signals();
+    let link = crate::esme_link::EsmeLink::start(&smsc, &config.msisdn, shutdown.clone())?;
+    let esme = link.esme().clone();
+    let phone = Phone::start(config.clone(), dir, link, shutdown.clone()).await?;
+    let mut events = phone.events();
+    print(format!("phone {} watching (SMSC {}, MMSC {}); Ctrl-C to stop", config.msisdn, smsc.address, config.mmsc.url));
+    let mut bound = Box::pin(esme.bound());
+    let mut bound_done = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.wait() => break,
+            b = &mut bound, if !bound_done => {
+                bound_done = true;
+                match b {
+                    Ok(mode) => print(format!("bound to the SMSC {} as {mode:?}", smsc.address)),
+                    Err(e) => print(format!("not bound to the SMSC {}: {e}", smsc.address)),
+                }
+            }
+            e = events.recv() => match e {
+                Ok(e) => print(e.to_string()),
+                Err(broadcast::error::RecvError::Lagged(n)) => print(format!("({n} events missed)")),
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+        }
+    }
+    drop(bound);
+    drop(esme);
+    drop(phone);
+    drop(shutdown);
+    finished.wait().await;
+    Ok(())
+}
