@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod ppg;
 mod smsc;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
@@ -24,6 +25,8 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Run the SMSC: an SMPP 3.4 server with store and forward.
     Smsc(smsc::SmscArgs),
+    /// Run the WAP Push Proxy Gateway, push through one, or benchmark it against Kannel.
+    Ppg(ppg::PpgArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => decode::run(&args),
         Command::Smsc(args) => smsc::run(&args),
+        Command::Ppg(args) => ppg::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,9 @@
 #![forbid(unsafe_code)]
 
 pub mod bearer;
+pub mod bench;
+#[cfg(feature = "esme")]
+pub mod cli;
 pub mod client;
 pub mod config;
 #[cfg(feature = "esme")]
