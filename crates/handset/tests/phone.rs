@@ -324,3 +324,60 @@ async fn nothing_half_fetched_is_visible() {
     assert!(leftovers.is_empty());
     mb.close().await;
 }
+
+/// Over real SMPP: a gateway ESME submits the WAP Push to Ferry's SMSC, the
+/// SMSC delivers it to the phone's SMPP session (bound as receiver with its
+/// MSISDN), the phone fetches from the (fake) MMSC over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_ferry_smsc_over_smpp() {
+    use ferry_esme::{Esme, EsmeConfig, PushOptions};
+    use ferry_handset::config::SmscConfig;
+    use ferry_handset::esme_link::EsmeLink;
+
+    const SMSC: &str = r#"
+listen = "127.0.0.1:0"
+store = "memory"
+[[accounts]]
+system_id = "gw"
+password = "gwpass"
+role = "gateway"
+[[accounts]]
+system_id = "phone1"
+password = "phone"
+role = "handset"
+prefixes = ["1555"]
+[delivery]
+retry_seconds = [1]
+response_timeout_seconds = 2
+"#;
+    let smsc = ferry_smsc::Smsc::start(ferry_smsc::Config::from_toml(SMSC).unwrap()).await.expect("SMSC starts");
+    let addr = smsc.local_addr().to_string();
+    let (mmsc, url) = fake_mmsc().await;
+    mmsc.lock().unwrap().messages.insert("E1".into(), retrieve_conf("E1", false));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (shutdown, _finished) = Shutdown::new();
+    let mut cfg = config(&url);
+    let smsc_cfg = SmscConfig { address: addr.clone(), system_id: "phone1".into(), password: "phone".into(), system_type: String::new(), transceiver: false };
+    cfg.smsc = Some(smsc_cfg.clone());
+    let link = EsmeLink::start(&smsc_cfg, &cfg.msisdn, shutdown.clone()).unwrap();
+    let esme = link.esme().clone();
+    tokio::time::timeout(Duration::from_secs(10), esme.bound()).await.expect("bound in time").expect("bind accepted");
+    let phone = Phone::start(cfg, dir.path(), link, shutdown.clone()).await.unwrap();
+    let mut events = phone.events();
+
+    let (gateway, _receipts) = Esme::start(EsmeConfig::new(addr, "gw", "gwpass"), shutdown.clone()).unwrap();
+    gateway.bound().await.unwrap();
+    let push = Push::mms(0, &notification(&url, "E1", 1234)).with_content_length().to_bytes();
+    let opts = PushOptions { source_addr: "12345".into(), ..Default::default() };
+    let ids = gateway.submit_wap_push("+15550001", &push, &opts).await.unwrap();
+    assert!(ids.len() >= 2, "a concatenated push: {ids:?}");
+
+    let (id, alert) = next_mms(&mut events).await;
+    assert!(matches!(alert, Alert::Received { ref transaction_id, .. } if transaction_id == "E1"), "{alert:?}");
+    let info = phone.show(id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(info.summary.state, "received");
+    assert_eq!(info.parts.len(), 4);
+    assert_eq!(mmsc.lock().unwrap().gets["E1"], 1);
+    shutdown.trigger();
+}
