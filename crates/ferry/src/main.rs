@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod decode;
 mod ppg;
 mod smsc;
+mod phone;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]
@@ -27,6 +28,8 @@ enum Command {
     Smsc(smsc::SmscArgs),
     /// Run the WAP Push Proxy Gateway, push through one, or benchmark it against Kannel.
     Ppg(ppg::PpgArgs),
+    /// A simulated handset (MMS user agent): watch, inbox, show, fetch, read, send.
+    Phone(phone::PhoneArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Smsc(args) => smsc::run(&args),
         Command::Ppg(args) => ppg::run(&args),
+        Command::Phone(args) => phone::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
