@@ -1,9 +1,10 @@
 //! `ferry decode [--json] FILE`: decodes the layers of a PDU from the outside
 //! in and prints them as text or as one JSON object.
 //!
-//! The layer list is open: [`decode_layers`] peels one layer at a time
-//! (today WSP Push, then MMS), so a layer in front (an SMS TPDU carrying the
-//! push) is one more match arm, and both renderers work per layer.
+//! The layer list is open: [`decode_layers`] peels one layer at a time (WSP
+//! Push, then MMS); SMS TPDUs in front of them (one, or every segment of a
+//! concatenated message) are reassembled first by [`crate::decode_sms`], and
+//! their datagram is peeled the same way.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -21,8 +22,27 @@ pub(crate) struct DecodeArgs {
     /// Print one JSON object `{"layers": [...]}` instead of text.
     #[arg(long)]
     json: bool,
-    /// The file to decode (`-` for standard input): binary, or hex text.
-    file: PathBuf,
+    /// What the input is; by default it is recognised: an MMS PDU, a WSP
+    /// Push PDU, or SMS TPDUs (several files: the segments of one message).
+    #[arg(long = "as", value_enum, default_value_t = InputKind::Auto)]
+    kind: InputKind,
+    /// The file(s) to decode (`-` for standard input): binary, or hex text.
+    /// Several files are the TPDUs of one concatenated SMS, in any order.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// What `ferry decode` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum InputKind {
+    /// Recognise it.
+    Auto,
+    /// A bare MMS PDU.
+    Mms,
+    /// A WSP Push PDU.
+    Push,
+    /// SMS TPDU(s), with or without the SMSC address in front.
+    Sms,
 }
 
 /// One decoded layer, outermost first.
@@ -36,21 +56,91 @@ pub(crate) enum Layer<'a> {
 
 /// Runs the subcommand.
 pub(crate) fn run(args: &DecodeArgs) -> anyhow::Result<()> {
-    let raw = if args.file.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::stdin().read_to_end(&mut v).context("reading standard input")?;
-        v
-    } else {
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?
+    let mut inputs = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        let raw = if file.as_os_str() == "-" {
+            let mut v = Vec::new();
+            std::io::stdin().read_to_end(&mut v).context("reading standard input")?;
+            v
+        } else {
+            std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
+        };
+        inputs.push(unhex(&raw).unwrap_or(raw));
+    }
+    let sms = match args.kind {
+        InputKind::Sms => true,
+        InputKind::Auto if inputs.len() > 1 => true,
+        InputKind::Auto => match decode_layers(&inputs[0]) {
+            Ok(layers) => return print_layers(args.json, None, &layers),
+            // Not an MMS or push PDU: an SMS TPDU, if it decodes as one.
+            Err(e) => match crate::decode_sms::decode_sms(&inputs) {
+                Ok(l) => return print_sms(args.json, &l),
+                Err(sms_err) => return Err(e.context(format!("nor an SMS TPDU ({sms_err:#})"))),
+            },
+        },
+        _ if inputs.len() > 1 => bail!("several inputs are only meaningful as the SMS segments of one message (--as sms)"),
+        _ => false,
     };
-    let bytes = unhex(&raw).unwrap_or(raw);
-    let layers = decode_layers(&bytes)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&layers_json(&layers))?);
+    if sms {
+        let l = crate::decode_sms::decode_sms(&inputs)?;
+        return print_sms(args.json, &l);
+    }
+    let bytes = &inputs[0];
+    let layers = match (args.kind, bytes.first()) {
+        (InputKind::Mms, Some(&b)) if b != 0x8C => bail!("at byte 0: found octet 0x{b:02X}, expected X-Mms-Message-Type (0x8C)"),
+        (InputKind::Push, _) => {
+            let push = Push::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
+            let _ = push;
+            decode_push_layers(bytes)?
+        }
+        _ => decode_layers(bytes)?,
+    };
+    print_layers(args.json, None, &layers)
+}
+
+fn print_sms(json: bool, l: &crate::decode_sms::SmsLayer) -> anyhow::Result<()> {
+    // A WAP datagram (ports 2948/9200, or anything that decodes as a push)
+    // is peeled further; other SMS (text) end at the SMS layer.
+    let inner = match decode_push_layers(&l.payload) {
+        Ok(layers) => layers,
+        Err(e) if l.wap_ports => {
+            return Err(e.context("the reassembled WAP datagram does not decode"));
+        }
+        Err(_) => Vec::new(),
+    };
+    print_layers(json, Some(l), &inner)
+}
+
+fn print_layers(json: bool, sms: Option<&crate::decode_sms::SmsLayer>, layers: &[Layer<'_>]) -> anyhow::Result<()> {
+    if json {
+        let mut v = layers_json(layers);
+        if let (Some(l), Some(arr)) = (sms, v["layers"].as_array_mut()) {
+            arr.insert(0, crate::decode_sms::sms_json(l));
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", layers_text(&layers));
+        if let Some(l) = sms {
+            print!("{}", crate::decode_sms::sms_text(l));
+        }
+        print!("{}", layers_text(layers));
     }
     Ok(())
+}
+
+/// Decodes a WSP Push PDU and the MMS PDU inside it.
+fn decode_push_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
+    let mut layers = Vec::new();
+    let push = Push::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
+    let inner = push.is_mms().then_some(push.body);
+    layers.push(Layer::WspPush(push));
+    if let Some(body) = inner {
+        let base = body.as_ptr() as usize - bytes.as_ptr() as usize;
+        let pdu = Pdu::decode(body).map_err(|e| {
+            anyhow::anyhow!("the MMS PDU inside the push (from byte {base}) is not valid: {}", e.shifted(base))
+        })?;
+        layers.push(Layer::Mms(pdu));
+    }
+    Ok(layers)
 }
 
 /// Hex text (white space allowed, an optional `0x` prefix) to bytes; `None`
@@ -76,18 +166,7 @@ pub(crate) fn decode_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
             let pdu = Pdu::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid MMS PDU: {e}"))?;
             layers.push(Layer::Mms(pdu));
         }
-        [_, 0x06 | 0x07, ..] => {
-            let push = Push::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
-            let inner = push.is_mms().then_some(push.body);
-            layers.push(Layer::WspPush(push));
-            if let Some(body) = inner {
-                let base = body.as_ptr() as usize - bytes.as_ptr() as usize;
-                let pdu = Pdu::decode(body).map_err(|e| {
-                    anyhow::anyhow!("the MMS PDU inside the push (from byte {base}) is not valid: {}", e.shifted(base))
-                })?;
-                layers.push(Layer::Mms(pdu));
-            }
-        }
+        [_, 0x06 | 0x07, ..] => return decode_push_layers(bytes),
         [] => bail!("at byte 0: the input is empty (expected an MMS PDU or a WSP Push PDU)"),
         [first, rest @ ..] => bail!(
             "not an MMS PDU or a WSP Push PDU: at byte 0 found octet 0x{first:02X}, expected \

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod decode_sms;
 mod ppg;
 mod smsc;
 mod phone;
@@ -21,8 +22,8 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Decode a bare MMS PDU or a WSP Push PDU (binary or hex text) and print
-    /// every layer and header.
+    /// Decode a bare MMS PDU, a WSP Push PDU, or SMS TPDUs carrying one
+    /// (binary or hex text), and print every layer and header.
     Decode(decode::DecodeArgs),
     /// Run the SMSC: an SMPP 3.4 server with store and forward.
     Smsc(smsc::SmscArgs),

@@ -185,3 +185,93 @@ fn garbage_fails_with_offset_and_expectation() {
     let out = ferry(&["decode", "/nonexistent/file"], None);
     assert!(!out.status.success());
 }
+
+fn json_many(rels: &[&str]) -> Value {
+    let paths: Vec<String> = rels.iter().map(|r| vectors().join(r).to_str().unwrap().to_owned()).collect();
+    let mut args = vec!["decode", "--json"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = ferry(&args, None);
+    assert!(out.status.success(), "{rels:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const EXTRACTED: &str = "python-messaging/extracted/";
+
+/// SOURCES.md §3: two SMS-DELIVER TPDUs (PDU-mode, SMSC first) with 16-bit
+/// concatenation ref 40846 and ports 2948 → 9200, reassembling into a WSP push
+/// of an M-Notification.ind. Given in reverse order to show reassembly.
+#[test]
+fn sms_deliver_pair_decodes_to_the_notification() {
+    for (set, reference, originator, tid, from, expiry) in [
+        ("set1", 40846, "88850100000018", "NOK5CiKcoTMYSG4MBSwAAsKv14FUHAAAAAAAA", "+447785342749/TYPE=PLMN", 72000),
+        ("set2", 57299, "88850100000008", "NOK5A1ZdFTMYSG4O3VQAAsJv94GoNAAAAAAAA", "+447717275049/TYPE=PLMN", 259199),
+    ] {
+        let p1 = format!("{EXTRACTED}test_wap.test_decoding_m_notification_ind.{set}.part1.sms-deliver.bin");
+        let p2 = format!("{EXTRACTED}test_wap.test_decoding_m_notification_ind.{set}.part2.sms-deliver.bin");
+        let v = json_many(&[&p2, &p1]);
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 3, "{set}: sms, wsp-push, mms");
+        let sms = &layers[0];
+        assert_eq!(sms["layer"], "sms");
+        assert_eq!(sms["pdu"], "sms-deliver");
+        let segs = sms["segments"].as_array().unwrap();
+        assert_eq!(segs.len(), 2);
+        for (seg, seq) in segs.iter().zip([2, 1]) {
+            let f = |n: &str| seg.as_array().unwrap().iter().find(|h| h["name"] == n).map(|h| h["value"].clone());
+            if set == "set1" {
+                assert_eq!(f("SMSC").unwrap(), "+447785016005");
+            }
+            assert_eq!(f("TP-OA").unwrap().as_str().unwrap().trim_start_matches('+'), originator);
+            let c = f("UDH 16-bit concatenation").expect("16-bit concat IE");
+            assert_eq!(c["reference"], reference);
+            assert_eq!(c["total"], 2);
+            assert_eq!(c["seq"], seq);
+            let p = f("UDH application ports").unwrap();
+            assert_eq!((p["destination"].as_u64(), p["source"].as_u64()), (Some(2948), Some(9200)));
+        }
+        assert_eq!(layers[1]["layer"], "wsp-push");
+        let mms = &layers[2];
+        assert_eq!(mms["pdu"], "m-notification-ind");
+        assert_eq!(header(mms, "X-Mms-Transaction-ID").unwrap(), tid);
+        assert_eq!(header(mms, "From").unwrap(), from);
+        assert_eq!(header(mms, "X-Mms-Message-Class").unwrap(), "personal");
+        assert_eq!(header(mms, "X-Mms-Message-Size").unwrap(), 29696);
+        assert_eq!(header(mms, "X-Mms-Expiry").unwrap(), expiry);
+        assert_eq!(
+            header(mms, "X-Mms-Content-Location").unwrap().as_str().unwrap(),
+            format!("http://promms/servlets/{tid}")
+        );
+    }
+}
+
+/// The generic (non-MMS) push: ports then 8-bit concatenation ref 150; the
+/// push is a Service Indication, so decoding stops at the WSP layer.
+#[test]
+fn sms_generic_push_is_not_mms() {
+    let v = json_many(&[
+        &format!("{EXTRACTED}test_wap.test_decoding_generic_wap_push.set1.part1.sms-deliver.bin"),
+        &format!("{EXTRACTED}test_wap.test_decoding_generic_wap_push.set1.part2.sms-deliver.bin"),
+    ]);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2, "sms and wsp-push only");
+    let seg = layers[0]["segments"][0].as_array().unwrap();
+    let f = |n: &str| seg.iter().find(|h| h["name"] == n).map(|h| h["value"].clone());
+    assert_eq!(f("SMSC").unwrap(), "+491722270541");
+    let c = f("UDH 8-bit concatenation").unwrap();
+    assert_eq!((c["reference"].as_u64(), c["total"].as_u64()), (Some(150), Some(2)));
+    assert_eq!(layers[1]["layer"], "wsp-push");
+    assert_ne!(header(&layers[1], "Content-Type").unwrap(), "application/vnd.wap.mms-message");
+}
+
+/// A single segment of a two-part message is incomplete: a clear error.
+#[test]
+fn sms_missing_segment_is_an_error() {
+    let p = vectors().join(format!("{EXTRACTED}test_wap.test_decoding_m_notification_ind.set1.part1.sms-deliver.bin"));
+    let out = ferry(&["decode", "--as", "sms", p.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("incomplete"), "{err}");
+    // Auto-detection of a lone TPDU reaches the same answer.
+    let out = ferry(&["decode", p.to_str().unwrap()], None);
+    assert!(!out.status.success());
+}
