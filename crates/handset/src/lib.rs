@@ -35,7 +35,7 @@
 //! | [`store`] | the phone directory: `phone.toml`, `index.sqlite`, `messages/<id>/` |
 //! | [`compose`] | M-Send.req with a SMIL slide show; SMIL reference resolution |
 //! | [`sniff`] | media types from content (magic numbers), then the extension |
-//! | [`phone`] | [`Phone::start`](phone::Phone::start) and its handle, the driver, and one-shot [`Offline`](phone::Offline) commands |
+//! | [`phone`] | [`Phone::start`](phone::Phone::start) and its handle, the driver, and one-shot [`Offline`] commands |
 //!
 //! ## Two processes, one phone
 //!
