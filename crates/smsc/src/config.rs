@@ -54,7 +54,11 @@ pub enum Store {
 
 impl From<String> for Store {
     fn from(s: String) -> Self {
-        if s == "memory" { Store::Memory } else { Store::Sqlite(PathBuf::from(s)) }
+        if s == "memory" {
+            Store::Memory
+        } else {
+            Store::Sqlite(PathBuf::from(s))
+        }
     }
 }
 
@@ -124,6 +128,14 @@ pub struct Route {
     pub system_id: String,
     /// The password to bind with there.
     pub password: String,
+    /// Seconds a forwarded submit_sm may wait for the link and for the
+    /// other SMSC's answer before the submitter gets `ESME_RSYSERR`.
+    #[serde(default = "default_route_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_route_timeout() -> u64 {
+    10
 }
 
 /// Retries and validity.
@@ -213,10 +225,16 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for a in &self.accounts {
             if a.system_id.is_empty() || a.system_id.len() > 15 {
-                problems.push(format!("account {:?}: system_id must be 1 to 15 octets", a.system_id));
+                problems.push(format!(
+                    "account {:?}: system_id must be 1 to 15 octets",
+                    a.system_id
+                ));
             }
             if a.password.len() > 8 {
-                problems.push(format!("account {:?}: password must be at most 8 octets", a.system_id));
+                problems.push(format!(
+                    "account {:?}: password must be at most 8 octets",
+                    a.system_id
+                ));
             }
             if !seen.insert(a.system_id.as_str()) {
                 problems.push(format!("account {:?} appears twice", a.system_id));
@@ -241,7 +259,11 @@ impl Config {
         if self.system_id.is_empty() || self.system_id.len() > 15 {
             problems.push("system_id must be 1 to 15 octets".to_owned());
         }
-        if problems.is_empty() { Ok(()) } else { anyhow::bail!("{}", problems.join("; ")) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("{}", problems.join("; "))
+        }
     }
 }
 

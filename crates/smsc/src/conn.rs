@@ -38,7 +38,12 @@ struct Conn {
 }
 
 /// Serves one accepted connection until it closes or shutdown.
-pub(crate) async fn serve(core: Arc<Core>, stream: TcpStream, peer: SocketAddr, shutdown: Shutdown) {
+pub(crate) async fn serve(
+    core: Arc<Core>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: Shutdown,
+) {
     let _ = stream.set_nodelay(true);
     let cfg = &core.config;
     let scfg = SessionConfig {
@@ -48,7 +53,8 @@ pub(crate) async fn serve(core: Arc<Core>, stream: TcpStream, peer: SocketAddr, 
         window: cfg.delivery.window,
         max_command_length: cfg.limits.max_command_length,
     };
-    let bind_deadline = Instant::now() + Duration::from_secs(cfg.limits.bind_timeout_seconds.max(1));
+    let bind_deadline =
+        Instant::now() + Duration::from_secs(cfg.limits.bind_timeout_seconds.max(1));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut c = Conn {
         sid: core.new_sid(),
@@ -131,7 +137,11 @@ pub(crate) async fn serve(core: Arc<Core>, stream: TcpStream, peer: SocketAddr, 
             returned.push(token);
         }
     }
-    let targets = c.bound.as_ref().map(|b| b.targets.clone()).unwrap_or_default();
+    let targets = c
+        .bound
+        .as_ref()
+        .map(|b| b.targets.clone())
+        .unwrap_or_default();
     c.core.unregister(c.sid, &targets, returned);
     metrics::gauge!(m::CONNECTIONS).decrement(1.0);
     tracing::debug!(%peer, sid = c.sid, "connection closed");
@@ -141,7 +151,9 @@ impl Conn {
     fn fill_window(&mut self, sess: &mut Session<u64>) {
         let now = std::time::Instant::now();
         while sess.window_available() > 0 {
-            let Some(msg) = self.outq.pop_front() else { break };
+            let Some(msg) = self.outq.pop_front() else {
+                break;
+            };
             let Some(pdu) = msg.deliver_sm() else {
                 self.core.failed(msg.id, true);
                 continue;
@@ -178,8 +190,10 @@ impl Conn {
                 if status.is_ok() {
                     self.core.delivered(token);
                 } else {
-                    let permanent =
-                        matches!(status, CommandStatus::ESME_RX_P_APPN | CommandStatus::ESME_RX_R_APPN);
+                    let permanent = matches!(
+                        status,
+                        CommandStatus::ESME_RX_P_APPN | CommandStatus::ESME_RX_R_APPN
+                    );
                     tracing::debug!(id = token, %status, "deliver_sm refused");
                     self.core.failed(token, permanent);
                 }
@@ -193,7 +207,9 @@ impl Conn {
                 metrics::counter!(m::PROTOCOL_ERRORS).increment(1);
                 tracing::info!(peer = %self.peer, fatal, "bad PDU: {error}");
             }
-            Event::LinkTimeout => tracing::info!(peer = %self.peer, "enquire_link unanswered; closing"),
+            Event::LinkTimeout => {
+                tracing::info!(peer = %self.peer, "enquire_link unanswered; closing")
+            }
             Event::Unbound { .. } => tracing::debug!(peer = %self.peer, "unbound"),
             _ => {}
         }
@@ -204,13 +220,23 @@ impl Conn {
         let seq = pdu.sequence_number;
         let mode = ferry_smpp::BindMode::from_command_id(pdu.command_id());
         match (&pdu.body, mode) {
-            (Body::BindTransmitter(b) | Body::BindReceiver(b) | Body::BindTransceiver(b), Some(mode)) => {
+            (
+                Body::BindTransmitter(b) | Body::BindReceiver(b) | Body::BindTransceiver(b),
+                Some(mode),
+            ) => {
                 if let Some(delay) = self.core.bind_delay(self.peer.ip()) {
                     tokio::time::sleep(delay).await;
                 }
                 match self.core.authenticate(self.peer.ip(), mode, b) {
                     Ok(bound) => {
-                        if sess.accept_bind(std::time::Instant::now(), seq, self.core.config.system_id.as_bytes()).is_ok() {
+                        if sess
+                            .accept_bind(
+                                std::time::Instant::now(),
+                                seq,
+                                self.core.config.system_id.as_bytes(),
+                            )
+                            .is_ok()
+                        {
                             tracing::info!(
                                 peer = %self.peer,
                                 system_id = %bound.account.system_id,
@@ -218,7 +244,10 @@ impl Conn {
                                 ?mode,
                                 "bound"
                             );
-                            let handle = SessionHandle { sid: self.sid, tx: self.tx.clone() };
+                            let handle = SessionHandle {
+                                sid: self.sid,
+                                tx: self.tx.clone(),
+                            };
                             self.core.register(&bound.targets, handle);
                             self.bound = Some(bound);
                         }
@@ -257,29 +286,39 @@ impl Conn {
 
     /// Checks, routes and queues a submit_sm; answers it now (memory store)
     /// or after the commit.
-    fn submit(&mut self, sess: &mut Session<u64>, seq: u32, sm: &SubmitSm<'_>) -> Result<(), CommandStatus> {
-        let Some(bound) = &self.bound else { return Err(CommandStatus::ESME_RINVBNDSTS) };
+    fn submit(
+        &mut self,
+        sess: &mut Session<u64>,
+        seq: u32,
+        sm: &SubmitSm<'_>,
+    ) -> Result<(), CommandStatus> {
+        let Some(bound) = &self.bound else {
+            return Err(CommandStatus::ESME_RINVBNDSTS);
+        };
         let limits = &self.core.config.limits;
         if self.pending_submits >= limits.max_pending_submits {
             return Err(CommandStatus::ESME_RTHROTTLED);
         }
-        let dest = crate::address::normalize(sm.destination.addr).ok_or(CommandStatus::ESME_RINVDSTADR)?;
-        match self.core.route(&dest) {
-            Routing::Local => {}
+        let dest =
+            crate::address::normalize(sm.destination.addr).ok_or(CommandStatus::ESME_RINVDSTADR)?;
+        let route = match self.core.route(&dest) {
+            Routing::Local => None,
             Routing::Forward(i) => {
                 if bound.account.role == AccountRole::Peer {
                     // Never forward what a peer forwarded: no loops.
                     return Err(CommandStatus::ESME_RINVDSTADR);
                 }
-                let r = &self.core.config.routes[i];
-                tracing::warn!(dest, route = %r.prefix, "forwarding not available");
-                return Err(CommandStatus::ESME_RSYSERR);
+                if !self.core.forwarders().has(i) {
+                    tracing::warn!(dest, "forwarding not available");
+                    return Err(CommandStatus::ESME_RSYSERR);
+                }
+                Some(i)
             }
             Routing::Unknown => {
                 tracing::debug!(dest, "no route");
                 return Err(CommandStatus::ESME_RINVDSTADR);
             }
-        }
+        };
         // A handset submits from its own number only.
         let mut source = sm.source;
         if let Some(own) = &bound.msisdn {
@@ -305,7 +344,9 @@ impl Conn {
             }
         }
         .min(max_exp);
-        let not_before_ms = sm.schedule_delivery_time.map_or(now, |t| time_ms(t, now).max(now));
+        let not_before_ms = sm
+            .schedule_delivery_time
+            .map_or(now, |t| time_ms(t, now).max(now));
         if not_before_ms >= expires_ms {
             return Err(CommandStatus::ESME_RINVSCHED);
         }
@@ -324,6 +365,11 @@ impl Conn {
             not_before_ms,
             pdu,
         };
+        if let Some(i) = route {
+            self.pending_submits += 1;
+            crate::forward::forward(&self.core, i, sm, msg, (self.tx.clone(), seq));
+            return Ok(());
+        }
         match self.core.submit(msg, Some((self.tx.clone(), seq)))? {
             Submitted::Now(id) => respond_submit(sess, seq, id),
             Submitted::Pending => self.pending_submits += 1,
@@ -334,7 +380,10 @@ impl Conn {
 
 fn respond_submit(sess: &mut Session<u64>, seq: u32, id: u64) {
     let id = id.to_string();
-    let body = Body::SubmitSmResp(SubmitSmResp { message_id: id.as_bytes(), tlvs: Default::default() });
+    let body = Body::SubmitSmResp(SubmitSmResp {
+        message_id: id.as_bytes(),
+        tlvs: Default::default(),
+    });
     let _ = sess.respond(seq, CommandStatus::ESME_ROK, body);
 }
 
@@ -342,6 +391,8 @@ fn respond_submit(sess: &mut Session<u64>, seq: u32, id: u64) {
 fn time_ms(t: SmppTime, now_ms: i64) -> i64 {
     match t {
         SmppTime::Absolute(a) => a.unix_timestamp().saturating_mul(1000),
-        SmppTime::Relative(r) => now_ms.saturating_add(r.to_duration().as_millis().min(i64::MAX as u128) as i64),
+        SmppTime::Relative(r) => {
+            now_ms.saturating_add(r.to_duration().as_millis().min(i64::MAX as u128) as i64)
+        }
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use ferry_smpp::{Bind, BindMode, CommandStatus, MessageState};
@@ -100,6 +100,7 @@ pub(crate) struct Core {
     next_sid: AtomicU64,
     queued: AtomicUsize,
     bind_failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    forwarders: OnceLock<crate::forward::Forwarders>,
 }
 
 const FAILURE_WINDOW: Duration = Duration::from_secs(600);
@@ -110,7 +111,11 @@ impl Core {
         let mut local_any = false;
         let mut local_msisdns = HashSet::new();
         let mut local_prefixes = Vec::new();
-        for a in config.accounts.iter().filter(|a| a.role == AccountRole::Handset) {
+        for a in config
+            .accounts
+            .iter()
+            .filter(|a| a.role == AccountRole::Handset)
+        {
             if a.msisdns.is_empty() && a.prefixes.is_empty() {
                 local_any = true;
             }
@@ -118,7 +123,11 @@ impl Core {
             local_prefixes.extend(a.prefixes.iter().map(norm));
         }
         Core {
-            accounts: config.accounts.iter().map(|a| (a.system_id.clone(), Arc::new(a.clone()))).collect(),
+            accounts: config
+                .accounts
+                .iter()
+                .map(|a| (a.system_id.clone(), Arc::new(a.clone())))
+                .collect(),
             routes: config.routes.iter().map(|r| norm(&r.prefix)).collect(),
             local_any,
             local_msisdns,
@@ -130,11 +139,32 @@ impl Core {
             next_sid: AtomicU64::new(1),
             queued: AtomicUsize::new(0),
             bind_failures: Mutex::new(HashMap::new()),
+            forwarders: OnceLock::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The route clients (none until [`Core::set_forwarders`]).
+    pub(crate) fn forwarders(&self) -> &crate::forward::Forwarders {
+        static NONE: OnceLock<crate::forward::Forwarders> = OnceLock::new();
+        self.forwarders
+            .get()
+            .unwrap_or_else(|| NONE.get_or_init(Default::default))
+    }
+
+    pub(crate) fn set_forwarders(&self, f: crate::forward::Forwarders) {
+        let _ = self.forwarders.set(f);
+    }
+
+    /// Makes this SMSC's receipt for a forwarded message from the other
+    /// SMSC's final `state`.
+    pub(crate) fn relay_receipt(&self, msg: &Msg, state: MessageState) {
+        if msg.wants_receipt(state) {
+            self.make_receipt(msg, state);
+        }
     }
 
     pub(crate) fn new_sid(&self) -> u64 {
@@ -162,7 +192,9 @@ impl Core {
         let l = &self.config.limits;
         let f = self.bind_failures.lock().unwrap_or_else(|p| p.into_inner());
         match f.get(&ip) {
-            Some(&(n, since)) if n >= l.failed_binds_before_delay && since.elapsed() < FAILURE_WINDOW => {
+            Some(&(n, since))
+                if n >= l.failed_binds_before_delay && since.elapsed() < FAILURE_WINDOW =>
+            {
                 Some(Duration::from_millis(l.bind_delay_ms))
             }
             _ => None,
@@ -182,8 +214,15 @@ impl Core {
     }
 
     /// Checks a bind: credentials, bind type, and for a handset its MSISDN.
-    pub(crate) fn authenticate(&self, ip: IpAddr, mode: BindMode, b: &Bind<'_>) -> Result<Bound, CommandStatus> {
-        let account = std::str::from_utf8(b.system_id).ok().and_then(|s| self.accounts.get(s));
+    pub(crate) fn authenticate(
+        &self,
+        ip: IpAddr,
+        mode: BindMode,
+        b: &Bind<'_>,
+    ) -> Result<Bound, CommandStatus> {
+        let account = std::str::from_utf8(b.system_id)
+            .ok()
+            .and_then(|s| self.accounts.get(s));
         let Some(account) = account.filter(|a| ct_eq(a.password.as_bytes(), b.password)) else {
             self.bind_failed(ip);
             metrics::counter!(m::BIND_FAILURES).increment(1);
@@ -206,18 +245,28 @@ impl Core {
                     _ => return Err(CommandStatus::ESME_RBINDFAIL),
                 }
             }
-            AccountRole::Gateway | AccountRole::Peer => targets.push(Target::System(account.system_id.clone())),
+            AccountRole::Gateway | AccountRole::Peer => {
+                targets.push(Target::System(account.system_id.clone()))
+            }
         }
         if !mode.can_receive() {
             targets.clear();
         }
-        Ok(Bound { account: account.clone(), msisdn, targets })
+        Ok(Bound {
+            account: account.clone(),
+            msisdn,
+            targets,
+        })
     }
 
     // ---- routing ----------------------------------------------------------
 
     pub(crate) fn route(&self, dest: &str) -> Routing {
-        if self.lock().sessions.contains_key(&Target::Msisdn(dest.to_owned())) {
+        if self
+            .lock()
+            .sessions
+            .contains_key(&Target::Msisdn(dest.to_owned()))
+        {
             return Routing::Local;
         }
         let best = self
@@ -231,7 +280,10 @@ impl Core {
         }
         if self.local_any
             || self.local_msisdns.contains(dest)
-            || self.local_prefixes.iter().any(|p| dest.starts_with(p.as_str()))
+            || self
+                .local_prefixes
+                .iter()
+                .any(|p| dest.starts_with(p.as_str()))
         {
             return Routing::Local;
         }
@@ -242,7 +294,11 @@ impl Core {
 
     /// Takes a new message: stored (memory) or sent to the writer, whose
     /// commit answers `reply` with [`ToSession::Committed`].
-    pub(crate) fn submit(&self, msg: Msg, reply: Option<(mpsc::UnboundedSender<ToSession>, u32)>) -> Result<Submitted, CommandStatus> {
+    pub(crate) fn submit(
+        &self,
+        msg: Msg,
+        reply: Option<(mpsc::UnboundedSender<ToSession>, u32)>,
+    ) -> Result<Submitted, CommandStatus> {
         if self.queued() >= self.config.limits.max_queued {
             return Err(CommandStatus::ESME_RMSGQFUL);
         }
@@ -286,7 +342,15 @@ impl Core {
         st.expiry.insert((msg.expires_ms, id));
         st.waiting.entry(msg.target.clone()).or_default().insert(id);
         let target = msg.target.clone();
-        st.entries.insert(id, Entry { msg, attempts, due_ms, in_flight: None });
+        st.entries.insert(
+            id,
+            Entry {
+                msg,
+                attempts,
+                due_ms,
+                in_flight: None,
+            },
+        );
         if due_ms > now_ms() {
             st.retry.insert((due_ms, id));
         } else {
@@ -305,10 +369,19 @@ impl Core {
         st.bound_sessions += 1;
         metrics::gauge!(m::BOUND_SESSIONS).set(st.bound_sessions as f64);
         for t in targets {
-            st.sessions.entry(t.clone()).or_default().push(handle.clone());
-            let ids: Vec<u64> = st.waiting.get(t).map(|w| w.iter().copied().collect()).unwrap_or_default();
+            st.sessions
+                .entry(t.clone())
+                .or_default()
+                .push(handle.clone());
+            let ids: Vec<u64> = st
+                .waiting
+                .get(t)
+                .map(|w| w.iter().copied().collect())
+                .unwrap_or_default();
             for id in ids {
-                let Some(e) = st.entries.get_mut(&id) else { continue };
+                let Some(e) = st.entries.get_mut(&id) else {
+                    continue;
+                };
                 if e.attempts > 0 && e.due_ms > now {
                     let old = e.due_ms;
                     e.due_ms = now;
@@ -338,7 +411,9 @@ impl Core {
             }
         }
         for id in returned {
-            let Some(e) = st.entries.get_mut(&id) else { continue };
+            let Some(e) = st.entries.get_mut(&id) else {
+                continue;
+            };
             if e.in_flight != Some(sid) {
                 continue;
             }
@@ -365,23 +440,35 @@ impl Core {
         let now = now_ms();
         let retry = &self.config.delivery.retry_seconds;
         let mut st = self.lock();
-        let Some(e) = st.entries.get_mut(&id) else { return };
+        let Some(e) = st.entries.get_mut(&id) else {
+            return;
+        };
         e.in_flight = None;
         e.attempts += 1;
-        let step = retry.get(e.attempts as usize - 1).or(retry.last()).copied().unwrap_or(60);
+        let step = retry
+            .get(e.attempts as usize - 1)
+            .or(retry.last())
+            .copied()
+            .unwrap_or(60);
         e.due_ms = now + (step as i64) * 1000;
         let (due, attempts, target) = (e.due_ms, e.attempts, e.msg.target.clone());
         st.retry.insert((due, id));
         st.waiting.entry(target).or_default().insert(id);
         drop(st);
         metrics::counter!(m::RETRIED).increment(1);
-        self.store.send(Op::Retry { id, attempts, due_ms: due });
+        self.store.send(Op::Retry {
+            id,
+            attempts,
+            due_ms: due,
+        });
     }
 
     /// Removes `id` in final `state`, deleting it from the store and making
     /// its receipt if one was asked for.
     fn finish(&self, id: u64, state: MessageState) {
-        let Some(msg) = self.lock().remove(id) else { return };
+        let Some(msg) = self.lock().remove(id) else {
+            return;
+        };
         self.queued.fetch_sub(1, Ordering::Relaxed);
         metrics::gauge!(m::QUEUE_DEPTH).set(self.queued() as f64);
         self.store.send(Op::Delete(id));
@@ -391,7 +478,10 @@ impl Core {
     }
 
     fn make_receipt(&self, orig: &Msg, state: MessageState) {
-        let (Some(to), Some(pdu)) = (orig.receipt_to.clone(), receipt_pdu(orig, state, now_ms())) else { return };
+        let (Some(to), Some(pdu)) = (orig.receipt_to.clone(), receipt_pdu(orig, state, now_ms()))
+        else {
+            return;
+        };
         let now = now_ms();
         let r = Msg {
             id: self.new_id(),
@@ -425,7 +515,9 @@ impl Core {
                     break;
                 }
                 st.retry.pop_first();
-                let Some(e) = st.entries.get(&id) else { continue };
+                let Some(e) = st.entries.get(&id) else {
+                    continue;
+                };
                 if e.in_flight.is_none() && e.due_ms == due {
                     let t = e.msg.target.clone();
                     st.dispatch(&t, id);
@@ -457,8 +549,12 @@ impl State {
     /// Hands waiting message `id` for `target` to a bound session, if any
     /// (round robin over the sessions bound for it).
     fn dispatch(&mut self, target: &Target, id: u64) {
-        let Some(handles) = self.sessions.get(target) else { return };
-        let Some(e) = self.entries.get_mut(&id) else { return };
+        let Some(handles) = self.sessions.get(target) else {
+            return;
+        };
+        let Some(e) = self.entries.get_mut(&id) else {
+            return;
+        };
         if e.in_flight.is_some() {
             return;
         }

@@ -13,9 +13,10 @@
 //!   bind responses delayed.
 //! - **Routing.** A message for an MSISDN bound here, or served here (the
 //!   handset accounts' numbers and prefixes), is queued for that handset; a
-//!   number under a configured route prefix belongs to another SMSC (being
-//!   forwarded over SMPP: not available yet, answered `ESME_RSYSERR`);
-//!   anything else gets `ESME_RINVDSTADR`.
+//!   number under a configured route prefix belongs to another SMSC and is
+//!   forwarded there over SMPP (a `ferry-esme` client per route; the
+//!   submitter gets that SMSC's answer, and its receipt relayed); anything
+//!   else gets `ESME_RINVDSTADR`.
 //! - **Store and forward.** With `store = "<path>"` every accepted message
 //!   is committed to SQLite before its `submit_sm_resp` (`ESME_ROK` only
 //!   after the commit; one writer task commits submissions in groups), kept
@@ -53,6 +54,7 @@ mod admin;
 pub mod config;
 mod conn;
 mod core;
+mod forward;
 mod message;
 pub mod metrics;
 mod store;
@@ -86,7 +88,9 @@ pub struct Smsc {
 
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core").field("queued", &self.queued()).finish_non_exhaustive()
+        f.debug_struct("Core")
+            .field("queued", &self.queued())
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,15 +110,26 @@ impl Smsc {
         };
         let (core, writer) = match &config.store {
             Store::Memory => {
-                tracing::warn!("store = \"memory\": accepted messages are NOT durable and are lost on restart");
-                (Arc::new(Core::new(config.clone(), StoreHandle::Memory, first_id(0))), None)
+                tracing::warn!(
+                    "store = \"memory\": accepted messages are NOT durable and are lost on restart"
+                );
+                (
+                    Arc::new(Core::new(config.clone(), StoreHandle::Memory, first_id(0))),
+                    None,
+                )
             }
             Store::Sqlite(path) => {
-                let db = store::open(path).await.with_context(|| format!("opening the store {}", path.display()))?;
+                let db = store::open(path)
+                    .await
+                    .with_context(|| format!("opening the store {}", path.display()))?;
                 let loaded = store::load(&db).await?;
                 let max = store::max_id(&db).await?;
                 let (tx, rx) = mpsc::unbounded_channel();
-                let core = Arc::new(Core::new(config.clone(), StoreHandle::Sqlite(tx.clone()), first_id(max)));
+                let core = Arc::new(Core::new(
+                    config.clone(),
+                    StoreHandle::Sqlite(tx.clone()),
+                    first_id(max),
+                ));
                 tracing::info!(path = %path.display(), queued = loaded.len(), "store opened");
                 for l in loaded {
                     core.count_loaded();
@@ -124,6 +139,7 @@ impl Smsc {
                 (core, Some((tx, db)))
             }
         };
+        core.set_forwarders(forward::Forwarders::start(&core, &shutdown)?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding the SMPP address {}", config.listen))?;
@@ -135,7 +151,14 @@ impl Smsc {
         tokio::spawn(accept_loop(listener, core.clone(), shutdown.clone()));
         tokio::spawn(tick_loop(core.clone(), shutdown.clone()));
         tracing::info!(%local_addr, ?admin_addr, "SMSC listening");
-        Ok(Smsc { local_addr, admin_addr, shutdown, finished, core, writer })
+        Ok(Smsc {
+            local_addr,
+            admin_addr,
+            shutdown,
+            finished,
+            core,
+            writer,
+        })
     }
 
     /// The SMPP listener's address.
@@ -166,7 +189,13 @@ impl Smsc {
     /// Stops: no more connections, every session closed, the store's
     /// pending writes committed and the database closed.
     pub async fn shutdown(self) {
-        let Smsc { shutdown, finished, writer, core, .. } = self;
+        let Smsc {
+            shutdown,
+            finished,
+            writer,
+            core,
+            ..
+        } = self;
         shutdown.trigger();
         drop(shutdown);
         finished.wait().await;

@@ -4,8 +4,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ferry_smpp::{
-    AbsoluteTime, Address, Body, DataCoding, DeliverSm, DeliveryReceipt, EncodeError, EsmClass, MessageState,
-    Pdu, ReceiptDate, ReceiptRequest, RegisteredDelivery, SubmitSm, Tlv, TlvList,
+    AbsoluteTime, Address, Body, DataCoding, DeliverSm, DeliveryReceipt, EncodeError, EsmClass,
+    MessageState, Pdu, ReceiptDate, ReceiptRequest, RegisteredDelivery, SubmitSm, Tlv, TlvList,
 };
 
 /// Who a message is for: the handset bound with an MSISDN, or the
@@ -33,7 +33,11 @@ impl Target {
     }
 
     pub(crate) fn from_parts(kind: i64, key: String) -> Target {
-        if kind == 1 { Target::System(key) } else { Target::Msisdn(key) }
+        if kind == 1 {
+            Target::System(key)
+        } else {
+            Target::Msisdn(key)
+        }
     }
 }
 
@@ -80,13 +84,18 @@ impl Msg {
 
 /// Now, in Unix milliseconds.
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The deliver_sm for a submit_sm: the same addresses, esm_class,
 /// protocol_id, priority, data_coding, short message and TLVs; the time
 /// fields, registered_delivery and replace flag NULL/0 as §4.6.1 says.
-pub(crate) fn deliver_from_submit(sm: &SubmitSm<'_>, source: Address<'_>) -> Result<Vec<u8>, EncodeError> {
+pub(crate) fn deliver_from_submit(
+    sm: &SubmitSm<'_>,
+    source: Address<'_>,
+) -> Result<Vec<u8>, EncodeError> {
     let d = DeliverSm {
         service_type: sm.service_type,
         source,
@@ -108,7 +117,14 @@ pub(crate) fn deliver_from_submit(sm: &SubmitSm<'_>, source: Address<'_>) -> Res
 
 fn receipt_date(ms: i64) -> ReceiptDate {
     let t = AbsoluteTime::from_unix_timestamp(ms.div_euclid(1000));
-    ReceiptDate { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: None }
+    ReceiptDate {
+        year: t.year,
+        month: t.month,
+        day: t.day,
+        hour: t.hour,
+        minute: t.minute,
+        second: None,
+    }
 }
 
 /// The first 20 characters of a plain-text message, for `text:`; empty for
@@ -120,7 +136,11 @@ fn receipt_snippet<'a>(sm: &'a DeliverSm<'_>) -> &'a [u8] {
     }
     let m = sm.short_message;
     let m = &m[..m.len().min(20)];
-    if m.iter().all(|b| (0x20..0x7f).contains(b)) { m } else { b"" }
+    if m.iter().all(|b| (0x20..0x7f).contains(b)) {
+        m
+    } else {
+        b""
+    }
 }
 
 /// The delivery receipt PDU for `orig` reaching final `state` at `done_ms`:
@@ -129,7 +149,9 @@ fn receipt_snippet<'a>(sm: &'a DeliverSm<'_>) -> &'a [u8] {
 /// message_state TLVs, from the original recipient to the original sender.
 pub(crate) fn receipt_pdu(orig: &Msg, state: MessageState, done_ms: i64) -> Option<Vec<u8>> {
     let pdu = orig.deliver_sm()?;
-    let Body::DeliverSm(sm) = &pdu.body else { return None };
+    let Body::DeliverSm(sm) = &pdu.body else {
+        return None;
+    };
     let id = orig.id.to_string();
     let text = DeliveryReceipt {
         id: Some(&id),
@@ -148,7 +170,10 @@ pub(crate) fn receipt_pdu(orig: &Msg, state: MessageState, done_ms: i64) -> Opti
         esm_class: EsmClass(0x04),
         data_coding: DataCoding(0),
         short_message: &text,
-        tlvs: TlvList::from(vec![Tlv::new_receipted_message_id(id.as_bytes()), Tlv::new_message_state(state)]),
+        tlvs: TlvList::from(vec![
+            Tlv::new_receipted_message_id(id.as_bytes()),
+            Tlv::new_message_state(state),
+        ]),
         ..Default::default()
     };
     Pdu::new(0, Body::DeliverSm(r)).to_bytes().ok()

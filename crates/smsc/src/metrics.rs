@@ -24,3 +24,5 @@ pub const QUEUE_DEPTH: &str = "ferry_smsc_queue_depth";
 pub const BOUND_SESSIONS: &str = "ferry_smsc_bound_sessions";
 /// Open SMPP connections.
 pub const CONNECTIONS: &str = "ferry_smsc_connections";
+/// submit_sm forwarded to another SMSC and accepted there.
+pub const FORWARDED: &str = "ferry_smsc_forwarded_total";

@@ -84,7 +84,10 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS smsc_messages (
 /// Opens the database and creates the table.
 pub(crate) async fn open(path: &std::path::Path) -> Result<Db> {
     let db = Db::open(path).await?;
-    sqlx::query(SCHEMA).execute(&db.writer).await.context("creating the smsc_messages table")?;
+    sqlx::query(SCHEMA)
+        .execute(&db.writer)
+        .await
+        .context("creating the smsc_messages table")?;
     Ok(db)
 }
 
@@ -111,7 +114,9 @@ pub(crate) async fn load(db: &Db) -> Result<Vec<Loaded>> {
         let msg = Msg {
             id: r.try_get::<i64, _>("id")? as u64,
             target: Target::from_parts(r.try_get("target_kind")?, r.try_get("target")?),
-            receipt_to: receipt_kind.zip(receipt_target).map(|(k, t)| Target::from_parts(k, t)),
+            receipt_to: receipt_kind
+                .zip(receipt_target)
+                .map(|(k, t)| Target::from_parts(k, t)),
             registered_delivery: r.try_get::<i64, _>("registered_delivery")? as u8,
             submit_ms: r.try_get("submit_ms")?,
             expires_ms: r.try_get("expires_ms")?,
@@ -122,14 +127,20 @@ pub(crate) async fn load(db: &Db) -> Result<Vec<Loaded>> {
             tracing::warn!(id = msg.id, "stored message does not decode; skipped");
             continue;
         }
-        out.push(Loaded { attempts: r.try_get::<i64, _>("attempts")? as u32, due_ms: msg.not_before_ms, msg });
+        out.push(Loaded {
+            attempts: r.try_get::<i64, _>("attempts")? as u32,
+            due_ms: msg.not_before_ms,
+            msg,
+        });
     }
     Ok(out)
 }
 
 /// The largest message id in the store.
 pub(crate) async fn max_id(db: &Db) -> Result<u64> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM smsc_messages").fetch_one(&db.writer).await?;
+    let v: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM smsc_messages")
+        .fetch_one(&db.writer)
+        .await?;
     Ok(v.unwrap_or(0).max(0) as u64)
 }
 
@@ -183,15 +194,27 @@ pub(crate) async fn run_writer(db: Db, mut rx: mpsc::UnboundedReceiver<Op>, core
 
 async fn apply(db: &Db, batch: &[Op]) -> Result<()> {
     let mut tx = db.writer.begin().await?;
-    let inserts: Vec<&Arc<Msg>> =
-        batch.iter().filter_map(|op| if let Op::Insert(m, _) = op { Some(m) } else { None }).collect();
+    let inserts: Vec<&Arc<Msg>> = batch
+        .iter()
+        .filter_map(|op| {
+            if let Op::Insert(m, _) = op {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .collect();
     for chunk in inserts.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT OR REPLACE INTO smsc_messages (id, target_kind, target, receipt_kind, receipt_target, \
              registered_delivery, submit_ms, expires_ms, due_ms, attempts, pdu) VALUES ",
         );
         for i in 0..chunk.len() {
-            sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,0,?)" } else { ",(?,?,?,?,?,?,?,?,?,0,?)" });
+            sql.push_str(if i == 0 {
+                "(?,?,?,?,?,?,?,?,?,0,?)"
+            } else {
+                ",(?,?,?,?,?,?,?,?,?,0,?)"
+            });
         }
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for m in chunk {
@@ -210,7 +233,12 @@ async fn apply(db: &Db, batch: &[Op]) -> Result<()> {
         q.execute(&mut *tx).await.context("inserting messages")?;
     }
     for op in batch {
-        if let Op::Retry { id, attempts, due_ms } = op {
+        if let Op::Retry {
+            id,
+            attempts,
+            due_ms,
+        } = op
+        {
             sqlx::query("UPDATE smsc_messages SET attempts = ?, due_ms = ? WHERE id = ?")
                 .bind(i64::from(*attempts))
                 .bind(*due_ms)
@@ -220,8 +248,16 @@ async fn apply(db: &Db, batch: &[Op]) -> Result<()> {
                 .context("recording a retry")?;
         }
     }
-    let deletes: Vec<u64> =
-        batch.iter().filter_map(|op| if let Op::Delete(id) = op { Some(*id) } else { None }).collect();
+    let deletes: Vec<u64> = batch
+        .iter()
+        .filter_map(|op| {
+            if let Op::Delete(id) = op {
+                Some(*id)
+            } else {
+                None
+            }
+        })
+        .collect();
     for chunk in deletes.chunks(500) {
         let mut sql = String::from("DELETE FROM smsc_messages WHERE id IN (");
         for i in 0..chunk.len() {

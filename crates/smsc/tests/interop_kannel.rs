@@ -19,19 +19,36 @@ const PHONE: &str = "4790000077";
 fn shim() -> PathBuf {
     let p = std::env::var_os("FERRY_BIND_SHIM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers/bind-loopback.so")));
-    assert!(p.exists(), "bind shim not found at {} (FERRY_BIND_SHIM): run scripts/peers/install.sh", p.display());
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/peers/bind-loopback.so"
+            ))
+        });
+    assert!(
+        p.exists(),
+        "bind shim not found at {} (FERRY_BIND_SHIM): run scripts/peers/install.sh",
+        p.display()
+    );
     p
 }
 
 fn kannel_bin(name: &str) -> PathBuf {
     let p = Path::new("/usr/sbin").join(name);
-    assert!(p.exists(), "Kannel's {name} not found at {}: run scripts/peers/install.sh", p.display());
+    assert!(
+        p.exists(),
+        "Kannel's {name} not found at {}: run scripts/peers/install.sh",
+        p.display()
+    );
     p
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Kills the Kannel processes this test started.
@@ -48,8 +65,15 @@ impl Drop for Procs {
 
 async fn wait_listening(port: u16, what: &str, logs: &Path) {
     let t = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "{what} did not listen on {port}:\n{}", tail_logs(logs));
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{what} did not listen on {port}:\n{}",
+            tail_logs(logs)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -59,7 +83,10 @@ fn tail_logs(dir: &Path) -> String {
     for f in ["bearerbox.log", "wapbox.log", "bearerbox.out", "wapbox.out"] {
         let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        s += &format!("--- {f}\n{}\n", lines[lines.len().saturating_sub(30)..].join("\n"));
+        s += &format!(
+            "--- {f}\n{}\n",
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        );
     }
     s
 }
@@ -130,7 +157,9 @@ fn notification() -> Vec<u8> {
     n.extend_from_slice(b"T0123456789\0");
     n.extend_from_slice(&[0x8D, 0x93, 0x89, 0x17, 0x80]);
     n.extend_from_slice(b"+4790000001/TYPE=PLMN\0");
-    n.extend_from_slice(&[0x8A, 0x80, 0x8E, 0x02, 0x07, 0xD0, 0x88, 0x05, 0x81, 0x03, 0x01, 0x51, 0x80, 0x83]);
+    n.extend_from_slice(&[
+        0x8A, 0x80, 0x8E, 0x02, 0x07, 0xD0, 0x88, 0x05, 0x81, 0x03, 0x01, 0x51, 0x80, 0x83,
+    ]);
     n.extend_from_slice(b"http://mmsc.ferry.test/m/aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\0");
     n
 }
@@ -157,11 +186,16 @@ async fn pap_push(ppg: u16, content: &[u8]) -> String {
         body.len()
     );
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", ppg)).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", ppg))
+        .await
+        .unwrap();
     s.write_all(head.as_bytes()).await.unwrap();
     s.write_all(&body).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -181,12 +215,21 @@ async fn kannel_binds_and_sends_wap_push_through_ferry() {
     });
     let smsc = common::start(cfg).await;
     let mut handset = Client::connect(smsc.local_addr()).await;
-    assert_eq!(handset.bind(BindMode::Receiver, "handset", "phone", PHONE).await, CommandStatus::ESME_ROK);
+    assert_eq!(
+        handset
+            .bind(BindMode::Receiver, "handset", "phone", PHONE)
+            .await,
+        CommandStatus::ESME_ROK
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let ports = [free_port(), free_port(), free_port(), free_port()];
     let conf = dir.path().join("kannel.conf");
-    std::fs::write(&conf, kannel_conf(dir.path(), smsc.local_addr().port(), ports)).unwrap();
+    std::fs::write(
+        &conf,
+        kannel_conf(dir.path(), smsc.local_addr().port(), ports),
+    )
+    .unwrap();
     let spawn = |bin: &Path, out: &str| {
         Command::new(bin)
             .arg(&conf)
@@ -194,7 +237,9 @@ async fn kannel_binds_and_sends_wap_push_through_ferry() {
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.path().join(out)).unwrap())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join(format!("{out}.err"))).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join(format!("{out}.err"))).unwrap(),
+            ))
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()))
     };
@@ -205,32 +250,50 @@ async fn kannel_binds_and_sends_wap_push_through_ferry() {
     // bearerbox binds to Ferry as a transceiver (it takes receipts).
     let t = Instant::now();
     while smsc.bound_sessions() < 2 {
-        assert!(t.elapsed() < Duration::from_secs(20), "bearerbox did not bind:\n{}", tail_logs(dir.path()));
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "bearerbox did not bind:\n{}",
+            tail_logs(dir.path())
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     let content = notification();
     let resp = pap_push(ports[3], &content).await;
-    assert!(resp.contains("code =\"1001\"") || resp.contains("code=\"1001\""), "PAP answer: {resp}\n{}", tail_logs(dir.path()));
+    assert!(
+        resp.contains("code =\"1001\"") || resp.contains("code=\"1001\""),
+        "PAP answer: {resp}\n{}",
+        tail_logs(dir.path())
+    );
 
     let mut payload = Vec::new();
     let mut refs = Vec::new();
     for i in 1..=2u8 {
-        let p = tokio::time::timeout(Duration::from_secs(20), handset.deliver()).await.unwrap_or_else(|_| {
-            panic!("segment {i} did not arrive:\n{}", tail_logs(dir.path()))
-        });
-        let Body::DeliverSm(d) = p.pdu().body else { panic!() };
+        let p = tokio::time::timeout(Duration::from_secs(20), handset.deliver())
+            .await
+            .unwrap_or_else(|_| panic!("segment {i} did not arrive:\n{}", tail_logs(dir.path())));
+        let Body::DeliverSm(d) = p.pdu().body else {
+            panic!()
+        };
         assert_eq!(d.esm_class.0, 0x43, "esm_class as Kannel sent it");
         assert_eq!(d.data_coding.0, 0x04);
         assert_eq!(d.source.addr, b"9200");
         assert_eq!(d.destination.addr, PHONE.as_bytes());
         let sm = d.short_message;
         // UDH: 16-bit ports 2948 <- 9200, 8-bit concatenation: ref, 2, seq.
-        assert_eq!(&sm[..7], &[0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0], "{}", hex::encode(sm));
+        assert_eq!(
+            &sm[..7],
+            &[0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0],
+            "{}",
+            hex::encode(sm)
+        );
         assert_eq!(&sm[7..9], &[0x00, 0x03]);
         assert_eq!(&sm[10..12], &[2, i]);
         refs.push(sm[9]);
-        assert_eq!(d.tlvs.more_messages_to_send(), if i == 1 { Some(1) } else { None });
+        assert_eq!(
+            d.tlvs.more_messages_to_send(),
+            if i == 1 { Some(1) } else { None }
+        );
         payload.extend_from_slice(&sm[12..]);
     }
     assert_eq!(refs[0], refs[1]);
@@ -238,7 +301,11 @@ async fn kannel_binds_and_sends_wap_push_through_ferry() {
     // (after the headers) the notification byte for byte.
     assert_eq!(payload[1], 0x06);
     let ct = b"application/vnd.wap.mms-message\0";
-    assert!(payload.windows(ct.len()).any(|w| w == ct), "{}", hex::encode(&payload));
+    assert!(
+        payload.windows(ct.len()).any(|w| w == ct),
+        "{}",
+        hex::encode(&payload)
+    );
     assert!(payload.ends_with(&content), "{}", hex::encode(&payload));
     drop(procs);
     smsc.shutdown().await;

@@ -10,15 +10,27 @@ use std::path::PathBuf;
 fn python() -> PathBuf {
     let venv = std::env::var_os("FERRY_PEERS_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers-venv")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/peers-venv"
+            ))
+        });
     let py = venv.join("bin/python");
     assert!(
         py.exists(),
         "smpplib's venv not found at {} (FERRY_PEERS_VENV): run scripts/peers/install.sh",
         venv.display()
     );
-    let ok = std::process::Command::new(&py).args(["-c", "import smpplib"]).status().map(|s| s.success());
-    assert!(matches!(ok, Ok(true)), "smpplib is not installed in {}: run scripts/peers/install.sh", venv.display());
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import smpplib"])
+        .status()
+        .map(|s| s.success());
+    assert!(
+        matches!(ok, Ok(true)),
+        "smpplib is not installed in {}: run scripts/peers/install.sh",
+        venv.display()
+    );
     py
 }
 
@@ -30,7 +42,11 @@ fn segments() -> Vec<Vec<u8>> {
     push.extend_from_slice(&[0xAF, 0x84, 0x8D, 0x01, 0x00, 0xC3, 0x93]);
     push.extend((0..=255u8).cycle().take(180)); // every octet value, NULs included
     let (a, b) = push.split_at(128);
-    let udh = |seq: u8| vec![0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x5A, 0x02, seq];
+    let udh = |seq: u8| {
+        vec![
+            0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x5A, 0x02, seq,
+        ]
+    };
     vec![[udh(1), a.to_vec()].concat(), [udh(2), b.to_vec()].concat()]
 }
 
@@ -40,24 +56,46 @@ async fn smpplib_wap_push_and_receipts() {
     let smsc = common::start(common::config("memory")).await;
     let addr = smsc.local_addr();
     let segs = segments();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/smpplib_wap_push.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/smpplib_wap_push.py"
+    );
     let mut cmd = tokio::process::Command::new(py);
-    cmd.arg(script).arg(addr.ip().to_string()).arg(addr.port().to_string()).arg("4790000042");
+    cmd.arg(script)
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .arg("4790000042");
     for s in &segs {
         cmd.arg(hex::encode(s));
     }
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output()).await.unwrap().unwrap();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "smpplib script failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "smpplib script failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the script prints JSON");
 
     assert_eq!(v["bind_bad_password"], 14, "wrong password: ESME_RINVPASWD");
-    let ids: Vec<String> = v["submit_ids"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = v["submit_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 2);
     let delivered = v["delivered"].as_array().unwrap();
     assert_eq!(delivered.len(), 2, "{v}");
     for (d, s) in delivered.iter().zip(&segs) {
-        assert_eq!(d["short_message"].as_str().unwrap(), hex::encode(s), "byte for byte");
+        assert_eq!(
+            d["short_message"].as_str().unwrap(),
+            hex::encode(s),
+            "byte for byte"
+        );
         assert_eq!(d["esm_class"], 0x43);
         assert_eq!(d["data_coding"], 0x04);
         assert_eq!(d["source"], "9200");

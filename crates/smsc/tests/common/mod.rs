@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ferry_smpp::{
-    Address, Bind, BindMode, Body, CommandId, CommandStatus, FrameDecoder, Npi, OwnedPdu, Pdu, SubmitSm,
-    SubmitSmResp, Ton,
+    Address, Bind, BindMode, Body, CommandId, CommandStatus, FrameDecoder, Npi, OwnedPdu, Pdu,
+    SubmitSm, SubmitSmResp, Ton,
 };
 use ferry_smsc::{Config, Smsc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,6 +43,7 @@ host = "127.0.0.1"
 port = 9
 system_id = "x"
 password = "y"
+timeout_seconds = 1
 [delivery]
 retry_seconds = [1]
 response_timeout_seconds = 2
@@ -69,7 +70,13 @@ impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
-        Client { stream, buf: Vec::new(), seq: 0, stash: VecDeque::new(), auto_ack: true }
+        Client {
+            stream,
+            buf: Vec::new(),
+            seq: 0,
+            stash: VecDeque::new(),
+            auto_ack: true,
+        }
     }
 
     pub fn next_seq(&mut self) -> u32 {
@@ -119,7 +126,11 @@ impl Client {
 
     /// Waits for the response with sequence number `seq`, stashing others.
     pub async fn response(&mut self, seq: u32) -> OwnedPdu {
-        if let Some(i) = self.stash.iter().position(|p| p.command_id().is_response() && p.sequence_number() == seq) {
+        if let Some(i) = self
+            .stash
+            .iter()
+            .position(|p| p.command_id().is_response() && p.sequence_number() == seq)
+        {
             return self.stash.remove(i).unwrap();
         }
         loop {
@@ -131,7 +142,13 @@ impl Client {
         }
     }
 
-    pub async fn bind(&mut self, mode: BindMode, system_id: &str, password: &str, range: &str) -> CommandStatus {
+    pub async fn bind(
+        &mut self,
+        mode: BindMode,
+        system_id: &str,
+        password: &str,
+        range: &str,
+    ) -> CommandStatus {
         let b = Bind {
             system_id: system_id.as_bytes(),
             password: password.as_bytes(),
@@ -148,7 +165,9 @@ impl Client {
         let r = self.response(seq).await;
         assert_eq!(r.command_id(), CommandId::SUBMIT_SM_RESP, "{r:?}");
         let id = match r.pdu().body {
-            Body::SubmitSmResp(SubmitSmResp { message_id, .. }) => String::from_utf8(message_id.to_vec()).unwrap(),
+            Body::SubmitSmResp(SubmitSmResp { message_id, .. }) => {
+                String::from_utf8(message_id.to_vec()).unwrap()
+            }
             _ => String::new(),
         };
         (r.command_status(), id)
@@ -157,7 +176,11 @@ impl Client {
     /// Waits for a deliver_sm (acknowledging it with `ESME_ROK` when
     /// `auto_ack`), stashing others.
     pub async fn deliver(&mut self) -> OwnedPdu {
-        if let Some(i) = self.stash.iter().position(|p| p.command_id() == CommandId::DELIVER_SM) {
+        if let Some(i) = self
+            .stash
+            .iter()
+            .position(|p| p.command_id() == CommandId::DELIVER_SM)
+        {
             let p = self.stash.remove(i).unwrap();
             self.ack(&p).await;
             return p;
@@ -189,7 +212,11 @@ impl Client {
             CommandId::ENQUIRE_LINK_RESP => Body::EnquireLinkResp,
             _ => Body::GenericNack,
         };
-        let pdu = Pdu { command_status: status, sequence_number: p.sequence_number(), body };
+        let pdu = Pdu {
+            command_status: status,
+            sequence_number: p.sequence_number(),
+            body,
+        };
         let bytes = pdu.to_bytes().unwrap();
         self.send_raw(&bytes).await;
     }
