@@ -134,7 +134,9 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
     ferry_handset::block_on(async {
         match &args.command {
             PhoneCommand::Init(_) => unreachable!("handled above"),
-            PhoneCommand::Watch => ferry_handset::phone::watch(&args.dir, |line| println!("{line}")).await,
+            PhoneCommand::Watch => {
+                ferry_handset::phone::watch(&args.dir, |line| println!("{line}")).await
+            }
             PhoneCommand::Inbox => {
                 let p = Offline::open(&args.dir).await?;
                 print_inbox(&p.mailbox().list().await?);
@@ -143,7 +145,11 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
             }
             PhoneCommand::Show { id } => {
                 let p = Offline::open(&args.dir).await?;
-                let info = p.mailbox().get(*id).await?.with_context(|| format!("no message {id}"))?;
+                let info = p
+                    .mailbox()
+                    .get(*id)
+                    .await?
+                    .with_context(|| format!("no message {id}"))?;
                 print_summary(&info.summary);
                 println!("headers:");
                 for (n, v) in &info.headers {
@@ -152,8 +158,18 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 if !info.parts.is_empty() {
                     println!("parts:");
                     for part in &info.parts {
-                        let id = part.content_id.as_deref().map(|c| format!(" id {c}")).unwrap_or_default();
-                        println!("  {}. {} ({} octets){id}\n     {}", part.index, part.content_type, part.size, part.path.display());
+                        let id = part
+                            .content_id
+                            .as_deref()
+                            .map(|c| format!(" id {c}"))
+                            .unwrap_or_default();
+                        println!(
+                            "  {}. {} ({} octets){id}\n     {}",
+                            part.index,
+                            part.content_type,
+                            part.size,
+                            part.path.display()
+                        );
                     }
                 }
                 if let Some(f) = &info.folder {
@@ -168,7 +184,12 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 p.close().await;
                 match s.state.as_str() {
                     "received" => {
-                        println!("[{}] received from {}: {}", s.id, opt(&s.from), opt(&s.subject));
+                        println!(
+                            "[{}] received from {}: {}",
+                            s.id,
+                            opt(&s.from),
+                            opt(&s.subject)
+                        );
                         Ok(())
                     }
                     other => bail!("message {id} is {other}: {}", opt(&s.detail)),
@@ -179,13 +200,27 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 let r = p.read(*id).await?;
                 p.close().await;
                 print_summary(&r.info.summary);
-                for part in r.info.parts.iter().filter(|p| p.content_type.starts_with("text/plain")) {
+                for part in r
+                    .info
+                    .parts
+                    .iter()
+                    .filter(|p| p.content_type.starts_with("text/plain"))
+                {
                     if let Ok(t) = std::fs::read_to_string(&part.path) {
                         println!("\n{t}");
                     }
                 }
-                for part in r.info.parts.iter().filter(|p| !p.content_type.starts_with("text/plain")) {
-                    println!("attachment: {} ({})", part.path.display(), part.content_type);
+                for part in r
+                    .info
+                    .parts
+                    .iter()
+                    .filter(|p| !p.content_type.starts_with("text/plain"))
+                {
+                    println!(
+                        "attachment: {} ({})",
+                        part.path.display(),
+                        part.content_type
+                    );
                 }
                 match r.report {
                     Some(Ok(())) => println!("read report sent"),
@@ -199,7 +234,9 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 let attachments = s
                     .attach
                     .iter()
-                    .map(|f| Attachment::from_file(f).with_context(|| format!("reading {}", f.display())))
+                    .map(|f| {
+                        Attachment::from_file(f).with_context(|| format!("reading {}", f.display()))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 let reports = &p.config().reports;
                 let draft = Draft {
@@ -215,7 +252,11 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 let out = p.send(&draft).await?;
                 p.close().await;
                 println!("{out}");
-                if out.accepted() { Ok(()) } else { bail!("the message was not accepted") }
+                if out.accepted() {
+                    Ok(())
+                } else {
+                    bail!("the message was not accepted")
+                }
             }
         }
     })?
@@ -224,7 +265,10 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
 fn init(dir: &std::path::Path, i: &InitArgs) -> Result<()> {
     let pd = PhoneDir::new(dir);
     if pd.config_path().exists() && !i.force {
-        bail!("{} exists (give --force to replace it)", pd.config_path().display());
+        bail!(
+            "{} exists (give --force to replace it)",
+            pd.config_path().display()
+        );
     }
     let mut c = PhoneConfig::new(i.msisdn.clone(), i.mmsc.clone());
     c.mmsc.proxy = i.proxy.clone();
@@ -239,7 +283,10 @@ fn init(dir: &std::path::Path, i: &InitArgs) -> Result<()> {
     c.mmsc.password = i.password.clone();
     c.smsc = i.smsc.as_ref().map(|a| SmscConfig {
         address: a.clone(),
-        system_id: i.system_id.clone().unwrap_or_else(|| i.msisdn.trim_start_matches('+').to_owned()),
+        system_id: i
+            .system_id
+            .clone()
+            .unwrap_or_else(|| i.msisdn.trim_start_matches('+').to_owned()),
         password: i.smpp_password.clone(),
         system_type: String::new(),
         transceiver: false,
@@ -252,8 +299,10 @@ fn init(dir: &std::path::Path, i: &InitArgs) -> Result<()> {
     }
     c.retrieval.reject_anonymous = i.reject_anonymous;
     c.check()?;
-    std::fs::create_dir_all(pd.messages()).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(pd.config_path(), c.to_toml()).with_context(|| format!("writing {}", pd.config_path().display()))?;
+    std::fs::create_dir_all(pd.messages())
+        .with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(pd.config_path(), c.to_toml())
+        .with_context(|| format!("writing {}", pd.config_path().display()))?;
     println!("phone {} ready in {}", c.msisdn, dir.display());
     Ok(())
 }
@@ -271,7 +320,10 @@ fn print_inbox(list: &[Summary]) {
         println!("no messages");
         return;
     }
-    println!("{:>4}  {:<3}  {:<11}  {:<20}  {:<22}  {:>8}  subject", "id", "dir", "state", "date", "from / to", "size");
+    println!(
+        "{:>4}  {:<3}  {:<11}  {:<20}  {:<22}  {:>8}  subject",
+        "id", "dir", "state", "date", "from / to", "size"
+    );
     for s in list {
         let (dir, who) = match s.direction {
             Direction::In => ("in", opt(&s.from)),
@@ -284,7 +336,11 @@ fn print_inbox(list: &[Summary]) {
         if s.state == "deferred" {
             notes.push("`fetch` to download");
         }
-        let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join(", "))
+        };
         println!(
             "{:>4}  {:<3}  {:<11}  {:<20}  {:<22}  {:>8}  {}{notes}",
             s.id,
@@ -299,7 +355,11 @@ fn print_inbox(list: &[Summary]) {
 }
 
 fn print_summary(s: &Summary) {
-    let dir = if s.direction == Direction::In { "received" } else { "sent" };
+    let dir = if s.direction == Direction::In {
+        "received"
+    } else {
+        "sent"
+    };
     println!("message {} ({dir}, {})", s.id, s.state);
     println!("  from: {}", opt(&s.from));
     if let Some(to) = &s.to {

@@ -39,13 +39,20 @@ pub struct Attachment {
 impl Attachment {
     /// An attachment whose type is sniffed from its content.
     pub fn new(name: impl Into<String>, data: Vec<u8>) -> Self {
-        Self { name: name.into(), content_type: None, data }
+        Self {
+            name: name.into(),
+            content_type: None,
+            data,
+        }
     }
 
     /// Reads a file; the part is named after the file.
     pub fn from_file(path: &Path) -> std::io::Result<Self> {
         let data = std::fs::read(path)?;
-        let name = path.file_name().map_or_else(|| "attachment".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || "attachment".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         Ok(Self::new(name, data))
     }
 
@@ -106,12 +113,19 @@ pub fn recipient_address(s: &str) -> Result<Address<'static>, ComposeError> {
         return Ok(Address::new(t.to_owned()));
     }
     if let Some((local, domain)) = t.split_once('@') {
-        if !local.is_empty() && domain.contains('.') && !domain.contains('@') && !t.contains(char::is_whitespace) {
+        if !local.is_empty()
+            && domain.contains('.')
+            && !domain.contains('@')
+            && !t.contains(char::is_whitespace)
+        {
             return Ok(Address::email(t));
         }
         return Err(ComposeError::BadRecipient(s.to_owned()));
     }
-    let digits: String = t.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let digits: String = t
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
     let body = digits.strip_prefix('+').unwrap_or(&digits);
     if body.is_empty() || body.len() > 20 || !body.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ComposeError::BadRecipient(s.to_owned()));
@@ -158,7 +172,13 @@ struct Slide {
 pub fn safe_name(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     while s.starts_with('.') {
         s.remove(0);
@@ -202,8 +222,14 @@ fn amr_duration_ms(data: &[u8]) -> Option<u64> {
 }
 
 fn part_headers(part: &mut Part<'_>, id: &str) {
-    part.headers.push(PartHeader::well_known(field::CONTENT_ID, HeaderValue::Text(format!("<{id}>").into())));
-    part.headers.push(PartHeader::well_known(field::CONTENT_LOCATION, HeaderValue::Text(id.to_owned().into())));
+    part.headers.push(PartHeader::well_known(
+        field::CONTENT_ID,
+        HeaderValue::Text(format!("<{id}>").into()),
+    ));
+    part.headers.push(PartHeader::well_known(
+        field::CONTENT_LOCATION,
+        HeaderValue::Text(id.to_owned().into()),
+    ));
 }
 
 /// The SMIL document for these slides.
@@ -241,11 +267,26 @@ pub fn compose(draft: &Draft, transaction_id: &str) -> Result<Pdu<'static>, Comp
     if draft.to.is_empty() && draft.cc.is_empty() && draft.bcc.is_empty() {
         return Err(ComposeError::NoRecipient);
     }
-    let to = draft.to.iter().map(|s| recipient_address(s)).collect::<Result<Vec<_>, _>>()?;
-    let cc = draft.cc.iter().map(|s| recipient_address(s)).collect::<Result<Vec<_>, _>>()?;
-    let bcc = draft.bcc.iter().map(|s| recipient_address(s)).collect::<Result<Vec<_>, _>>()?;
+    let to = draft
+        .to
+        .iter()
+        .map(|s| recipient_address(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cc = draft
+        .cc
+        .iter()
+        .map(|s| recipient_address(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bcc = draft
+        .bcc
+        .iter()
+        .map(|s| recipient_address(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let text = draft.text.as_deref().filter(|t| !t.is_empty());
-    if draft.subject.as_deref().is_none_or(str::is_empty) && text.is_none() && draft.attachments.is_empty() {
+    if draft.subject.as_deref().is_none_or(str::is_empty)
+        && text.is_none()
+        && draft.attachments.is_empty()
+    {
         return Err(ComposeError::Empty);
     }
 
@@ -262,14 +303,22 @@ pub fn compose(draft: &Draft, transaction_id: &str) -> Result<Pdu<'static>, Comp
         let id = unique(name, &mut used);
         let mut ct = ContentType::new(media.clone()).with(Parameter::text("name", id.clone()));
         if kind == Kind::Text {
-            ct = ContentType::new(media).with(Parameter::new("charset", ParamValue::Charset(Charset::UTF_8))).with(Parameter::text("name", id.clone()));
+            ct = ContentType::new(media)
+                .with(Parameter::new(
+                    "charset",
+                    ParamValue::Charset(Charset::UTF_8),
+                ))
+                .with(Parameter::text("name", id.clone()));
         }
         let mut part = Part::new(ct, a.data.clone());
         part_headers(&mut part, &id);
         media_parts.push(part);
         let dur = match kind {
             Kind::Image => 5000,
-            Kind::Audio => amr_duration_ms(&a.data).filter(|&d| d > 0).unwrap_or(10_000).max(1000),
+            Kind::Audio => amr_duration_ms(&a.data)
+                .filter(|&d| d > 0)
+                .unwrap_or(10_000)
+                .max(1000),
             Kind::Video => 10_000,
             Kind::Text | Kind::Other => 0,
         };
@@ -298,7 +347,10 @@ pub fn compose(draft: &Draft, transaction_id: &str) -> Result<Pdu<'static>, Comp
     if let Some(t) = text {
         let id = unique("text.txt".to_owned(), &mut used);
         let ct = ContentType::new("text/plain")
-            .with(Parameter::new("charset", ParamValue::Charset(Charset::UTF_8)))
+            .with(Parameter::new(
+                "charset",
+                ParamValue::Charset(Charset::UTF_8),
+            ))
             .with(Parameter::text("name", id.clone()));
         let mut part = Part::new(ct, t.as_bytes().to_vec());
         part_headers(&mut part, &id);
@@ -321,17 +373,29 @@ pub fn compose(draft: &Draft, transaction_id: &str) -> Result<Pdu<'static>, Comp
     let smil = smil_text(&slides, has_visual);
     let mut smil_part = Part::new(
         ContentType::new("application/smil")
-            .with(Parameter::new("charset", ParamValue::Charset(Charset::UTF_8)))
+            .with(Parameter::new(
+                "charset",
+                ParamValue::Charset(Charset::UTF_8),
+            ))
             .with(Parameter::text("name", "smil.smil")),
         smil.into_bytes(),
     );
-    smil_part.headers.push(PartHeader::well_known(field::CONTENT_ID, HeaderValue::Text("<smil>".into())));
-    smil_part.headers.push(PartHeader::well_known(field::CONTENT_LOCATION, HeaderValue::Text("smil.smil".into())));
+    smil_part.headers.push(PartHeader::well_known(
+        field::CONTENT_ID,
+        HeaderValue::Text("<smil>".into()),
+    ));
+    smil_part.headers.push(PartHeader::well_known(
+        field::CONTENT_LOCATION,
+        HeaderValue::Text("smil.smil".into()),
+    ));
     parts.insert(0, smil_part);
 
     let ct = ContentType::new("application/vnd.wap.multipart.related")
         .with(Parameter::text("start", "<smil>"))
-        .with(Parameter::new("type", ParamValue::Media(MediaType::Name("application/smil".into()))));
+        .with(Parameter::new(
+            "type",
+            ParamValue::Media(MediaType::Name("application/smil".into())),
+        ));
     let mut pdu = Pdu::send_req(transaction_id.to_owned(), None, to, ct, parts);
     // Keep Content-Type last: insert the other headers before it.
     let at = pdu.headers.len() - 1;
@@ -369,10 +433,13 @@ pub fn smil_sources(smil: &str) -> Vec<&str> {
 pub fn resolve<'p, 'a>(parts: &'p [Part<'a>], src: &str) -> Option<&'p Part<'a>> {
     if let Some(cid) = src.strip_prefix("cid:") {
         return parts.iter().find(|p| {
-            p.content_id().is_some_and(|id| id.trim().trim_start_matches('<').trim_end_matches('>') == cid)
+            p.content_id()
+                .is_some_and(|id| id.trim().trim_start_matches('<').trim_end_matches('>') == cid)
         });
     }
-    parts.iter().find(|p| p.content_location() == Some(src) || p.file_name().as_deref() == Some(src))
+    parts
+        .iter()
+        .find(|p| p.content_location() == Some(src) || p.file_name().as_deref() == Some(src))
 }
 
 #[cfg(test)]
@@ -397,10 +464,22 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(recipient_address("+15550002").unwrap().text(), "+15550002/TYPE=PLMN");
-        assert_eq!(recipient_address("+1 555-0002").unwrap().text(), "+15550002/TYPE=PLMN");
-        assert_eq!(recipient_address("friend@example.com").unwrap().text(), "friend@example.com");
-        assert_eq!(recipient_address("1.2.3.4/TYPE=IPv4").unwrap().text(), "1.2.3.4/TYPE=IPv4");
+        assert_eq!(
+            recipient_address("+15550002").unwrap().text(),
+            "+15550002/TYPE=PLMN"
+        );
+        assert_eq!(
+            recipient_address("+1 555-0002").unwrap().text(),
+            "+15550002/TYPE=PLMN"
+        );
+        assert_eq!(
+            recipient_address("friend@example.com").unwrap().text(),
+            "friend@example.com"
+        );
+        assert_eq!(
+            recipient_address("1.2.3.4/TYPE=IPv4").unwrap().text(),
+            "1.2.3.4/TYPE=IPv4"
+        );
         assert!(recipient_address("bob").is_err());
         assert!(recipient_address("a@b").is_err());
         assert!(recipient_address("+").is_err());
@@ -440,7 +519,10 @@ mod tests {
         let back = Pdu::decode(&bytes).unwrap();
         assert_eq!(back.message_type(), Some(MessageType::SEND_REQ));
         assert_eq!(back.transaction_id(), Some("T1"));
-        assert_eq!(back.to().map(|a| a.text().into_owned()).collect::<Vec<_>>(), ["+15550002/TYPE=PLMN", "friend@example.com"]);
+        assert_eq!(
+            back.to().map(|a| a.text().into_owned()).collect::<Vec<_>>(),
+            ["+15550002/TYPE=PLMN", "friend@example.com"]
+        );
         assert_eq!(back.cc().count(), 1);
         assert_eq!(back.subject().unwrap().text(), "S");
         assert_eq!(back.delivery_report(), Some(YesNo::YES));
@@ -456,16 +538,43 @@ mod tests {
         assert_eq!(parts[0].content_id(), Some("<smil>"));
         let smil = std::str::from_utf8(&parts[0].body).unwrap();
         let srcs = smil_sources(smil);
-        assert_eq!(srcs, ["cid:photo.jpg", "cid:text.txt", "cid:clip.amr", "cid:second.jpg"]);
+        assert_eq!(
+            srcs,
+            [
+                "cid:photo.jpg",
+                "cid:text.txt",
+                "cid:clip.amr",
+                "cid:second.jpg"
+            ]
+        );
         for src in &srcs {
-            assert!(resolve(parts, src).is_some(), "{src} does not resolve in {smil}");
+            assert!(
+                resolve(parts, src).is_some(),
+                "{src} does not resolve in {smil}"
+            );
         }
         // Two slides: photo + text + clip (5 s for the clip of 250 frames), then the second image.
         assert_eq!(smil.matches("<par ").count(), 2);
-        assert!(smil.contains("<par dur=\"5000ms\">\n<img src=\"cid:photo.jpg\" region=\"Image\"/>"), "{smil}");
+        assert!(
+            smil.contains("<par dur=\"5000ms\">\n<img src=\"cid:photo.jpg\" region=\"Image\"/>"),
+            "{smil}"
+        );
         assert!(smil.contains("region id=\"Image\""));
-        let types: Vec<String> = parts.iter().map(|p| p.content_type.media.as_str().to_ascii_lowercase()).collect();
-        assert_eq!(types, ["application/smil", "text/plain", "image/jpeg", "audio/amr", "image/jpeg", "text/x-vcard"]);
+        let types: Vec<String> = parts
+            .iter()
+            .map(|p| p.content_type.media.as_str().to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "application/smil",
+                "text/plain",
+                "image/jpeg",
+                "audio/amr",
+                "image/jpeg",
+                "text/x-vcard"
+            ]
+        );
         assert_eq!(parts[1].content_type.charset(), Some(Charset::UTF_8));
         assert_eq!(&*parts[1].body, b"T");
         assert_eq!(parts[4].file_name().as_deref(), Some("second.jpg"));
@@ -474,18 +583,37 @@ mod tests {
 
     #[test]
     fn text_only_and_errors() {
-        let d = Draft { to: vec!["+1".into()], text: Some("hi".into()), ..Draft::default() };
+        let d = Draft {
+            to: vec!["+1".into()],
+            text: Some("hi".into()),
+            ..Draft::default()
+        };
         let pdu = compose(&d, "x").unwrap();
         let bytes = pdu.to_bytes();
         let back = Pdu::decode(&bytes).unwrap();
-        let smil = std::str::from_utf8(&back.parts()[0].body).unwrap().to_owned();
+        let smil = std::str::from_utf8(&back.parts()[0].body)
+            .unwrap()
+            .to_owned();
         assert!(!smil.contains("Image"));
         assert_eq!(smil_sources(&smil), ["cid:text.txt"]);
-        assert_eq!(compose(&Draft::default(), "x").unwrap_err(), ComposeError::NoRecipient);
-        let d = Draft { to: vec!["+1".into()], ..Draft::default() };
+        assert_eq!(
+            compose(&Draft::default(), "x").unwrap_err(),
+            ComposeError::NoRecipient
+        );
+        let d = Draft {
+            to: vec!["+1".into()],
+            ..Draft::default()
+        };
         assert_eq!(compose(&d, "x").unwrap_err(), ComposeError::Empty);
-        let d = Draft { to: vec!["nobody".into()], text: Some("x".into()), ..Draft::default() };
-        assert!(matches!(compose(&d, "x").unwrap_err(), ComposeError::BadRecipient(_)));
+        let d = Draft {
+            to: vec!["nobody".into()],
+            text: Some("x".into()),
+            ..Draft::default()
+        };
+        assert!(matches!(
+            compose(&d, "x").unwrap_err(),
+            ComposeError::BadRecipient(_)
+        ));
     }
 
     #[test]

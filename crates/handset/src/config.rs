@@ -187,7 +187,11 @@ impl RetrievalConfig {
     /// The wait after failed attempt number `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u64 << attempt.saturating_sub(1).min(20);
-        Duration::from_millis(self.retry_backoff_ms.saturating_mul(factor).min(self.retry_backoff_max_ms))
+        Duration::from_millis(
+            self.retry_backoff_ms
+                .saturating_mul(factor)
+                .min(self.retry_backoff_max_ms),
+        )
     }
 }
 
@@ -270,10 +274,16 @@ impl PhoneConfig {
         let mut problems = Vec::new();
         let digits = self.msisdn.strip_prefix('+').unwrap_or(&self.msisdn);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!("msisdn {:?} is not a phone number (+15550001)", self.msisdn));
+            problems.push(format!(
+                "msisdn {:?} is not a phone number (+15550001)",
+                self.msisdn
+            ));
         }
         if !(self.mmsc.url.starts_with("http://") || self.mmsc.url.starts_with("https://")) {
-            problems.push(format!("mmsc.url {:?} is not an http(s) URL", self.mmsc.url));
+            problems.push(format!(
+                "mmsc.url {:?} is not an http(s) URL",
+                self.mmsc.url
+            ));
         }
         if self.mmsc.identity == IdentityMode::Basic && self.mmsc.password.is_none() {
             problems.push("mmsc.identity = \"basic\" needs mmsc.password".to_owned());
@@ -281,7 +291,11 @@ impl PhoneConfig {
         if self.retrieval.max_attempts == 0 {
             problems.push("retrieval.max_attempts must be at least 1".to_owned());
         }
-        if problems.is_empty() { Ok(()) } else { anyhow::bail!("{}", problems.join("; ")) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("{}", problems.join("; "))
+        }
     }
 }
 
@@ -306,15 +320,28 @@ mod tests {
 
     #[test]
     fn errors_are_listed() {
-        let e = PhoneConfig::from_toml("msisdn = \"bob\"\n[mmsc]\nurl = \"ftp://x\"\nidentity = \"basic\"\n").unwrap_err();
+        let e = PhoneConfig::from_toml(
+            "msisdn = \"bob\"\n[mmsc]\nurl = \"ftp://x\"\nidentity = \"basic\"\n",
+        )
+        .unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("msisdn") && s.contains("mmsc.url") && s.contains("password"), "{s}");
-        assert!(PhoneConfig::from_toml("msisdn = \"+1\"\nbogus = 1\n[mmsc]\nurl = \"http://x\"\n").is_err());
+        assert!(
+            s.contains("msisdn") && s.contains("mmsc.url") && s.contains("password"),
+            "{s}"
+        );
+        assert!(
+            PhoneConfig::from_toml("msisdn = \"+1\"\nbogus = 1\n[mmsc]\nurl = \"http://x\"\n")
+                .is_err()
+        );
     }
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let r = RetrievalConfig { retry_backoff_ms: 100, retry_backoff_max_ms: 350, ..RetrievalConfig::default() };
+        let r = RetrievalConfig {
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 350,
+            ..RetrievalConfig::default()
+        };
         assert_eq!(r.backoff(1), Duration::from_millis(100));
         assert_eq!(r.backoff(2), Duration::from_millis(200));
         assert_eq!(r.backoff(3), Duration::from_millis(350));

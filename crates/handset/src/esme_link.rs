@@ -24,14 +24,23 @@ impl EsmeLink {
     /// Starts the session (it connects, binds and reconnects by itself
     /// until `shutdown`).
     pub fn start(smsc: &SmscConfig, msisdn: &str, shutdown: Shutdown) -> anyhow::Result<Self> {
-        let mut c = EsmeConfig::new(smsc.address.clone(), smsc.system_id.clone(), smsc.password.clone());
+        let mut c = EsmeConfig::new(
+            smsc.address.clone(),
+            smsc.system_id.clone(),
+            smsc.password.clone(),
+        );
         c.name = format!("phone-{msisdn}");
-        c.bind = if smsc.transceiver { BindMode::Transceiver } else { BindMode::Receiver };
+        c.bind = if smsc.transceiver {
+            BindMode::Transceiver
+        } else {
+            BindMode::Receiver
+        };
         c.system_type = smsc.system_type.clone();
         c.address_range = msisdn.trim_start_matches('+').to_owned();
         c.addr_ton = Ton::INTERNATIONAL;
         c.addr_npi = Npi::ISDN;
-        let (esme, inbound) = Esme::start(c, shutdown).map_err(|e| anyhow::anyhow!("SMPP session to {}: {e}", smsc.address))?;
+        let (esme, inbound) = Esme::start(c, shutdown)
+            .map_err(|e| anyhow::anyhow!("SMPP session to {}: {e}", smsc.address))?;
         Ok(Self { esme, inbound })
     }
 

@@ -73,7 +73,9 @@ pub use store::{Mailbox, MessageInfo, PartInfo, PhoneDir, Summary};
 /// Runs `f` on a new multi-threaded tokio runtime (for the `ferry phone`
 /// commands, whose `main` is synchronous).
 pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     Ok(rt.block_on(f))
 }
 

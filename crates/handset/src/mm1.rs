@@ -33,17 +33,31 @@ impl Mm1Client {
             .user_agent(m.user_agent.clone());
         b = match &m.proxy {
             Some(p) => {
-                let url = if p.contains("://") { p.clone() } else { format!("http://{p}") };
-                b.proxy(reqwest::Proxy::all(&url).map_err(|e| anyhow::anyhow!("mmsc.proxy {p:?}: {e}"))?)
+                let url = if p.contains("://") {
+                    p.clone()
+                } else {
+                    format!("http://{p}")
+                };
+                b.proxy(
+                    reqwest::Proxy::all(&url)
+                        .map_err(|e| anyhow::anyhow!("mmsc.proxy {p:?}: {e}"))?,
+                )
             }
             None => b.no_proxy(),
         };
-        let http = b.build().map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
+        let http = b
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
         let header = match m.identity {
             IdentityMode::Header => Some((
-                HeaderName::from_bytes(m.identity_header.as_bytes())
-                    .map_err(|_| anyhow::anyhow!("mmsc.identity_header {:?} is not a header name", m.identity_header))?,
-                HeaderValue::from_str(&config.msisdn).map_err(|_| anyhow::anyhow!("msisdn is not a header value"))?,
+                HeaderName::from_bytes(m.identity_header.as_bytes()).map_err(|_| {
+                    anyhow::anyhow!(
+                        "mmsc.identity_header {:?} is not a header name",
+                        m.identity_header
+                    )
+                })?,
+                HeaderValue::from_str(&config.msisdn)
+                    .map_err(|_| anyhow::anyhow!("msisdn is not a header value"))?,
             )),
             _ => None,
         };
@@ -54,7 +68,13 @@ impl Mm1Client {
             )),
             _ => None,
         };
-        Ok(Self { http, url: m.url.clone(), identity: m.identity, header, basic })
+        Ok(Self {
+            http,
+            url: m.url.clone(),
+            identity: m.identity,
+            header,
+            basic,
+        })
     }
 
     /// The identity mode in use.
@@ -75,25 +95,52 @@ impl Mm1Client {
     /// GET a message. 5xx, 408, 429 and connection failures are transient;
     /// other statuses are permanent.
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let req = self.with_identity(self.http.get(url).header(ACCEPT, format!("{MMS_MEDIA_TYPE}, */*")));
-        let resp = req.send().await.map_err(|e| FetchError { transient: true, reason: format!("GET {url}: {}", error_chain(&e)) })?;
+        let req = self.with_identity(
+            self.http
+                .get(url)
+                .header(ACCEPT, format!("{MMS_MEDIA_TYPE}, */*")),
+        );
+        let resp = req.send().await.map_err(|e| FetchError {
+            transient: true,
+            reason: format!("GET {url}: {}", error_chain(&e)),
+        })?;
         let status = resp.status();
         if !status.is_success() {
-            let transient = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
-            return Err(FetchError { transient, reason: format!("GET {url}: HTTP {status}") });
+            let transient =
+                status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+            return Err(FetchError {
+                transient,
+                reason: format!("GET {url}: HTTP {status}"),
+            });
         }
-        resp.bytes().await.map(|b| b.to_vec()).map_err(|e| FetchError { transient: true, reason: format!("GET {url}: {}", error_chain(&e)) })
+        resp.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| FetchError {
+                transient: true,
+                reason: format!("GET {url}: {}", error_chain(&e)),
+            })
     }
 
     /// POST a PDU to the MMSC; the response body (an M-Send.conf for an
     /// M-Send.req, usually empty otherwise).
     pub async fn post(&self, pdu: Vec<u8>) -> anyhow::Result<Vec<u8>> {
         let req = self.with_identity(
-            self.http.post(&self.url).header(CONTENT_TYPE, MMS_MEDIA_TYPE).header(ACCEPT, format!("{MMS_MEDIA_TYPE}, */*")).body(pdu),
+            self.http
+                .post(&self.url)
+                .header(CONTENT_TYPE, MMS_MEDIA_TYPE)
+                .header(ACCEPT, format!("{MMS_MEDIA_TYPE}, */*"))
+                .body(pdu),
         );
-        let resp = req.send().await.map_err(|e| anyhow::anyhow!("POST {}: {}", self.url, error_chain(&e)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("POST {}: {}", self.url, error_chain(&e)))?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| anyhow::anyhow!("POST {}: {}", self.url, error_chain(&e)))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| anyhow::anyhow!("POST {}: {}", self.url, error_chain(&e)))?;
         if !status.is_success() {
             anyhow::bail!("POST {}: HTTP {status}", self.url);
         }

@@ -65,16 +65,40 @@ impl fmt::Display for Event {
                     i.map_or_else(|| "ID".to_owned(), |v| v.to_string())
                 ),
                 Alert::Rejected { notice, reason } => {
-                    write!(f, "{}rejected a message from {}: {reason}", id(i), opt(&notice.from))
+                    write!(
+                        f,
+                        "{}rejected a message from {}: {reason}",
+                        id(i),
+                        opt(&notice.from)
+                    )
                 }
-                Alert::Failed { transaction_id, reason } => {
+                Alert::Failed {
+                    transaction_id,
+                    reason,
+                } => {
                     write!(f, "{}could not fetch {transaction_id}: {reason}", id(i))
                 }
-                Alert::Report(Report::Delivery { message_id, recipient, status }) => {
-                    write!(f, "{}delivery report: {message_id} to {recipient}: {status}", id(i))
+                Alert::Report(Report::Delivery {
+                    message_id,
+                    recipient,
+                    status,
+                }) => {
+                    write!(
+                        f,
+                        "{}delivery report: {message_id} to {recipient}: {status}",
+                        id(i)
+                    )
                 }
-                Alert::Report(Report::Read { message_id, recipient, status }) => {
-                    write!(f, "{}read report: {message_id} by {recipient}: {status}", id(i))
+                Alert::Report(Report::Read {
+                    message_id,
+                    recipient,
+                    status,
+                }) => {
+                    write!(
+                        f,
+                        "{}read report: {message_id} by {recipient}: {status}",
+                        id(i)
+                    )
                 }
                 Alert::Duplicate { transaction_id } => {
                     write!(f, "{}repeated notification {transaction_id} ignored", id(i))
@@ -97,16 +121,29 @@ struct Engine {
 }
 
 impl Engine {
-    async fn open(config: PhoneConfig, mailbox: Mailbox, events: broadcast::Sender<Event>) -> Result<Self> {
+    async fn open(
+        config: PhoneConfig,
+        mailbox: Mailbox,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Self> {
         let mm1 = Mm1Client::new(&config)?;
-        let mut retriever = Retriever::new(config.retrieval.clone(), config.reports.allow_delivery_reports);
+        let mut retriever = Retriever::new(
+            config.retrieval.clone(),
+            config.reports.allow_delivery_reports,
+        );
         for tid in mailbox.known_transaction_ids().await? {
             retriever.remember(tid);
         }
         for (_, notice, deferred_sent) in mailbox.waiting().await? {
             retriever.restore(notice, deferred_sent);
         }
-        Ok(Self { config, retriever, mailbox, mm1, events })
+        Ok(Self {
+            config,
+            retriever,
+            mailbox,
+            mm1,
+            events,
+        })
     }
 
     /// Carries out every pending action (fetches inline).
@@ -118,22 +155,46 @@ impl Engine {
                         tracing::error!(transaction_id = %notice.transaction_id, "recording a notification: {e:#}");
                     }
                 }
-                Action::Fetch { transaction_id, url, attempt } => {
+                Action::Fetch {
+                    transaction_id,
+                    url,
+                    attempt,
+                } => {
                     tracing::info!(%transaction_id, %url, attempt, "fetching");
                     let _ = self.mailbox.mark(&transaction_id, "fetching", None).await;
                     let r = self.mm1.get(&url).await;
-                    self.retriever.handle_fetched(Instant::now(), &transaction_id, r);
+                    self.retriever
+                        .handle_fetched(Instant::now(), &transaction_id, r);
                 }
-                Action::Store { transaction_id, pdu } => {
-                    let r = self.mailbox.store_retrieved(&transaction_id, &pdu).await.map(|_| ()).map_err(|e| format!("{e:#}"));
+                Action::Store {
+                    transaction_id,
+                    pdu,
+                } => {
+                    let r = self
+                        .mailbox
+                        .store_retrieved(&transaction_id, &pdu)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| format!("{e:#}"));
                     self.retriever.handle_stored(&transaction_id, r);
                 }
-                Action::Post { transaction_id, pdu, what } => match self.mm1.post(pdu).await {
+                Action::Post {
+                    transaction_id,
+                    pdu,
+                    what,
+                } => match self.mm1.post(pdu).await {
                     Ok(_) => tracing::info!(%transaction_id, "sent {what}"),
                     Err(e) => tracing::warn!(%transaction_id, "sending {what}: {e:#}"),
                 },
-                Action::MarkFailed { transaction_id, reason } => {
-                    if let Err(e) = self.mailbox.mark(&transaction_id, "failed", Some(&reason)).await {
+                Action::MarkFailed {
+                    transaction_id,
+                    reason,
+                } => {
+                    if let Err(e) = self
+                        .mailbox
+                        .mark(&transaction_id, "failed", Some(&reason))
+                        .await
+                    {
                         tracing::error!(%transaction_id, "recording a failure: {e:#}");
                     }
                 }
@@ -144,10 +205,12 @@ impl Engine {
 
     async fn alert(&self, alert: Alert) {
         let tid = match &alert {
-            Alert::Pending(n) | Alert::Rejected { notice: n, .. } => Some(n.transaction_id.as_str()),
-            Alert::Received { transaction_id, .. } | Alert::Failed { transaction_id, .. } | Alert::Duplicate { transaction_id } => {
-                Some(transaction_id.as_str())
+            Alert::Pending(n) | Alert::Rejected { notice: n, .. } => {
+                Some(n.transaction_id.as_str())
             }
+            Alert::Received { transaction_id, .. }
+            | Alert::Failed { transaction_id, .. }
+            | Alert::Duplicate { transaction_id } => Some(transaction_id.as_str()),
             _ => None,
         };
         let mut id = match tid {
@@ -156,8 +219,16 @@ impl Engine {
         };
         if let Alert::Report(r) = &alert {
             let (mid, text) = match r {
-                Report::Delivery { message_id, recipient, status } => (message_id, format!("delivery to {recipient}: {status}")),
-                Report::Read { message_id, recipient, status } => (message_id, format!("read by {recipient}: {status}")),
+                Report::Delivery {
+                    message_id,
+                    recipient,
+                    status,
+                } => (message_id, format!("delivery to {recipient}: {status}")),
+                Report::Read {
+                    message_id,
+                    recipient,
+                    status,
+                } => (message_id, format!("read by {recipient}: {status}")),
             };
             id = self.mailbox.note_report(mid, &text).await.ok().flatten();
         }
@@ -182,7 +253,11 @@ impl Engine {
 
     /// Starts fetching message `id` (deferred or failed).
     async fn start_fetch(&mut self, id: i64) -> Result<()> {
-        let s = self.mailbox.summary(id).await?.with_context(|| format!("no message {id}"))?;
+        let s = self
+            .mailbox
+            .summary(id)
+            .await?
+            .with_context(|| format!("no message {id}"))?;
         if s.direction != Direction::In {
             bail!("message {id} is one this phone sent");
         }
@@ -197,7 +272,10 @@ impl Engine {
 }
 
 enum Command {
-    Fetch { id: i64, reply: oneshot::Sender<Result<Summary>> },
+    Fetch {
+        id: i64,
+        reply: oneshot::Sender<Result<Summary>>,
+    },
 }
 
 /// A running phone.
@@ -226,17 +304,29 @@ impl Phone {
     /// Starts a phone on directory `dir` (created if needed; `phone.toml`
     /// is written if absent) receiving short messages from `link`, until
     /// `shutdown` fires.
-    pub async fn start(config: PhoneConfig, dir: &Path, link: impl SmsLink, shutdown: Shutdown) -> Result<PhoneHandle> {
+    pub async fn start(
+        config: PhoneConfig,
+        dir: &Path,
+        link: impl SmsLink,
+        shutdown: Shutdown,
+    ) -> Result<PhoneHandle> {
         config.check()?;
         let mailbox = Mailbox::open(dir).await?;
         let cfg_path = mailbox.dir().config_path();
         if !cfg_path.exists() {
-            std::fs::write(&cfg_path, config.to_toml()).with_context(|| format!("writing {}", cfg_path.display()))?;
+            std::fs::write(&cfg_path, config.to_toml())
+                .with_context(|| format!("writing {}", cfg_path.display()))?;
         }
         let (events, _) = broadcast::channel(256);
         let mut engine = Engine::open(config.clone(), mailbox.clone(), events.clone()).await?;
         let (commands, rx) = mpsc::channel(16);
-        let handle = PhoneHandle { config, mailbox, mm1: engine.mm1.clone(), commands, events };
+        let handle = PhoneHandle {
+            config,
+            mailbox,
+            mm1: engine.mm1.clone(),
+            commands,
+            events,
+        };
         // Anything left in flight by a previous run is retried now.
         for (id, n, deferred_sent) in engine.mailbox.waiting().await? {
             let state = engine.mailbox.summary(id).await?.map(|s| s.state);
@@ -249,12 +339,20 @@ impl Phone {
     }
 }
 
-async fn run(mut engine: Engine, mut link: impl SmsLink, mut commands: mpsc::Receiver<Command>, shutdown: Shutdown) {
+async fn run(
+    mut engine: Engine,
+    mut link: impl SmsLink,
+    mut commands: mpsc::Receiver<Command>,
+    shutdown: Shutdown,
+) {
     let mut inbox = SmsInbox::new();
     let mut link_open = true;
     engine.drive().await;
     loop {
-        let next = [engine.retriever.poll_timeout(), inbox.poll_timeout()].into_iter().flatten().min();
+        let next = [engine.retriever.poll_timeout(), inbox.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         let sleep = async {
             match next {
                 Some(t) => tokio::time::sleep_until(t.into()).await,
@@ -311,7 +409,9 @@ async fn handle_sms(engine: &mut Engine, inbox: &mut SmsInbox, sms: InboundSms) 
             let _ = engine.events.send(e);
         }
         Ok(Some(Received::OtherPort { from, port })) => {
-            let _ = engine.events.send(Event::Other { what: format!("data for port {port} from {from} ignored") });
+            let _ = engine.events.send(Event::Other {
+                what: format!("data for port {port} from {from} ignored"),
+            });
         }
         Err(e) => {
             tracing::warn!(from = %sms.source, "segment refused: {e}");
@@ -344,8 +444,12 @@ impl PhoneHandle {
     /// fetch finished (or gave up, or waits for a retry).
     pub async fn fetch(&self, id: i64) -> Result<Summary> {
         let (reply, rx) = oneshot::channel();
-        self.commands.send(Command::Fetch { id, reply }).await.map_err(|_| anyhow::anyhow!("the phone has stopped"))?;
-        rx.await.map_err(|_| anyhow::anyhow!("the phone has stopped"))?
+        self.commands
+            .send(Command::Fetch { id, reply })
+            .await
+            .map_err(|_| anyhow::anyhow!("the phone has stopped"))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("the phone has stopped"))?
     }
 
     /// Opens a message (sends a read report if asked and allowed).
@@ -382,13 +486,18 @@ pub struct SendOutcome {
 impl SendOutcome {
     /// The MMSC took the message.
     pub fn accepted(&self) -> bool {
-        self.status.is_some_and(|s| s.is_ok()) && self.message_id.as_deref().is_some_and(|m| !m.is_empty())
+        self.status.is_some_and(|s| s.is_ok())
+            && self.message_id.as_deref().is_some_and(|m| !m.is_empty())
     }
 }
 
 impl fmt::Display for SendOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+        let text = self
+            .text
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
         match self.status {
             _ if self.accepted() => write!(
                 f,
@@ -396,8 +505,16 @@ impl fmt::Display for SendOutcome {
                 self.id,
                 self.message_id.as_deref().unwrap_or_default()
             ),
-            Some(s) if s.is_ok() => write!(f, "[{}] the MMSC said ok but gave no message id{text}", self.id),
-            Some(s) if s.is_transient() => write!(f, "[{}] refused for now by the MMSC: {s}{text}; try again later", self.id),
+            Some(s) if s.is_ok() => write!(
+                f,
+                "[{}] the MMSC said ok but gave no message id{text}",
+                self.id
+            ),
+            Some(s) if s.is_transient() => write!(
+                f,
+                "[{}] refused for now by the MMSC: {s}{text}; try again later",
+                self.id
+            ),
             Some(s) => write!(f, "[{}] refused by the MMSC: {s}{text}", self.id),
             None => write!(f, "[{}] not sent{text}", self.id),
         }
@@ -409,22 +526,49 @@ fn transaction_id() -> String {
 }
 
 /// Composes `draft`, POSTs it, reads the M-Send.conf, records the message.
-pub async fn send(config: &PhoneConfig, mailbox: &Mailbox, mm1: &Mm1Client, draft: &Draft) -> Result<SendOutcome> {
+pub async fn send(
+    config: &PhoneConfig,
+    mailbox: &Mailbox,
+    mm1: &Mm1Client,
+    draft: &Draft,
+) -> Result<SendOutcome> {
     let tid = transaction_id();
     let pdu = compose(draft, &tid)?.to_bytes();
     let (status, message_id, text) = match mm1.post(pdu.clone()).await {
         Err(e) => (None, None, Some(format!("{e:#}"))),
         Ok(body) => match Pdu::decode(&body) {
             Ok(conf) if conf.message_type() == Some(MessageType::SEND_CONF) => (
-                Some(conf.response_status().unwrap_or(ResponseStatus::ERROR_UNSPECIFIED)),
+                Some(
+                    conf.response_status()
+                        .unwrap_or(ResponseStatus::ERROR_UNSPECIFIED),
+                ),
                 conf.message_id().map(str::to_owned),
                 conf.response_text().map(|t| t.text().into_owned()),
             ),
-            Ok(other) => (None, None, Some(format!("the MMSC answered {} instead of m-send-conf", other.message_type().map_or_else(|| "a PDU without a type".to_owned(), |t| t.to_string())))),
-            Err(e) => (None, None, Some(format!("the MMSC's answer does not decode: {e}"))),
+            Ok(other) => (
+                None,
+                None,
+                Some(format!(
+                    "the MMSC answered {} instead of m-send-conf",
+                    other
+                        .message_type()
+                        .map_or_else(|| "a PDU without a type".to_owned(), |t| t.to_string())
+                )),
+            ),
+            Err(e) => (
+                None,
+                None,
+                Some(format!("the MMSC's answer does not decode: {e}")),
+            ),
         },
     };
-    let mut outcome = SendOutcome { id: 0, transaction_id: tid, status, message_id, text };
+    let mut outcome = SendOutcome {
+        id: 0,
+        transaction_id: tid,
+        status,
+        message_id,
+        text,
+    };
     let state = if outcome.accepted() {
         "sent"
     } else if status.is_some_and(|s| !s.is_ok()) {
@@ -433,7 +577,14 @@ pub async fn send(config: &PhoneConfig, mailbox: &Mailbox, mm1: &Mm1Client, draf
         "send-failed"
     };
     let _ = config;
-    outcome.id = mailbox.store_sent(&pdu, state, outcome.message_id.as_deref(), outcome.text.as_deref()).await?;
+    outcome.id = mailbox
+        .store_sent(
+            &pdu,
+            state,
+            outcome.message_id.as_deref(),
+            outcome.text.as_deref(),
+        )
+        .await?;
     Ok(outcome)
 }
 
@@ -451,11 +602,27 @@ pub struct ReadOutcome {
 /// Marks message `id` read and sends M-Read-Rec.ind (§6.7.2) if the sender
 /// asked for a read report, this phone allows them, and it is the first
 /// time the message is opened.
-pub async fn read(config: &PhoneConfig, mailbox: &Mailbox, mm1: &Mm1Client, id: i64) -> Result<ReadOutcome> {
-    let info = mailbox.get(id).await?.with_context(|| format!("no message {id}"))?;
+pub async fn read(
+    config: &PhoneConfig,
+    mailbox: &Mailbox,
+    mm1: &Mm1Client,
+    id: i64,
+) -> Result<ReadOutcome> {
+    let info = mailbox
+        .get(id)
+        .await?
+        .with_context(|| format!("no message {id}"))?;
     let s = &info.summary;
     if s.direction != Direction::In || s.state != "received" {
-        bail!("message {id} is not a received message (it is {} {})", if s.direction == Direction::In { "incoming," } else { "outgoing," }, s.state);
+        bail!(
+            "message {id} is not a received message (it is {} {})",
+            if s.direction == Direction::In {
+                "incoming,"
+            } else {
+                "outgoing,"
+            },
+            s.state
+        );
     }
     let due = s.read_at.is_none() && s.read_report_requested && config.reports.send_read_reports;
     let mut report = None;
@@ -463,16 +630,34 @@ pub async fn read(config: &PhoneConfig, mailbox: &Mailbox, mm1: &Mm1Client, id: 
         report = Some(match (&s.message_id, &s.from) {
             (Some(mid), Some(from)) => {
                 let to = recipient_address(from).unwrap_or_else(|_| Address::new(from.clone()));
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                let pdu = Pdu::read_rec_ind(mid.clone(), to, FromValue::Insert, Some(now), ReadStatus::READ).to_bytes();
-                mm1.post(pdu).await.map(|_| ()).map_err(|e| format!("{e:#}"))
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let pdu = Pdu::read_rec_ind(
+                    mid.clone(),
+                    to,
+                    FromValue::Insert,
+                    Some(now),
+                    ReadStatus::READ,
+                )
+                .to_bytes();
+                mm1.post(pdu)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
             }
             _ => Err("the message has no Message-ID or sender to report to".to_owned()),
         });
     }
-    let first_time = mailbox.mark_read(id, matches!(report, Some(Ok(())))).await?;
+    let first_time = mailbox
+        .mark_read(id, matches!(report, Some(Ok(()))))
+        .await?;
     let info = mailbox.get(id).await?.unwrap_or(info);
-    Ok(ReadOutcome { info, first_time, report })
+    Ok(ReadOutcome {
+        info,
+        first_time,
+        report,
+    })
 }
 
 /// One-shot commands on a phone directory from another process: they act
@@ -490,12 +675,19 @@ impl Offline {
     pub async fn open(dir: &Path) -> Result<Self> {
         let cfg_path = crate::store::PhoneDir::new(dir).config_path();
         if !cfg_path.exists() {
-            bail!("{} has no phone.toml: run `ferry phone init` first, or give --dir", dir.display());
+            bail!(
+                "{} has no phone.toml: run `ferry phone init` first, or give --dir",
+                dir.display()
+            );
         }
         let config = PhoneConfig::load(&cfg_path)?;
         let mailbox = Mailbox::open(dir).await?;
         let mm1 = Mm1Client::new(&config)?;
-        Ok(Self { config, mailbox, mm1 })
+        Ok(Self {
+            config,
+            mailbox,
+            mm1,
+        })
     }
 
     /// The settings.
@@ -540,17 +732,26 @@ impl Offline {
 pub async fn watch(dir: &Path, mut print: impl FnMut(String)) -> Result<()> {
     let path = crate::store::PhoneDir::new(dir).config_path();
     if !path.exists() {
-        bail!("{} has no phone.toml: run `ferry phone init` first", dir.display());
+        bail!(
+            "{} has no phone.toml: run `ferry phone init` first",
+            dir.display()
+        );
     }
     let config = PhoneConfig::load(&path)?;
-    let smsc = config.smsc.clone().context("phone.toml has no [smsc]: without an SMSC the phone receives nothing to watch")?;
+    let smsc = config
+        .smsc
+        .clone()
+        .context("phone.toml has no [smsc]: without an SMSC the phone receives nothing to watch")?;
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
     let link = crate::esme_link::EsmeLink::start(&smsc, &config.msisdn, shutdown.clone())?;
     let esme = link.esme().clone();
     let phone = Phone::start(config.clone(), dir, link, shutdown.clone()).await?;
     let mut events = phone.events();
-    print(format!("phone {} watching (SMSC {}, MMSC {}); Ctrl-C to stop", config.msisdn, smsc.address, config.mmsc.url));
+    print(format!(
+        "phone {} watching (SMSC {}, MMSC {}); Ctrl-C to stop",
+        config.msisdn, smsc.address, config.mmsc.url
+    ));
     let mut bound = Box::pin(esme.bound());
     let mut bound_done = false;
     loop {

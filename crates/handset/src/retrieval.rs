@@ -52,7 +52,11 @@ impl Notice {
     pub fn from_pdu(p: &Pdu<'_>) -> Option<Self> {
         Some(Self {
             transaction_id: p.transaction_id()?.to_owned(),
-            from: p.from().and_then(|f| f.address()).map(|a| a.value().into_owned()).filter(|a| !a.trim().is_empty()),
+            from: p
+                .from()
+                .and_then(|f| f.address())
+                .map(|a| a.value().into_owned())
+                .filter(|a| !a.trim().is_empty()),
             subject: p.subject().map(|s| s.text().into_owned()),
             size: p.message_size(),
             content_location: p.content_location()?.trim().to_owned(),
@@ -271,8 +275,19 @@ impl Retriever {
     /// M-NotifyResp.ind Deferred already went out.
     pub fn restore(&mut self, notice: Notice, deferred_sent: bool) {
         self.seen.insert(notice.transaction_id.clone());
-        let state = if deferred_sent { State::Deferred } else { State::Failed };
-        self.entries.insert(notice.transaction_id.clone(), Entry { notice, state, deferred_sent });
+        let state = if deferred_sent {
+            State::Deferred
+        } else {
+            State::Failed
+        };
+        self.entries.insert(
+            notice.transaction_id.clone(),
+            Entry {
+                notice,
+                state,
+                deferred_sent,
+            },
+        );
     }
 
     /// The next thing to do.
@@ -288,7 +303,10 @@ impl Retriever {
     /// True when nothing is in flight or scheduled.
     pub fn is_idle(&self) -> bool {
         self.actions.is_empty()
-            && self.entries.values().all(|e| matches!(e.state, State::Deferred | State::Failed))
+            && self
+                .entries
+                .values()
+                .all(|e| matches!(e.state, State::Deferred | State::Failed))
     }
 
     /// Retries whose back-off has elapsed.
@@ -297,7 +315,9 @@ impl Retriever {
             if t > now {
                 break;
             }
-            let Some(tid) = self.timers.remove(&(t, id)) else { break };
+            let Some(tid) = self.timers.remove(&(t, id)) else {
+                break;
+            };
             if let Some(e) = self.entries.get_mut(&tid)
                 && let State::Backoff(n) = e.state
             {
@@ -316,13 +336,20 @@ impl Retriever {
         let push = match Push::decode(datagram) {
             Ok(p) => p,
             Err(e) => {
-                self.alert(Alert::Ignored { what: format!("undecodable push: {e}") });
+                self.alert(Alert::Ignored {
+                    what: format!("undecodable push: {e}"),
+                });
                 return;
             }
         };
         if !push.is_mms() {
-            let app = push.application_id().map(|a| format!(" for {}", a.as_str())).unwrap_or_default();
-            self.alert(Alert::Ignored { what: format!("{} push{app}", push.content_type.media.as_str()) });
+            let app = push
+                .application_id()
+                .map(|a| format!(" for {}", a.as_str()))
+                .unwrap_or_default();
+            self.alert(Alert::Ignored {
+                what: format!("{} push{app}", push.content_type.media.as_str()),
+            });
             return;
         }
         self.handle_mms_push(push.body);
@@ -333,7 +360,9 @@ impl Retriever {
         let pdu = match Pdu::decode(body) {
             Ok(p) => p,
             Err(e) => {
-                self.alert(Alert::Ignored { what: format!("MMS push that does not decode: {e}") });
+                self.alert(Alert::Ignored {
+                    what: format!("MMS push that does not decode: {e}"),
+                });
                 return;
             }
         };
@@ -343,56 +372,108 @@ impl Retriever {
                 let status = pdu.status().unwrap_or(Status::INDETERMINATE);
                 self.alert(Alert::Report(Report::Delivery {
                     message_id: pdu.message_id().unwrap_or_default().to_owned(),
-                    recipient: pdu.to().next().map(|a| a.value().into_owned()).unwrap_or_default(),
+                    recipient: pdu
+                        .to()
+                        .next()
+                        .map(|a| a.value().into_owned())
+                        .unwrap_or_default(),
                     status,
                 }));
             }
             Some(MessageType::READ_ORIG_IND) => {
                 let status = pdu.read_status().unwrap_or(ReadStatus::READ);
-                let recipient = pdu.from().and_then(|f| f.address()).map(|a| a.value().into_owned()).unwrap_or_default();
+                let recipient = pdu
+                    .from()
+                    .and_then(|f| f.address())
+                    .map(|a| a.value().into_owned())
+                    .unwrap_or_default();
                 self.alert(Alert::Report(Report::Read {
                     message_id: pdu.message_id().unwrap_or_default().to_owned(),
                     recipient,
                     status,
                 }));
             }
-            Some(t) => self.alert(Alert::Ignored { what: format!("pushed {t}") }),
-            None => self.alert(Alert::Ignored { what: "MMS push without a message type".to_owned() }),
+            Some(t) => self.alert(Alert::Ignored {
+                what: format!("pushed {t}"),
+            }),
+            None => self.alert(Alert::Ignored {
+                what: "MMS push without a message type".to_owned(),
+            }),
         }
     }
 
     fn handle_notification(&mut self, pdu: &Pdu<'_>, raw: &[u8]) {
         let Some(notice) = Notice::from_pdu(pdu) else {
-            self.alert(Alert::Ignored { what: "M-Notification.ind without a transaction id or content location".to_owned() });
+            self.alert(Alert::Ignored {
+                what: "M-Notification.ind without a transaction id or content location".to_owned(),
+            });
             return;
         };
         let tid = notice.transaction_id.clone();
         if !self.seen.insert(tid.clone()) {
-            self.alert(Alert::Duplicate { transaction_id: tid });
+            self.alert(Alert::Duplicate {
+                transaction_id: tid,
+            });
             return;
         }
         if self.config.reject_anonymous && notice.from.is_none() {
-            self.actions.push_back(Action::Record { notice: notice.clone(), raw: raw.to_vec(), state: Recorded::Rejected });
+            self.actions.push_back(Action::Record {
+                notice: notice.clone(),
+                raw: raw.to_vec(),
+                state: Recorded::Rejected,
+            });
             self.post_notifyresp(&tid, Status::REJECTED);
-            self.alert(Alert::Rejected { notice, reason: "anonymous sender".to_owned() });
+            self.alert(Alert::Rejected {
+                notice,
+                reason: "anonymous sender".to_owned(),
+            });
             return;
         }
         let too_big = notice.size.is_some_and(|s| s > self.config.max_auto_size);
         if self.config.mode == RetrievalMode::Deferred || too_big {
-            self.actions.push_back(Action::Record { notice: notice.clone(), raw: raw.to_vec(), state: Recorded::Deferred });
+            self.actions.push_back(Action::Record {
+                notice: notice.clone(),
+                raw: raw.to_vec(),
+                state: Recorded::Deferred,
+            });
             self.post_notifyresp(&tid, Status::DEFERRED);
-            self.entries.insert(tid, Entry { notice: notice.clone(), state: State::Deferred, deferred_sent: true });
+            self.entries.insert(
+                tid,
+                Entry {
+                    notice: notice.clone(),
+                    state: State::Deferred,
+                    deferred_sent: true,
+                },
+            );
             self.alert(Alert::Pending(notice));
             return;
         }
-        self.actions.push_back(Action::Record { notice: notice.clone(), raw: raw.to_vec(), state: Recorded::Fetching });
-        self.actions.push_back(Action::Fetch { transaction_id: tid.clone(), url: notice.content_location.clone(), attempt: 1 });
-        self.entries.insert(tid, Entry { notice, state: State::Fetching(1), deferred_sent: false });
+        self.actions.push_back(Action::Record {
+            notice: notice.clone(),
+            raw: raw.to_vec(),
+            state: Recorded::Fetching,
+        });
+        self.actions.push_back(Action::Fetch {
+            transaction_id: tid.clone(),
+            url: notice.content_location.clone(),
+            attempt: 1,
+        });
+        self.entries.insert(
+            tid,
+            Entry {
+                notice,
+                state: State::Fetching(1),
+                deferred_sent: false,
+            },
+        );
     }
 
     /// The user asks for a waiting (deferred or failed) message.
     pub fn fetch(&mut self, transaction_id: &str) -> Result<(), RequestError> {
-        let e = self.entries.get_mut(transaction_id).ok_or_else(|| RequestError::Unknown(transaction_id.to_owned()))?;
+        let e = self
+            .entries
+            .get_mut(transaction_id)
+            .ok_or_else(|| RequestError::Unknown(transaction_id.to_owned()))?;
         match e.state {
             State::Deferred | State::Failed => {
                 e.state = State::Fetching(1);
@@ -408,37 +489,53 @@ impl Retriever {
     }
 
     /// The result of a [`Action::Fetch`]: the HTTP body, or why there is none.
-    pub fn handle_fetched(&mut self, now: Instant, transaction_id: &str, result: Result<Vec<u8>, FetchError>) {
-        let Some(e) = self.entries.get(transaction_id) else { return };
-        let State::Fetching(attempt) = e.state else { return };
+    pub fn handle_fetched(
+        &mut self,
+        now: Instant,
+        transaction_id: &str,
+        result: Result<Vec<u8>, FetchError>,
+    ) {
+        let Some(e) = self.entries.get(transaction_id) else {
+            return;
+        };
+        let State::Fetching(attempt) = e.state else {
+            return;
+        };
         let bytes = match result {
             Ok(b) => b,
             Err(err) => return self.failed_attempt(now, transaction_id, attempt, err),
         };
         let verdict = match Pdu::decode(&bytes) {
-            Ok(p) if p.message_type() == Some(MessageType::RETRIEVE_CONF) => match p.retrieve_status() {
-                None => Ok(()),
-                Some(s) if s.is_ok() => Ok(()),
-                Some(s) => Err(FetchError {
-                    transient: s.is_transient(),
-                    reason: match p.retrieve_text() {
-                        Some(t) => format!("the MMSC answered {s}: {}", t.text()),
-                        None => format!("the MMSC answered {s}"),
-                    },
-                }),
-            },
+            Ok(p) if p.message_type() == Some(MessageType::RETRIEVE_CONF) => {
+                match p.retrieve_status() {
+                    None => Ok(()),
+                    Some(s) if s.is_ok() => Ok(()),
+                    Some(s) => Err(FetchError {
+                        transient: s.is_transient(),
+                        reason: match p.retrieve_text() {
+                            Some(t) => format!("the MMSC answered {s}: {}", t.text()),
+                            None => format!("the MMSC answered {s}"),
+                        },
+                    }),
+                }
+            }
             Ok(p) => Err(unrecognised(match p.message_type() {
                 Some(t) => format!("the MMSC answered {t}, not m-retrieve-conf"),
                 None => "the MMSC answered a PDU without a message type".to_owned(),
             })),
-            Err(e) => Err(unrecognised(format!("the M-Retrieve.conf does not decode: {e}"))),
+            Err(e) => Err(unrecognised(format!(
+                "the M-Retrieve.conf does not decode: {e}"
+            ))),
         };
         match verdict {
             Ok(()) => {
                 if let Some(e) = self.entries.get_mut(transaction_id) {
                     e.state = State::Storing;
                 }
-                self.actions.push_back(Action::Store { transaction_id: transaction_id.to_owned(), pdu: bytes });
+                self.actions.push_back(Action::Store {
+                    transaction_id: transaction_id.to_owned(),
+                    pdu: bytes,
+                });
             }
             Err(err) if err.reason.starts_with(UNRECOGNISED) => {
                 self.post_notifyresp(transaction_id, Status::UNRECOGNISED);
@@ -450,16 +547,23 @@ impl Retriever {
 
     /// The result of a [`Action::Store`].
     pub fn handle_stored(&mut self, transaction_id: &str, result: Result<(), String>) {
-        let Some(e) = self.entries.get(transaction_id) else { return };
+        let Some(e) = self.entries.get(transaction_id) else {
+            return;
+        };
         if e.state != State::Storing {
             return;
         }
         if let Err(reason) = result {
-            return self.give_up(transaction_id, format!("cannot store the message: {reason}"));
+            return self.give_up(
+                transaction_id,
+                format!("cannot store the message: {reason}"),
+            );
         }
         let e = self.entries.remove(transaction_id).expect("entry present");
         if e.deferred_sent {
-            let pdu = Pdu::acknowledge_ind(transaction_id.to_owned(), Some(self.allow_delivery_reports)).to_bytes();
+            let pdu =
+                Pdu::acknowledge_ind(transaction_id.to_owned(), Some(self.allow_delivery_reports))
+                    .to_bytes();
             self.actions.push_back(Action::Post {
                 transaction_id: transaction_id.to_owned(),
                 pdu,
@@ -486,7 +590,11 @@ impl Retriever {
             tracing::info!(transaction_id = tid, attempt, reason = %err.reason, "fetch failed, will retry");
             return;
         }
-        let reason = if err.transient { format!("{} (after {attempt} attempts)", err.reason) } else { err.reason };
+        let reason = if err.transient {
+            format!("{} (after {attempt} attempts)", err.reason)
+        } else {
+            err.reason
+        };
         self.give_up(tid, reason);
     }
 
@@ -494,13 +602,21 @@ impl Retriever {
         if let Some(e) = self.entries.get_mut(tid) {
             e.state = State::Failed;
         }
-        self.actions.push_back(Action::MarkFailed { transaction_id: tid.to_owned(), reason: reason.clone() });
-        self.alert(Alert::Failed { transaction_id: tid.to_owned(), reason });
+        self.actions.push_back(Action::MarkFailed {
+            transaction_id: tid.to_owned(),
+            reason: reason.clone(),
+        });
+        self.alert(Alert::Failed {
+            transaction_id: tid.to_owned(),
+            reason,
+        });
     }
 
     fn post_notifyresp(&mut self, tid: &str, status: Status) {
         let pdu = Pdu::notifyresp_ind(tid.to_owned(), status)
-            .with(Header::ReportAllowed(YesNo::from(self.allow_delivery_reports)))
+            .with(Header::ReportAllowed(YesNo::from(
+                self.allow_delivery_reports,
+            )))
             .to_bytes();
         self.actions.push_back(Action::Post {
             transaction_id: tid.to_owned(),
@@ -517,5 +633,8 @@ impl Retriever {
 const UNRECOGNISED: &str = "unrecognised: ";
 
 fn unrecognised(reason: String) -> FetchError {
-    FetchError { transient: false, reason: format!("{UNRECOGNISED}{reason}") }
+    FetchError {
+        transient: false,
+        reason: format!("{UNRECOGNISED}{reason}"),
+    }
 }

@@ -94,12 +94,18 @@ pub const WAP_PUSH_SECURE_PORT: u16 = 2949;
 impl SmsInbox {
     /// With the default reassembly limits.
     pub fn new() -> Self {
-        Self { reassembler: Reassembler::new(ReassemblyConfig::default()) }
+        Self {
+            reassembler: Reassembler::new(ReassemblyConfig::default()),
+        }
     }
 
     /// Takes one short message. Returns the complete message when this
     /// completes it; `Err` describes a segment that was refused.
-    pub fn handle_sms(&mut self, now: Instant, sms: &InboundSms) -> Result<Option<Received>, String> {
+    pub fn handle_sms(
+        &mut self,
+        now: Instant,
+        sms: &InboundSms,
+    ) -> Result<Option<Received>, String> {
         let udhi = sms.esm_class & ferry_sms::ESM_CLASS_UDHI != 0;
         let done = self
             .reassembler
@@ -109,10 +115,16 @@ impl SmsInbox {
         let from = done.key;
         Ok(Some(match done.ports {
             Some(Ports { dest, .. }) if dest == WAP_PUSH_PORT || dest == WAP_PUSH_SECURE_PORT => {
-                Received::WapPush { from, datagram: done.payload }
+                Received::WapPush {
+                    from,
+                    datagram: done.payload,
+                }
             }
             Some(Ports { dest, .. }) => Received::OtherPort { from, port: dest },
-            None => Received::Text { text: text_of(sms.data_coding, &done.payload), from },
+            None => Received::Text {
+                text: text_of(sms.data_coding, &done.payload),
+                from,
+            },
         }))
     }
 
@@ -133,7 +145,10 @@ impl SmsInbox {
 fn text_of(data_coding: u8, b: &[u8]) -> String {
     match data_coding {
         0x08 => {
-            let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = b
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16_lossy(&units)
         }
         0x03 => b.iter().map(|&c| char::from(c)).collect(),
@@ -155,24 +170,62 @@ mod tests {
         let now = Instant::now();
         let mut out = None;
         for s in segs.iter().rev() {
-            let sms = InboundSms { source: "+1555".into(), esm_class: 0x40, data_coding: 4, payload: s.short_message() };
+            let sms = InboundSms {
+                source: "+1555".into(),
+                esm_class: 0x40,
+                data_coding: 4,
+                payload: s.short_message(),
+            };
             if let Some(r) = inbox.handle_sms(now, &sms).unwrap() {
                 out = Some(r);
             }
         }
-        assert_eq!(out, Some(Received::WapPush { from: "+1555".into(), datagram }));
+        assert_eq!(
+            out,
+            Some(Received::WapPush {
+                from: "+1555".into(),
+                datagram
+            })
+        );
     }
 
     #[test]
     fn text_and_other_ports() {
         let mut inbox = SmsInbox::new();
         let now = Instant::now();
-        let sms = InboundSms { source: "a".into(), esm_class: 0, data_coding: 8, payload: vec![0, b'h', 0, b'i'] };
-        assert_eq!(inbox.handle_sms(now, &sms).unwrap(), Some(Received::Text { from: "a".into(), text: "hi".into() }));
+        let sms = InboundSms {
+            source: "a".into(),
+            esm_class: 0,
+            data_coding: 8,
+            payload: vec![0, b'h', 0, b'i'],
+        };
+        assert_eq!(
+            inbox.handle_sms(now, &sms).unwrap(),
+            Some(Received::Text {
+                from: "a".into(),
+                text: "hi".into()
+            })
+        );
         // UDH with 16-bit ports to 9204 (vCard).
-        let sms = InboundSms { source: "a".into(), esm_class: 0x40, data_coding: 4, payload: vec![6, 5, 4, 0x23, 0xF4, 0, 0, b'x'] };
-        assert_eq!(inbox.handle_sms(now, &sms).unwrap(), Some(Received::OtherPort { from: "a".into(), port: 9204 }));
-        let bad = InboundSms { source: "a".into(), esm_class: 0x40, data_coding: 4, payload: vec![9, 1] };
+        let sms = InboundSms {
+            source: "a".into(),
+            esm_class: 0x40,
+            data_coding: 4,
+            payload: vec![6, 5, 4, 0x23, 0xF4, 0, 0, b'x'],
+        };
+        assert_eq!(
+            inbox.handle_sms(now, &sms).unwrap(),
+            Some(Received::OtherPort {
+                from: "a".into(),
+                port: 9204
+            })
+        );
+        let bad = InboundSms {
+            source: "a".into(),
+            esm_class: 0x40,
+            data_coding: 4,
+            payload: vec![9, 1],
+        };
         assert!(inbox.handle_sms(now, &bad).is_err());
     }
 }

@@ -71,7 +71,12 @@ fn from_magic(d: &[u8]) -> Option<&'static str> {
         let brand = &d[8..12];
         return Some(match brand {
             b"3g2a" | b"3g2b" | b"3g2c" => "video/3gpp2",
-            _ if brand.starts_with(b"3gp") || brand.starts_with(b"3gs") || brand.starts_with(b"3ge") => "video/3gpp",
+            _ if brand.starts_with(b"3gp")
+                || brand.starts_with(b"3gs")
+                || brand.starts_with(b"3ge") =>
+            {
+                "video/3gpp"
+            }
             b"M4A " | b"M4B " => "audio/mp4",
             b"qt  " => "video/quicktime",
             _ => "video/mp4",
@@ -79,7 +84,12 @@ fn from_magic(d: &[u8]) -> Option<&'static str> {
     }
     // MPEG audio frame sync: 11 set bits, layer not 00, bitrate index not
     // 1111 (a bare MP3 without an ID3 tag).
-    if d.len() >= 4 && d[0] == 0xFF && d[1] & 0xE0 == 0xE0 && d[1] & 0x06 != 0 && d[2] & 0xF0 != 0xF0 {
+    if d.len() >= 4
+        && d[0] == 0xFF
+        && d[1] & 0xE0 == 0xE0
+        && d[1] & 0x06 != 0
+        && d[2] & 0xF0 != 0xF0
+    {
         return Some("audio/mpeg");
     }
     None
@@ -89,7 +99,10 @@ fn from_magic(d: &[u8]) -> Option<&'static str> {
 fn from_text(d: &[u8]) -> Option<&'static str> {
     let d = d.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(d);
     let head = &d[..d.len().min(64)];
-    let start = head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| &head[i..]);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &head[i..]);
     let has = |m: &[u8]| start.len() >= m.len() && start[..m.len()].eq_ignore_ascii_case(m);
     if has(b"BEGIN:VCARD") {
         Some("text/x-vcard")
@@ -138,13 +151,24 @@ pub fn from_extension(name: &str) -> Option<&'static str> {
 
 /// An extension for a media type (for naming parts that have no name).
 pub fn extension_for(media_type: &str) -> &'static str {
-    let t = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    EXTENSIONS.iter().find(|(_, m)| *m == t).map_or("bin", |(e, _)| *e)
+    let t = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    EXTENSIONS
+        .iter()
+        .find(|(_, m)| *m == t)
+        .map_or("bin", |(e, _)| *e)
 }
 
 /// Valid UTF-8 with no control characters but tab, LF, FF and CR.
 fn is_text(d: &[u8]) -> bool {
-    std::str::from_utf8(d).is_ok() && !d.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C) || b == 0x7F)
+    std::str::from_utf8(d).is_ok()
+        && !d
+            .iter()
+            .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C) || b == 0x7F)
 }
 
 #[cfg(test)]
@@ -171,7 +195,11 @@ mod tests {
             (b"\0\0\0\x14ftypM4A \0\0\0\0", "", "audio/mp4"),
             (b"RIFF\0\0\0\0WAVEfmt ", "", "audio/wav"),
             (b"OggS\0\x02", "", "audio/ogg"),
-            (b"BEGIN:VCARD\r\nVERSION:2.1\r\n", "contact.txt", "text/x-vcard"),
+            (
+                b"BEGIN:VCARD\r\nVERSION:2.1\r\n",
+                "contact.txt",
+                "text/x-vcard",
+            ),
             (b"\xEF\xBB\xBFbegin:vcard\r\n", "", "text/x-vcard"),
             (b"BEGIN:VCALENDAR\r\n", "", "text/x-vcalendar"),
             (b"<smil><body/></smil>", "", "application/smil"),

@@ -181,7 +181,9 @@ const SCHEMA: &[&str] = &[
 ];
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -196,7 +198,11 @@ fn recorded_state(s: Recorded) -> &'static str {
 
 fn address_list<'a>(it: impl Iterator<Item = &'a ferry_mms::Address<'a>>) -> Option<String> {
     let v: Vec<String> = it.map(|a| a.value().into_owned()).collect();
-    if v.is_empty() { None } else { Some(v.join(", ")) }
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.join(", "))
+    }
 }
 
 impl Mailbox {
@@ -204,7 +210,8 @@ impl Mailbox {
     /// folders a crash left half-written.
     pub async fn open(root: &Path) -> Result<Self> {
         let dir = PhoneDir::new(root);
-        std::fs::create_dir_all(dir.messages()).with_context(|| format!("creating {}", dir.messages().display()))?;
+        std::fs::create_dir_all(dir.messages())
+            .with_context(|| format!("creating {}", dir.messages().display()))?;
         for e in std::fs::read_dir(dir.messages())?.flatten() {
             if e.file_name().to_string_lossy().starts_with(".tmp-") {
                 let _ = std::fs::remove_dir_all(e.path());
@@ -212,7 +219,10 @@ impl Mailbox {
         }
         let db = Db::open(&dir.index_path()).await?;
         for s in SCHEMA {
-            sqlx::query(*s).execute(&db.writer).await.context("creating the index")?;
+            sqlx::query(*s)
+                .execute(&db.writer)
+                .await
+                .context("creating the index")?;
         }
         Ok(Self { dir, db })
     }
@@ -229,7 +239,12 @@ impl Mailbox {
 
     /// Records a notification. `None` if its transaction id is already
     /// known (a repeated push).
-    pub async fn record_notification(&self, notice: &Notice, raw: &[u8], state: Recorded) -> Result<Option<i64>> {
+    pub async fn record_notification(
+        &self,
+        notice: &Notice,
+        raw: &[u8],
+        state: Recorded,
+    ) -> Result<Option<i64>> {
         let now = unix_now();
         let r = sqlx::query(
             "INSERT INTO messages (direction, state, transaction_id, sender, subject, size, content_location, date, recorded_at, deferred_sent, notification)
@@ -251,7 +266,12 @@ impl Mailbox {
     }
 
     /// Sets the state (and detail) of a received message's row.
-    pub async fn mark(&self, transaction_id: &str, state: &str, detail: Option<&str>) -> Result<()> {
+    pub async fn mark(
+        &self,
+        transaction_id: &str,
+        state: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE messages SET state = ?, detail = ? WHERE direction = 'in' AND transaction_id = ? AND state != 'received'")
             .bind(state)
             .bind(detail)
@@ -264,7 +284,11 @@ impl Mailbox {
     /// Every incoming transaction id (so repeated notifications are not
     /// fetched again after a restart).
     pub async fn known_transaction_ids(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT transaction_id FROM messages WHERE direction = 'in'").fetch_all(&self.db.readers).await?)
+        Ok(
+            sqlx::query_scalar("SELECT transaction_id FROM messages WHERE direction = 'in'")
+                .fetch_all(&self.db.readers)
+                .await?,
+        )
     }
 
     /// Notifications waiting for the user (deferred or failed), with whether
@@ -284,7 +308,9 @@ impl Mailbox {
                     from: r.get("sender"),
                     subject: r.get("subject"),
                     size: r.get::<Option<i64>, _>("size").map(|s| s as u64),
-                    content_location: r.get::<Option<String>, _>("content_location").unwrap_or_default(),
+                    content_location: r
+                        .get::<Option<String>, _>("content_location")
+                        .unwrap_or_default(),
                     class: None,
                     expiry: None,
                 };
@@ -295,10 +321,12 @@ impl Mailbox {
 
     /// The id of the incoming message with this transaction id.
     pub async fn id_of(&self, transaction_id: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM messages WHERE direction = 'in' AND transaction_id = ?")
-            .bind(transaction_id)
-            .fetch_optional(&self.db.readers)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM messages WHERE direction = 'in' AND transaction_id = ?",
+        )
+        .bind(transaction_id)
+        .fetch_optional(&self.db.readers)
+        .await?)
     }
 
     /// Writes a fetched M-Retrieve.conf: folder first, then the index (see
@@ -318,18 +346,27 @@ impl Mailbox {
                     class: None,
                     expiry: None,
                 };
-                self.record_notification(&notice, &[], Recorded::Fetching).await?;
-                self.id_of(transaction_id).await?.context("recording the message")?
+                self.record_notification(&notice, &[], Recorded::Fetching)
+                    .await?;
+                self.id_of(transaction_id)
+                    .await?
+                    .context("recording the message")?
             }
         };
         let parts = self.write_folder(id, pdu_bytes, &pdu).await?;
-        let from = pdu.from().and_then(|f| f.address()).map(|a| a.value().into_owned());
+        let from = pdu
+            .from()
+            .and_then(|f| f.address())
+            .map(|a| a.value().into_owned());
         let to = address_list(pdu.to());
         let subject = pdu.subject().map(|s| s.text().into_owned());
         let date = pdu.date().map_or_else(unix_now, |d| d as i64);
         let rr = pdu.read_report().is_some_and(|r| r.is_yes());
         let mut tx = self.db.writer.begin().await?;
-        sqlx::query("DELETE FROM parts WHERE message = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM parts WHERE message = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         for p in &parts {
             sqlx::query("INSERT INTO parts (message, idx, content_type, name, content_id, content_location, size) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(id)
@@ -363,7 +400,13 @@ impl Mailbox {
 
     /// Records a sent message (its M-Send.req in a folder) with the MMSC's
     /// answer. Returns its id.
-    pub async fn store_sent(&self, send_req: &[u8], state: &str, message_id: Option<&str>, detail: Option<&str>) -> Result<i64> {
+    pub async fn store_sent(
+        &self,
+        send_req: &[u8],
+        state: &str,
+        message_id: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<i64> {
         let pdu = Pdu::decode(send_req).context("decoding the M-Send.req to store")?;
         let now = unix_now();
         let tid = pdu.transaction_id().unwrap_or_default().to_owned();
@@ -396,15 +439,29 @@ impl Mailbox {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("UPDATE messages SET state = ?, folder = ? WHERE id = ?").bind(state).bind(id.to_string()).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE messages SET state = ?, folder = ? WHERE id = ?")
+            .bind(state)
+            .bind(id.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Writes `messages/<id>/` through a temporary folder and a rename.
-    async fn write_folder(&self, id: i64, pdu_bytes: &[u8], pdu: &Pdu<'_>) -> Result<Vec<PartInfo>> {
+    async fn write_folder(
+        &self,
+        id: i64,
+        pdu_bytes: &[u8],
+        pdu: &Pdu<'_>,
+    ) -> Result<Vec<PartInfo>> {
         let final_dir = self.dir.folder(id);
-        let tmp = self.dir.messages().join(format!(".tmp-{id}-{}-{}", std::process::id(), TMP_SEQ.fetch_add(1, Ordering::Relaxed)));
+        let tmp = self.dir.messages().join(format!(
+            ".tmp-{id}-{}-{}",
+            std::process::id(),
+            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut infos = Vec::with_capacity(pdu.parts().len());
         let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(pdu.parts().len() + 1);
         files.push(("message.mms".to_owned(), pdu_bytes.to_vec()));
@@ -412,7 +469,10 @@ impl Mailbox {
         for (i, p) in pdu.parts().iter().enumerate() {
             let ct = p.content_type.media.as_str().into_owned();
             let body = p.decoded_body().into_owned();
-            let mut name = p.file_name().map(|n| safe_name(n.trim_matches(|c| c == '<' || c == '>'))).unwrap_or_default();
+            let mut name = p
+                .file_name()
+                .map(|n| safe_name(n.trim_matches(|c| c == '<' || c == '>')))
+                .unwrap_or_default();
             if name.is_empty() || name == "part" {
                 name = format!("part-{i}.{}", sniff::extension_for(&ct));
             }
@@ -461,19 +521,28 @@ impl Mailbox {
 
     /// The inbox (and sent messages), newest first.
     pub async fn list(&self) -> Result<Vec<Summary>> {
-        let rows = sqlx::query("SELECT * FROM messages ORDER BY id DESC").fetch_all(&self.db.readers).await?;
+        let rows = sqlx::query("SELECT * FROM messages ORDER BY id DESC")
+            .fetch_all(&self.db.readers)
+            .await?;
         Ok(rows.iter().map(summary).collect())
     }
 
     /// One message's index line.
     pub async fn summary(&self, id: i64) -> Result<Option<Summary>> {
-        let row = sqlx::query("SELECT * FROM messages WHERE id = ?").bind(id).fetch_optional(&self.db.readers).await?;
+        let row = sqlx::query("SELECT * FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.db.readers)
+            .await?;
         Ok(row.as_ref().map(summary))
     }
 
     /// Everything about one message.
     pub async fn get(&self, id: i64) -> Result<Option<MessageInfo>> {
-        let Some(row) = sqlx::query("SELECT * FROM messages WHERE id = ?").bind(id).fetch_optional(&self.db.readers).await? else {
+        let Some(row) = sqlx::query("SELECT * FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.db.readers)
+            .await?
+        else {
             return Ok(None);
         };
         let s = summary(&row);
@@ -487,10 +556,16 @@ impl Mailbox {
             .as_deref()
             .and_then(|b| Pdu::decode(b).ok())
             .map(|p| {
-                p.headers.iter().map(|h| (h.name().into_owned(), h.value_text())).collect()
+                p.headers
+                    .iter()
+                    .map(|h| (h.name().into_owned(), h.value_text()))
+                    .collect()
             })
             .unwrap_or_default();
-        let rows = sqlx::query("SELECT * FROM parts WHERE message = ? ORDER BY idx").bind(id).fetch_all(&self.db.readers).await?;
+        let rows = sqlx::query("SELECT * FROM parts WHERE message = ? ORDER BY idx")
+            .bind(id)
+            .fetch_all(&self.db.readers)
+            .await?;
         let parts = rows
             .iter()
             .map(|r| {
@@ -506,14 +581,25 @@ impl Mailbox {
                 }
             })
             .collect();
-        Ok(Some(MessageInfo { summary: s, headers, parts, folder }))
+        Ok(Some(MessageInfo {
+            summary: s,
+            headers,
+            parts,
+            folder,
+        }))
     }
 
     /// The stored PDU of a message (`message.mms`).
     pub async fn pdu_bytes(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        let folder: Option<Option<String>> = sqlx::query_scalar("SELECT folder FROM messages WHERE id = ?").bind(id).fetch_optional(&self.db.readers).await?;
+        let folder: Option<Option<String>> =
+            sqlx::query_scalar("SELECT folder FROM messages WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.db.readers)
+                .await?;
         match folder.flatten() {
-            Some(f) => Ok(Some(std::fs::read(self.dir.messages().join(f).join("message.mms"))?)),
+            Some(f) => Ok(Some(std::fs::read(
+                self.dir.messages().join(f).join("message.mms"),
+            )?)),
             None => Ok(None),
         }
     }
@@ -533,12 +619,20 @@ impl Mailbox {
     /// Records a delivery or read report against the sent message it is
     /// about (in its detail). Returns the message id if known.
     pub async fn note_report(&self, message_id: &str, text: &str) -> Result<Option<i64>> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE direction = 'out' AND message_id = ?")
-            .bind(message_id)
-            .fetch_optional(&self.db.readers)
-            .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE direction = 'out' AND message_id = ?",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.db.readers)
+        .await?;
         if let Some(id) = id {
-            sqlx::query("UPDATE messages SET detail = COALESCE(detail || '; ', '') || ? WHERE id = ?").bind(text).bind(id).execute(&self.db.writer).await?;
+            sqlx::query(
+                "UPDATE messages SET detail = COALESCE(detail || '; ', '') || ? WHERE id = ?",
+            )
+            .bind(text)
+            .bind(id)
+            .execute(&self.db.writer)
+            .await?;
         }
         Ok(id)
     }
@@ -547,7 +641,11 @@ impl Mailbox {
 fn summary(r: &sqlx::sqlite::SqliteRow) -> Summary {
     Summary {
         id: r.get("id"),
-        direction: if r.get::<String, _>("direction") == "out" { Direction::Out } else { Direction::In },
+        direction: if r.get::<String, _>("direction") == "out" {
+            Direction::Out
+        } else {
+            Direction::In
+        },
         state: r.get("state"),
         transaction_id: r.get("transaction_id"),
         message_id: r.get("message_id"),

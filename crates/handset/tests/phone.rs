@@ -17,7 +17,10 @@ use ferry_handset::retrieval::{Alert, Notice, Recorded};
 use ferry_handset::sms::InboundSms;
 use ferry_handset::store::{Direction, Mailbox};
 use ferry_handset::{Attachment, Draft};
-use ferry_mms::{Address, ContentType, FromValue, Header, MessageType, Pdu, ResponseStatus, Status, TimeValue, YesNo};
+use ferry_mms::{
+    Address, ContentType, FromValue, Header, MessageType, Pdu, ResponseStatus, Status, TimeValue,
+    YesNo,
+};
 use ferry_service::Shutdown;
 use ferry_sms::{WapPushOptions, wap_push_segments};
 use ferry_wsp::content_type::Parameter;
@@ -40,9 +43,14 @@ struct Mmsc {
 
 type Shared = Arc<Mutex<Mmsc>>;
 
-async fn serve_get(State(s): State<Shared>, Path(tid): Path<String>, h: HeaderMap) -> (StatusCode, Vec<u8>) {
+async fn serve_get(
+    State(s): State<Shared>,
+    Path(tid): Path<String>,
+    h: HeaderMap,
+) -> (StatusCode, Vec<u8>) {
     let mut m = s.lock().unwrap();
-    m.identities.push(h.get("x-msisdn").map(|v| v.to_str().unwrap().to_owned()));
+    m.identities
+        .push(h.get("x-msisdn").map(|v| v.to_str().unwrap().to_owned()));
     *m.gets.entry(tid.clone()).or_default() += 1;
     if m.fail_first > 0 {
         m.fail_first -= 1;
@@ -56,24 +64,40 @@ async fn serve_get(State(s): State<Shared>, Path(tid): Path<String>, h: HeaderMa
 
 async fn serve_post(State(s): State<Shared>, h: HeaderMap, body: Bytes) -> Vec<u8> {
     let mut m = s.lock().unwrap();
-    m.identities.push(h.get("x-msisdn").map(|v| v.to_str().unwrap().to_owned()));
+    m.identities
+        .push(h.get("x-msisdn").map(|v| v.to_str().unwrap().to_owned()));
     m.posts.push(body.to_vec());
     let p = Pdu::decode(&body).unwrap();
     if p.message_type() == Some(MessageType::SEND_REQ) {
         assert!(p.to().count() > 0);
         if p.subject().is_some_and(|s| s.text() == "deny") {
-            return Pdu::send_conf(p.transaction_id().unwrap().to_owned(), ResponseStatus::PERMANENT_SERVICE_DENIED, None)
-                .with(Header::ResponseText { index: None, text: ferry_wsp::EncodedString::new("Unable to send") })
-                .to_bytes();
+            return Pdu::send_conf(
+                p.transaction_id().unwrap().to_owned(),
+                ResponseStatus::PERMANENT_SERVICE_DENIED,
+                None,
+            )
+            .with(Header::ResponseText {
+                index: None,
+                text: ferry_wsp::EncodedString::new("Unable to send"),
+            })
+            .to_bytes();
         }
-        return Pdu::send_conf(p.transaction_id().unwrap().to_owned(), ResponseStatus::OK, Some("MID-SENT-1".into())).to_bytes();
+        return Pdu::send_conf(
+            p.transaction_id().unwrap().to_owned(),
+            ResponseStatus::OK,
+            Some("MID-SENT-1".into()),
+        )
+        .to_bytes();
     }
     Vec::new()
 }
 
 async fn fake_mmsc() -> (Shared, String) {
     let state: Shared = Arc::default();
-    let app = Router::new().route("/m/{tid}", get(serve_get)).route("/mms", post(serve_post)).with_state(state.clone());
+    let app = Router::new()
+        .route("/m/{tid}", get(serve_get))
+        .route("/mms", post(serve_post))
+        .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -81,17 +105,32 @@ async fn fake_mmsc() -> (Shared, String) {
 }
 
 fn notification(base: &str, tid: &str, size: u64) -> Vec<u8> {
-    Pdu::notification_ind(tid.to_owned(), format!("{base}/m/{tid}?pad={}", "x".repeat(120)), size, TimeValue::Relative(3600))
-        .with(Header::From(FromValue::Address(Address::plmn("+15550002"))))
-        .with(Header::Subject(ferry_wsp::EncodedString::new("Picture")))
-        .to_bytes()
+    Pdu::notification_ind(
+        tid.to_owned(),
+        format!("{base}/m/{tid}?pad={}", "x".repeat(120)),
+        size,
+        TimeValue::Relative(3600),
+    )
+    .with(Header::From(FromValue::Address(Address::plmn("+15550002"))))
+    .with(Header::Subject(ferry_wsp::EncodedString::new("Picture")))
+    .to_bytes()
 }
 
 fn retrieve_conf(tid: &str, read_report: bool) -> Vec<u8> {
-    let mut text = Part::new(ContentType::new("text/plain").with(Parameter::text("name", "note.txt")), b"hello there".to_vec());
-    text.headers.push(ferry_wsp::Header::text("Content-ID", "<note>"));
-    let jpeg = Part::new(ContentType::new("image/jpeg").with(Parameter::text("name", "../evil.jpg")), vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
-    let same = Part::new(ContentType::new("image/jpeg").with(Parameter::text("name", "../evil.jpg")), vec![0xFF, 0xD8, 0xFF, 0xE0, 4]);
+    let mut text = Part::new(
+        ContentType::new("text/plain").with(Parameter::text("name", "note.txt")),
+        b"hello there".to_vec(),
+    );
+    text.headers
+        .push(ferry_wsp::Header::text("Content-ID", "<note>"));
+    let jpeg = Part::new(
+        ContentType::new("image/jpeg").with(Parameter::text("name", "../evil.jpg")),
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
+    );
+    let same = Part::new(
+        ContentType::new("image/jpeg").with(Parameter::text("name", "../evil.jpg")),
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 4],
+    );
     let noname = Part::new(ContentType::new("audio/amr"), b"#!AMR\n".to_vec());
     Pdu::retrieve_conf(
         Some(tid.to_owned().into()),
@@ -112,13 +151,22 @@ fn segments(notification: &[u8], reference: u16) -> Vec<InboundSms> {
     wap_push_segments(&push, reference, &WapPushOptions::default())
         .unwrap()
         .iter()
-        .map(|s| InboundSms { source: "+15559999".into(), esm_class: 0x40, data_coding: 4, payload: s.short_message() })
+        .map(|s| InboundSms {
+            source: "+15559999".into(),
+            esm_class: 0x40,
+            data_coding: 4,
+            payload: s.short_message(),
+        })
         .collect()
 }
 
 async fn next_mms(events: &mut broadcast::Receiver<Event>) -> (Option<i64>, Alert) {
     loop {
-        match tokio::time::timeout(Duration::from_secs(20), events.recv()).await.expect("an event in time").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("an event in time")
+            .unwrap()
+        {
             Event::Mms { id, alert } => return (id, alert),
             _ => continue,
         }
@@ -134,12 +182,17 @@ fn config(url: &str) -> PhoneConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn immediate_retrieval_stores_then_acknowledges() {
     let (mmsc, url) = fake_mmsc().await;
-    mmsc.lock().unwrap().messages.insert("T1".into(), retrieve_conf("T1", false));
+    mmsc.lock()
+        .unwrap()
+        .messages
+        .insert("T1".into(), retrieve_conf("T1", false));
     mmsc.lock().unwrap().fail_first = 1;
     let dir = tempfile::tempdir().unwrap();
     let (shutdown, finished) = Shutdown::new();
     let (tx, rx) = mpsc::channel(16);
-    let phone = Phone::start(config(&url), dir.path(), rx, shutdown.clone()).await.unwrap();
+    let phone = Phone::start(config(&url), dir.path(), rx, shutdown.clone())
+        .await
+        .unwrap();
     let mut events = phone.events();
     let segs = segments(&notification(&url, "T1", 2000), 42);
     assert!(segs.len() >= 2, "the notification is concatenated");
@@ -147,7 +200,10 @@ async fn immediate_retrieval_stores_then_acknowledges() {
         tx.send(s.clone()).await.unwrap();
     }
     let (id, alert) = next_mms(&mut events).await;
-    assert!(matches!(alert, Alert::Received { ref transaction_id, .. } if transaction_id == "T1"), "{alert:?}");
+    assert!(
+        matches!(alert, Alert::Received { ref transaction_id, .. } if transaction_id == "T1"),
+        "{alert:?}"
+    );
     let id = id.unwrap();
 
     // Stored: the index line, the PDU, every part under a safe unique name.
@@ -156,13 +212,26 @@ async fn immediate_retrieval_stores_then_acknowledges() {
     assert_eq!(info.summary.from.as_deref(), Some("+15550002"));
     assert_eq!(info.summary.message_id.as_deref(), Some("MID-T1"));
     let names: Vec<&str> = info.parts.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["note.txt", "_evil.jpg", "_evil-2.jpg", "part-3.amr"]);
+    assert_eq!(
+        names,
+        ["note.txt", "_evil.jpg", "_evil-2.jpg", "part-3.amr"]
+    );
     for p in &info.parts {
         assert_eq!(std::fs::metadata(&p.path).unwrap().len(), p.size);
-        assert!(p.path.starts_with(dir.path().join("messages").join(id.to_string())));
+        assert!(
+            p.path
+                .starts_with(dir.path().join("messages").join(id.to_string()))
+        );
     }
-    assert_eq!(std::fs::read(info.folder.as_ref().unwrap().join("message.mms")).unwrap(), retrieve_conf("T1", false));
-    assert!(info.headers.iter().any(|(n, v)| n == "Subject" && v == "Picture"));
+    assert_eq!(
+        std::fs::read(info.folder.as_ref().unwrap().join("message.mms")).unwrap(),
+        retrieve_conf("T1", false)
+    );
+    assert!(
+        info.headers
+            .iter()
+            .any(|(n, v)| n == "Subject" && v == "Picture")
+    );
 
     // The fetch was retried after a 503; NotifyResp Retrieved went out with the identity header.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -172,7 +241,11 @@ async fn immediate_retrieval_stores_then_acknowledges() {
         let p = Pdu::decode(m.posts.last().unwrap()).unwrap();
         assert_eq!(p.message_type(), Some(MessageType::NOTIFYRESP_IND));
         assert_eq!(p.status(), Some(Status::RETRIEVED));
-        assert!(m.identities.iter().all(|i| i.as_deref() == Some("+15550001")));
+        assert!(
+            m.identities
+                .iter()
+                .all(|i| i.as_deref() == Some("+15550001"))
+        );
     }
 
     // The same notification pushed again (a new SMS concatenation
@@ -185,7 +258,14 @@ async fn immediate_retrieval_stores_then_acknowledges() {
     assert_eq!(mmsc.lock().unwrap().gets["T1"], 2);
 
     // A text SMS is an event too.
-    tx.send(InboundSms { source: "+1".into(), esm_class: 0, data_coding: 0, payload: b"hi".to_vec() }).await.unwrap();
+    tx.send(InboundSms {
+        source: "+1".into(),
+        esm_class: 0,
+        data_coding: 0,
+        payload: b"hi".to_vec(),
+    })
+    .await
+    .unwrap();
     loop {
         if let Event::Text { text, .. } = events.recv().await.unwrap() {
             assert_eq!(text, "hi");
@@ -195,29 +275,44 @@ async fn immediate_retrieval_stores_then_acknowledges() {
     shutdown.trigger();
     drop(shutdown);
     drop(phone);
-    tokio::time::timeout(Duration::from_secs(10), finished.wait()).await.expect("the phone stops");
+    tokio::time::timeout(Duration::from_secs(10), finished.wait())
+        .await
+        .expect("the phone stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deferred_then_fetch_and_read_from_another_process() {
     let (mmsc, url) = fake_mmsc().await;
-    mmsc.lock().unwrap().messages.insert("T2".into(), retrieve_conf("T2", true));
+    mmsc.lock()
+        .unwrap()
+        .messages
+        .insert("T2".into(), retrieve_conf("T2", true));
     let dir = tempfile::tempdir().unwrap();
     let (shutdown, _finished) = Shutdown::new();
     let (tx, rx) = mpsc::channel(16);
     let mut cfg = config(&url);
     cfg.retrieval.mode = RetrievalMode::Deferred;
-    let phone = Phone::start(cfg, dir.path(), rx, shutdown.clone()).await.unwrap();
+    let phone = Phone::start(cfg, dir.path(), rx, shutdown.clone())
+        .await
+        .unwrap();
     let mut events = phone.events();
     for s in segments(&notification(&url, "T2", 2000), 1) {
         tx.send(s).await.unwrap();
     }
     let (id, alert) = next_mms(&mut events).await;
-    let Alert::Pending(n) = &alert else { panic!("{alert:?}") };
-    assert_eq!((n.from.as_deref(), n.subject.as_deref(), n.size), (Some("+15550002"), Some("Picture"), Some(2000)));
+    let Alert::Pending(n) = &alert else {
+        panic!("{alert:?}")
+    };
+    assert_eq!(
+        (n.from.as_deref(), n.subject.as_deref(), n.size),
+        (Some("+15550002"), Some("Picture"), Some(2000))
+    );
     let id = id.unwrap();
     assert_eq!(phone.inbox().await.unwrap()[0].state, "deferred");
-    assert!(mmsc.lock().unwrap().gets.is_empty(), "deferred: nothing fetched yet");
+    assert!(
+        mmsc.lock().unwrap().gets.is_empty(),
+        "deferred: nothing fetched yet"
+    );
 
     // Another process (here: another Offline on the same directory) fetches it.
     let other = Offline::open(dir.path()).await.unwrap();
@@ -225,9 +320,19 @@ async fn deferred_then_fetch_and_read_from_another_process() {
     assert_eq!(s.state, "received");
     {
         let m = mmsc.lock().unwrap();
-        let types: Vec<_> = m.posts.iter().map(|p| Pdu::decode(p).unwrap().message_type().unwrap()).collect();
-        assert_eq!(types, [MessageType::NOTIFYRESP_IND, MessageType::ACKNOWLEDGE_IND]);
-        assert_eq!(Pdu::decode(&m.posts[0]).unwrap().status(), Some(Status::DEFERRED));
+        let types: Vec<_> = m
+            .posts
+            .iter()
+            .map(|p| Pdu::decode(p).unwrap().message_type().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [MessageType::NOTIFYRESP_IND, MessageType::ACKNOWLEDGE_IND]
+        );
+        assert_eq!(
+            Pdu::decode(&m.posts[0]).unwrap().status(),
+            Some(Status::DEFERRED)
+        );
     }
     assert!(other.fetch(id).await.is_err(), "already here");
 
@@ -240,7 +345,12 @@ async fn deferred_then_fetch_and_read_from_another_process() {
     assert_eq!(r.report, None);
     {
         let m = mmsc.lock().unwrap();
-        let rr: Vec<_> = m.posts.iter().filter_map(|p| Pdu::decode(p).ok()).filter(|p| p.message_type() == Some(MessageType::READ_REC_IND)).collect();
+        let rr: Vec<_> = m
+            .posts
+            .iter()
+            .filter_map(|p| Pdu::decode(p).ok())
+            .filter(|p| p.message_type() == Some(MessageType::READ_REC_IND))
+            .collect();
         assert_eq!(rr.len(), 1);
         assert_eq!(rr[0].message_id(), Some("MID-T2"));
         assert_eq!(rr[0].to().next().unwrap().text(), "+15550002/TYPE=PLMN");
@@ -259,27 +369,54 @@ async fn send_prints_the_answer_and_records_the_message() {
         to: vec!["+15550002".into(), "friend@example.com".into()],
         subject: Some("S".into()),
         text: Some("T".into()),
-        attachments: vec![Attachment::new("photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0])],
+        attachments: vec![Attachment::new(
+            "photo.jpg",
+            vec![0xFF, 0xD8, 0xFF, 0xE0, 0],
+        )],
         delivery_report: true,
         read_report: true,
         ..Draft::default()
     };
     let out = phone.send(&draft).await.unwrap();
     assert!(out.accepted(), "{out}");
-    assert!(out.to_string().contains("accepted by the MMSC: message id MID-SENT-1"), "{out}");
+    assert!(
+        out.to_string()
+            .contains("accepted by the MMSC: message id MID-SENT-1"),
+        "{out}"
+    );
     let s = phone.mailbox().summary(out.id).await.unwrap().unwrap();
     assert_eq!((s.direction, s.state.as_str()), (Direction::Out, "sent"));
     let info = phone.mailbox().get(out.id).await.unwrap().unwrap();
     assert_eq!(info.parts.len(), 3);
-    let sent = Pdu::decode(&mmsc.lock().unwrap().posts[0]).unwrap().into_owned();
+    let sent = Pdu::decode(&mmsc.lock().unwrap().posts[0])
+        .unwrap()
+        .into_owned();
     assert_eq!(sent.delivery_report(), Some(YesNo::YES));
     assert_eq!(sent.read_report(), Some(YesNo::YES));
 
-    let denied = Draft { subject: Some("deny".into()), ..draft };
+    let denied = Draft {
+        subject: Some("deny".into()),
+        ..draft
+    };
     let out = phone.send(&denied).await.unwrap();
     assert!(!out.accepted());
-    assert_eq!(out.to_string(), format!("[{}] refused by the MMSC: error-permanent-service-denied (Unable to send)", out.id));
-    assert_eq!(phone.mailbox().summary(out.id).await.unwrap().unwrap().state, "refused");
+    assert_eq!(
+        out.to_string(),
+        format!(
+            "[{}] refused by the MMSC: error-permanent-service-denied (Unable to send)",
+            out.id
+        )
+    );
+    assert_eq!(
+        phone
+            .mailbox()
+            .summary(out.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "refused"
+    );
     phone.close().await;
 }
 
@@ -296,8 +433,18 @@ async fn nothing_half_fetched_is_visible() {
         class: None,
         expiry: None,
     };
-    let id = mb.record_notification(&notice, b"raw", Recorded::Fetching).await.unwrap().unwrap();
-    assert_eq!(mb.record_notification(&notice, b"raw", Recorded::Fetching).await.unwrap(), None, "a transaction id is recorded once");
+    let id = mb
+        .record_notification(&notice, b"raw", Recorded::Fetching)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        mb.record_notification(&notice, b"raw", Recorded::Fetching)
+            .await
+            .unwrap(),
+        None,
+        "a transaction id is recorded once"
+    );
     // A crash mid-write leaves a temporary folder and, at worst, a folder
     // renamed into place without its index commit.
     let tmp = dir.path().join("messages").join(format!(".tmp-{id}-1-0"));
@@ -313,14 +460,27 @@ async fn nothing_half_fetched_is_visible() {
     let s = mb.summary(id).await.unwrap().unwrap();
     assert_eq!(s.state, "fetching");
     assert!(mb.get(id).await.unwrap().unwrap().parts.is_empty());
-    assert!(mb.list().await.unwrap().iter().all(|s| s.state != "received"));
+    assert!(
+        mb.list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.state != "received")
+    );
     // The next successful store replaces the stray folder.
-    let id2 = mb.store_retrieved("T9", &retrieve_conf("T9", false)).await.unwrap();
+    let id2 = mb
+        .store_retrieved("T9", &retrieve_conf("T9", false))
+        .await
+        .unwrap();
     assert_eq!(id2, id);
     assert!(!mb.dir().folder(id).join("stale").exists());
     assert_eq!(mb.summary(id).await.unwrap().unwrap().state, "received");
     assert_eq!(mb.get(id).await.unwrap().unwrap().parts.len(), 4);
-    let leftovers: Vec<_> = std::fs::read_dir(mb.dir().messages()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(mb.dir().messages())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
     mb.close().await;
 }
@@ -350,31 +510,59 @@ prefixes = ["1555"]
 retry_seconds = [1]
 response_timeout_seconds = 2
 "#;
-    let smsc = ferry_smsc::Smsc::start(ferry_smsc::Config::from_toml(SMSC).unwrap()).await.expect("SMSC starts");
+    let smsc = ferry_smsc::Smsc::start(ferry_smsc::Config::from_toml(SMSC).unwrap())
+        .await
+        .expect("SMSC starts");
     let addr = smsc.local_addr().to_string();
     let (mmsc, url) = fake_mmsc().await;
-    mmsc.lock().unwrap().messages.insert("E1".into(), retrieve_conf("E1", false));
+    mmsc.lock()
+        .unwrap()
+        .messages
+        .insert("E1".into(), retrieve_conf("E1", false));
 
     let dir = tempfile::tempdir().unwrap();
     let (shutdown, _finished) = Shutdown::new();
     let mut cfg = config(&url);
-    let smsc_cfg = SmscConfig { address: addr.clone(), system_id: "phone1".into(), password: "phone".into(), system_type: String::new(), transceiver: false };
+    let smsc_cfg = SmscConfig {
+        address: addr.clone(),
+        system_id: "phone1".into(),
+        password: "phone".into(),
+        system_type: String::new(),
+        transceiver: false,
+    };
     cfg.smsc = Some(smsc_cfg.clone());
     let link = EsmeLink::start(&smsc_cfg, &cfg.msisdn, shutdown.clone()).unwrap();
     let esme = link.esme().clone();
-    tokio::time::timeout(Duration::from_secs(10), esme.bound()).await.expect("bound in time").expect("bind accepted");
-    let phone = Phone::start(cfg, dir.path(), link, shutdown.clone()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), esme.bound())
+        .await
+        .expect("bound in time")
+        .expect("bind accepted");
+    let phone = Phone::start(cfg, dir.path(), link, shutdown.clone())
+        .await
+        .unwrap();
     let mut events = phone.events();
 
-    let (gateway, _receipts) = Esme::start(EsmeConfig::new(addr, "gw", "gwpass"), shutdown.clone()).unwrap();
+    let (gateway, _receipts) =
+        Esme::start(EsmeConfig::new(addr, "gw", "gwpass"), shutdown.clone()).unwrap();
     gateway.bound().await.unwrap();
-    let push = Push::mms(0, &notification(&url, "E1", 1234)).with_content_length().to_bytes();
-    let opts = PushOptions { source_addr: "12345".into(), ..Default::default() };
-    let ids = gateway.submit_wap_push("+15550001", &push, &opts).await.unwrap();
+    let push = Push::mms(0, &notification(&url, "E1", 1234))
+        .with_content_length()
+        .to_bytes();
+    let opts = PushOptions {
+        source_addr: "12345".into(),
+        ..Default::default()
+    };
+    let ids = gateway
+        .submit_wap_push("+15550001", &push, &opts)
+        .await
+        .unwrap();
     assert!(ids.len() >= 2, "a concatenated push: {ids:?}");
 
     let (id, alert) = next_mms(&mut events).await;
-    assert!(matches!(alert, Alert::Received { ref transaction_id, .. } if transaction_id == "E1"), "{alert:?}");
+    assert!(
+        matches!(alert, Alert::Received { ref transaction_id, .. } if transaction_id == "E1"),
+        "{alert:?}"
+    );
     let info = phone.show(id.unwrap()).await.unwrap().unwrap();
     assert_eq!(info.summary.state, "received");
     assert_eq!(info.parts.len(), 4);
