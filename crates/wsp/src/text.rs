@@ -46,8 +46,11 @@ impl<'a> EncodedString<'a> {
                     v.u8(field)?;
                     None
                 } else {
-                    let n = v.integer_value(field)?;
-                    Some(Charset(u16::try_from(n).unwrap_or(u16::MAX)))
+                    // 0 (as a Long-integer) is Any-charset too.
+                    match v.integer_value(field)? {
+                        0 => None,
+                        n => Some(Charset(u16::try_from(n).unwrap_or(u16::MAX))),
+                    }
                 };
                 // The text may lack its NUL when the value length ends it.
                 let bytes = if v.rest().contains(&0) { v.text_string(field)? } else {
