@@ -52,3 +52,12 @@ fn any_charset_as_long_integer() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A Content-Type that is an empty Text-string (Quote, NUL) is not a media
+/// type: it is kept raw, and the PDU still decodes.
+#[test]
+fn empty_media_type() {
+    check_both(&[0x32, 0x84, 0x7F, 0x00, 0xB1, 0x00, 0x42, 0x55, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00]);
+    let p = Pdu::decode(&[0x8C, 0x82, 0x84, 0x7F, 0x00]).unwrap();
+    assert!(matches!(p.headers[1], Header::Unknown { code: 0x04, .. }));
+}

@@ -64,7 +64,11 @@ impl<'a> MediaType<'a> {
                 Ok(Self::from_code(code))
             }
             _ => {
+                let at = r.offset();
                 let t = r.text_string(field)?;
+                if t.is_empty() {
+                    return Err(crate::DecodeError::new(at, field, ErrorKind::Invalid("empty media type")));
+                }
                 Ok(MediaType::Name(decode_unlabelled(t)))
             }
         }
@@ -74,7 +78,9 @@ impl<'a> MediaType<'a> {
         match self.code() {
             Some(c) if c < 0x80 => put_short_integer(out, c as u8),
             Some(c) => put_long_integer(out, u64::from(c)),
-            None => put_token_text(out, self.as_str().as_bytes()),
+            // Text-string: quoted when it starts with an octet that would
+            // read as another form.
+            None => put_text_string(out, self.as_str().as_bytes()),
         }
     }
 
