@@ -2,9 +2,9 @@
 """Measures python-messaging 0.5.13's MMS decoder on the shared corpus.
 
 The reference side of Ferry's codec speed comparison (docs/PERFORMANCE.md).
-Corpus rule (the same as crates/mms/benches/codec.rs): every file under the
-vectors folder whose name ends in .ind, .conf, .req or .mms (any case), except
-test_send/UnparsableResp (plain text, not a PDU).
+Corpus rule (the same as crates/mms/benches/codec.rs): every file under
+sailfishos-mms-engine/ and python-messaging/mms-data/ (not in a parts/
+folder) whose first octet is 0x8C (X-Mms-Message-Type): the bare MMS PDUs.
 
 Usage: python_messaging_corpus.py VECTORS_DIR [SECONDS]
 Prints: corpus PDUs/s (each file once per round), failures, and
@@ -19,11 +19,14 @@ from messaging.mms.mms_pdu import MMSDecoder
 
 def corpus(root):
     files = []
-    for d, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            if n.lower().rsplit(".", 1)[-1] in ("ind", "conf", "req", "mms") and "UnparsableResp" not in p:
-                files.append(p)
+    for top in ("sailfishos-mms-engine", "python-messaging/mms-data"):
+        for d, dirs, names in os.walk(os.path.join(root, top)):
+            dirs[:] = [x for x in dirs if x != "parts"]
+            for n in names:
+                p = os.path.join(d, n)
+                with open(p, "rb") as f:
+                    if f.read(1) == b"\x8c":
+                        files.append(p)
     return sorted(files)
 
 
