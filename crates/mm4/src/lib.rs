@@ -1,0 +1,1 @@
+//! # ferry-mm4 (in progress)
