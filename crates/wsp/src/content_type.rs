@@ -182,9 +182,12 @@ impl<'a> Parameter<'a> {
             let name = decode_unlabelled(r.text_string(field)?);
             let value = match r.peek() {
                 Some(0x80..=0xFF) | Some(1..=30) => ParamValue::Integer(r.integer_value(field)?),
+                // Untyped-value = Integer-value | Text-value, and Text-value
+                // = No-value | Token-text | Quoted-string (§8.4.2.4, §8.4.2.1):
+                // a lone NUL is No-value (an empty text is `"` NUL).
                 Some(0) => {
                     r.u8(field)?;
-                    ParamValue::Text(Cow::Borrowed(""))
+                    ParamValue::NoValue
                 }
                 _ => ParamValue::Text(decode_unlabelled(r.text_value(field)?)),
             };
@@ -249,8 +252,14 @@ impl<'a> Parameter<'a> {
                 return;
             }
         }
-        // Untyped-parameter = Token-text Untyped-value
-        put_token_text(out, self.name.as_bytes());
+        // Untyped-parameter = Token-text Untyped-value. A name that is empty
+        // or starts outside 0x20..0x7F would read as a typed parameter's
+        // number: it gets a Quote (0x7F) first, which decoders skip.
+        let name = self.name.as_bytes();
+        if name.first().is_none_or(|&b| !(0x20..0x7F).contains(&b)) {
+            out.push(0x7F);
+        }
+        put_token_text(out, name);
         match &self.value {
             ParamValue::Integer(n) | ParamValue::Date(n) => put_integer_value(out, *n),
             ParamValue::NoValue => out.push(0),
@@ -328,9 +337,8 @@ fn put_text(out: &mut Vec<u8>, t: &str) {
 }
 
 fn put_untyped_text(out: &mut Vec<u8>, t: &str) {
-    if t.is_empty() {
-        out.push(0);
-    } else if is_token(t) {
+    // An empty text is an empty Quoted-string: a lone NUL is No-value.
+    if is_token(t) {
         put_token_text(out, t.as_bytes());
     } else {
         put_quoted_string(out, t.as_bytes());
