@@ -138,7 +138,7 @@ pub fn parse(input: &[u8]) -> Result<Mm4Message<'_>, Error> {
     }
     Ok(if kind == MessageKind::FORWARD_REQ {
         let f = ForwardReq::read(&h)?;
-        drop(h);
+
         Mm4Message::ForwardReq(f.with_content(msg))
     } else if kind == MessageKind::FORWARD_RES {
         Mm4Message::ForwardRes(Mm4Response::read(&h)?)
@@ -217,16 +217,24 @@ impl<'m, 'x> Headers<'m, 'x> {
     pub(crate) fn addresses(&self, name: &str) -> Vec<String> {
         let mut out = Vec::new();
         for h in self.find(name) {
-            match h.value() {
-                HeaderValue::Address(a) => {
-                    out.extend(a.iter().filter_map(|a| a.address()).map(str::to_owned));
-                }
-                _ => {
-                    let raw = self.raw_of(h);
-                    out.extend(
-                        raw.split(',').map(|s| crate::address::bare_email(s).to_owned()).filter(|s| !s.is_empty()),
-                    );
-                }
+            let before = out.len();
+            if let HeaderValue::Address(a) = h.value() {
+                out.extend(
+                    a.iter()
+                        .filter_map(|a| a.address().or(a.name()))
+                        .map(|s| s.split_whitespace().collect::<String>())
+                        .filter(|s| !s.is_empty()),
+                );
+            }
+            if out.len() == before {
+                // Not an address list mail-parser recognises (a bare number,
+                // say): split the raw text.
+                let raw = self.raw_of(h);
+                out.extend(
+                    raw.split(',')
+                        .map(|s| crate::address::bare_email(s).split_whitespace().collect::<String>())
+                        .filter(|s| !s.is_empty()),
+                );
             }
         }
         out

@@ -35,7 +35,7 @@ fn is_plain_text(p: &Part<'_>) -> bool {
 }
 
 /// A part's text in Unicode, from its charset (unlabelled: UTF-8, else Latin-1).
-fn part_text<'p>(p: &'p Part<'_>) -> String {
+fn part_text(p: &Part<'_>) -> String {
     let body = p.decoded_body();
     let text = match p.content_type.charset() {
         Some(cs) => cs.decode(&body).map(Cow::into_owned),
@@ -160,7 +160,7 @@ pub fn mms_from_email(input: &[u8]) -> Result<IncomingEmail<'_>, Error> {
     let subject = h.text("Subject");
     let date = h.date("Date").ok().flatten();
     let message_id = msg.message_id().map(str::to_owned);
-    drop(h);
+
     let (root_ct, all) = parts_from_message(msg, Alternatives::PreferPlain);
     let mut parts = Vec::with_capacity(all.len());
     let mut dropped = Vec::new();
