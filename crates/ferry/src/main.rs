@@ -10,6 +10,8 @@ mod decode_sms;
 mod ppg;
 mod smsc;
 mod phone;
+mod network;
+mod demo;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]
@@ -31,6 +33,10 @@ enum Command {
     Ppg(ppg::PpgArgs),
     /// A simulated handset (MMS user agent): watch, inbox, show, fetch, read, send.
     Phone(phone::PhoneArgs),
+    /// Run a whole network (per operator an SMSC, a push gateway, an MMSC and phones) in one process.
+    Network(network::NetworkArgs),
+    /// Start the example network in a temporary directory and send a picture message, with the timeline of every step.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
         Command::Smsc(args) => smsc::run(&args),
         Command::Ppg(args) => ppg::run(&args),
         Command::Phone(args) => phone::run(&args),
+        Command::Network(args) => network::run(&args),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
