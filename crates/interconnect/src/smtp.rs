@@ -217,7 +217,7 @@ enum State {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dot {
+enum Scan {
     LineStart,
     Middle,
     Cr,
@@ -246,7 +246,7 @@ pub struct Session {
     data: Vec<u8>,
     seen: usize,
     oversize: bool,
-    dot: Dot,
+    dot: Scan,
     errors: u32,
 }
 
@@ -262,7 +262,7 @@ impl Session {
             data: Vec::new(),
             seen: 0,
             oversize: false,
-            dot: Dot::LineStart,
+            dot: Scan::LineStart,
             errors: 0,
         }
     }
@@ -283,7 +283,7 @@ impl Session {
         self.data = Vec::new();
         self.seen = 0;
         self.oversize = false;
-        self.dot = Dot::LineStart;
+        self.dot = Scan::LineStart;
         if self.state != State::Fresh {
             self.state = State::Ready;
         }
@@ -366,7 +366,7 @@ impl Session {
                     return self.error(Reply::new(503, "5.5.1 need RCPT before DATA"));
                 }
                 self.state = State::Data;
-                self.dot = Dot::LineStart;
+                self.dot = Scan::LineStart;
                 Action::StartData(Reply::new(354, "end data with <CR><LF>.<CR><LF>"))
             }
             Command::Rset => {
@@ -405,18 +405,18 @@ impl Session {
     pub fn data(&mut self, input: &[u8]) -> DataProgress {
         for (i, &b) in input.iter().enumerate() {
             match (self.dot, b) {
-                (Dot::LineStart, b'.') => self.dot = Dot::Dot,
-                (Dot::Dot, b'\r') => self.dot = Dot::DotCr,
-                (Dot::Dot, b'\n') | (Dot::DotCr, b'\n') => return DataProgress::Done(i + 1),
-                (Dot::DotCr, _) => {
+                (Scan::LineStart, b'.') => self.dot = Scan::Dot,
+                (Scan::Dot, b'\r') => self.dot = Scan::DotCr,
+                (Scan::Dot, b'\n') | (Scan::DotCr, b'\n') => return DataProgress::Done(i + 1),
+                (Scan::DotCr, _) => {
                     // ".\r" then something else: keep what was sent.
                     self.push(b".\r");
-                    self.dot = Dot::Middle;
+                    self.dot = Scan::Middle;
                     self.byte(b);
                 }
-                (Dot::Dot, _) => {
+                (Scan::Dot, _) => {
                     // A stuffed dot: drop it, keep the rest of the line.
-                    self.dot = Dot::Middle;
+                    self.dot = Scan::Middle;
                     self.byte(b);
                 }
                 _ => self.byte(b),
@@ -427,21 +427,21 @@ impl Session {
 
     fn byte(&mut self, b: u8) {
         match (self.dot, b) {
-            (Dot::Cr, b'\n') => {
+            (Scan::Cr, b'\n') => {
                 self.push(b"\n");
-                self.dot = Dot::LineStart;
+                self.dot = Scan::LineStart;
             }
             (_, b'\n') => {
                 self.push(b"\n");
-                self.dot = Dot::LineStart;
+                self.dot = Scan::LineStart;
             }
             (_, b'\r') => {
                 self.push(b"\r");
-                self.dot = Dot::Cr;
+                self.dot = Scan::Cr;
             }
             _ => {
                 self.push(&[b]);
-                self.dot = Dot::Middle;
+                self.dot = Scan::Middle;
             }
         }
     }
@@ -573,6 +573,57 @@ mod tests {
             };
             assert_eq!(done, msg.len());
             assert_eq!(s.finish_data().unwrap().data, b"a\r\nb\r\n.\r\n\r\n", "cut {cut}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_lines_never_panic(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..80), 0..40)) {
+            let mut s = Session::new(Policy { hostname: "h".into(), max_message_size: 64, max_recipients: 3, local_domains: vec!["a".into()], sender_domains: None, starttls: true, tls_active: false });
+            for l in &lines {
+                let _ = parse_command(l);
+                if s.in_data() {
+                    if let DataProgress::Done(n) = s.data(l) {
+                        prop_assert!(n <= l.len());
+                        let _ = s.finish_data();
+                    }
+                } else if matches!(s.command(l), Action::Close(_)) {
+                    break;
+                }
+            }
+        }
+
+        #[test]
+        fn dot_stuffing_round_trips(body in proptest::collection::vec(prop_oneof![Just(b'.'), Just(b'\r'), Just(b'\n'), Just(b'a')], 0..200)) {
+            // Normalise to CRLF lines, stuff as a client would, and read back.
+            let text = String::from_utf8(body).unwrap().replace('\r', "");
+            let mut msg = String::new();
+            for line in text.split('\n') {
+                msg.push_str(line);
+                msg.push_str("\r\n");
+            }
+            let mut wire = Vec::new();
+            for line in msg.split_inclusive("\r\n") {
+                if line.starts_with('.') {
+                    wire.push(b'.');
+                }
+                wire.extend_from_slice(line.as_bytes());
+            }
+            wire.extend_from_slice(b".\r\n");
+            let mut s = Session::new(Policy { hostname: "h".into(), max_message_size: 1 << 20, max_recipients: 3, local_domains: vec!["a".into()], sender_domains: None, starttls: false, tls_active: false });
+            s.command(b"HELO x");
+            s.command(b"MAIL FROM:<a@a>");
+            s.command(b"RCPT TO:<b@a>");
+            s.command(b"DATA");
+            prop_assert_eq!(s.data(&wire), DataProgress::Done(wire.len()));
+            prop_assert_eq!(s.finish_data().unwrap().data, msg.into_bytes());
         }
     }
 }
