@@ -379,8 +379,11 @@ impl Gateway {
                         self.on_receipt(key, st).await;
                     }
                 } else {
-                    self.inner.writer.send(Op::Submitted { id: job.id, link, message_ids: Vec::new(), at: now() }).await;
-                    self.finish(job.id, State::Delivered, StatusCode::OK, "accepted by the SMSC (no delivery receipt requested)").await;
+                    // Final at once: one write records both the submission
+                    // and the final state.
+                    let t = now();
+                    self.finish_with(job.id, State::Delivered, StatusCode::OK, "accepted by the SMSC (no delivery receipt requested)", Some(t), false)
+                        .await;
                 }
             }
             Err(e) if e.is_transient() && job.attempts < self.inner.delivery.max_attempts => {
@@ -403,11 +406,20 @@ impl Gateway {
         }
     }
 
+    /// Records a final state of a push that has no segments on record.
     async fn finish(&self, id: i64, state: State, code: StatusCode, desc: &str) {
+        self.finish_with(id, state, code, desc, None, false).await;
+    }
+
+    /// Records a final state; `submitted_at` when the push was handed to
+    /// the SMSC without a `Submitted` record, `segments` when it may have
+    /// segments on record (receipts were asked).
+    async fn finish_with(&self, id: i64, state: State, code: StatusCode, desc: &str, submitted_at: Option<i64>, segments: bool) {
         metrics::counter!("ppg_pushes_final_total", "state" => state.as_str()).increment(1);
         metrics::gauge!("ppg_pushes", "state" => "pending").decrement(1.0);
         metrics::gauge!("ppg_pushes", "state" => state.as_str()).increment(1.0);
-        self.inner.writer.send(Op::Final(Final { id, state, code: code.0, desc: desc.to_owned(), at: now() })).await;
+        let f = Final { id, state, code: code.0, desc: desc.to_owned(), at: now() };
+        self.inner.writer.send(Op::Final { f, submitted_at, segments }).await;
     }
 
     async fn receipt_loop(self, mut rx: mpsc::UnboundedReceiver<Receipt>) {
@@ -455,9 +467,11 @@ impl Gateway {
             }
         };
         match outcome {
-            Some((id, State::Delivered)) => self.finish(id, State::Delivered, StatusCode::OK, "delivered to the handset").await,
-            Some((id, s @ State::Expired)) => self.finish(id, s, StatusCode::SERVICE_FAILURE, "the SMSC's validity period ran out").await,
-            Some((id, s)) => self.finish(id, s, StatusCode::SERVICE_FAILURE, "the SMSC reported the message undeliverable").await,
+            Some((id, State::Delivered)) => self.finish_with(id, State::Delivered, StatusCode::OK, "delivered to the handset", None, true).await,
+            Some((id, s @ State::Expired)) => {
+                self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC's validity period ran out", None, true).await;
+            }
+            Some((id, s)) => self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC reported the message undeliverable", None, true).await,
             None => {}
         }
     }
@@ -479,7 +493,8 @@ impl Gateway {
                             map.outstanding.remove(&id);
                             map.by_message.retain(|_, v| *v != id);
                         }
-                        self.finish(id, State::Timeout, StatusCode::SERVICE_FAILURE, "no delivery receipt within the receipt timeout").await;
+                        self.finish_with(id, State::Timeout, StatusCode::SERVICE_FAILURE, "no delivery receipt within the receipt timeout", None, true)
+                            .await;
                     }
                 }
                 Err(e) => tracing::warn!("receipt timeout sweep failed: {e:#}"),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 /// The state of a push to one address (WAP-247-PAP §9.6 message states).
@@ -169,8 +169,14 @@ pub struct CancelOutcome {
 /// Operations for the writer task.
 pub(crate) enum Op {
     Insert(NewPush, oneshot::Sender<Result<Vec<i64>, InsertError>>),
+    /// Handed to an SMSC that will send receipts: the segments' message
+    /// ids, so that receipts still find the push after a restart.
     Submitted { id: i64, link: Arc<str>, message_ids: Vec<String>, at: i64 },
-    Final(Final),
+    /// A final state. `submitted_at`: the push was handed to the SMSC at
+    /// that time and reached its final state at once (no receipts asked),
+    /// so there was no separate `Submitted`. `segments`: rows of
+    /// `segments` may exist for it (receipts were asked).
+    Final { f: Final, submitted_at: Option<i64>, segments: bool },
     Cancel {
         initiator: Arc<str>,
         push_id: String,
@@ -388,13 +394,140 @@ enum Reply {
     Cancel(oneshot::Sender<Result<Vec<CancelOutcome>, String>>, Vec<CancelOutcome>),
 }
 
-struct NewRow<'a> {
-    id: i64,
-    push: &'a NewPush,
-    rcpt: &'a NewRecipient,
+/// One batch, as one SQL script on the writer connection: one round trip
+/// to sqlx's SQLite thread and one fsync (at COMMIT) for the whole batch,
+/// whatever it holds. Each kind of change is one statement over a JSON
+/// array bound as a parameter (`json_each`), so the script text never
+/// changes and stays prepared in the statement cache. Each statement has
+/// exactly one `?`, bound in order.
+///
+/// Order matters: inserts; submissions and their segments; then final
+/// states (a receipt may overtake the `Submitted` of its own push within
+/// one batch); final states of pushes that asked for a result
+/// notification return the rows the notifier needs; then acknowledged
+/// notifications.
+///
+/// `OR FAIL`: a failing statement keeps what it changed before the
+/// failure, which spares SQLite the statement journal (a copy of every page
+/// a multi-row statement touches); any failure rolls the whole transaction
+/// back anyway.
+macro_rules! batch_body {
+    () => {
+        "INSERT OR FAIL INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to)
+ SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, 0, unhex(j.value->>5), j.value->>6, j.value->>7, j.value->>8, j.value->>9
+ FROM json_each(?) AS j;
+UPDATE OR FAIL pushes SET submitted_at = j.value->>1 FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0;
+INSERT OR REPLACE INTO segments (link, message_id, push) SELECT j.value->>0, j.value->>1, j.value->>2 FROM json_each(?) AS j;
+UPDATE OR FAIL pushes SET state = j.value->>1, code = j.value->>2, desc = j.value->>3, event_time = j.value->>4,
+ submitted_at = coalesce(pushes.submitted_at, j.value->>5), notify_pending = 0
+ FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0 AND pushes.notify_to IS NULL;
+UPDATE OR FAIL pushes SET state = j.value->>1, code = j.value->>2, desc = j.value->>3, event_time = j.value->>4,
+ submitted_at = coalesce(pushes.submitted_at, j.value->>5), notify_pending = 1
+ FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0 AND pushes.notify_to IS NOT NULL
+ RETURNING pushes.id, pushes.notify_to, pushes.push_id, pushes.address, pushes.received, pushes.state, pushes.code, pushes.desc, pushes.event_time;
+DELETE FROM segments WHERE push IN (SELECT j.value FROM json_each(?) AS j);
+UPDATE OR FAIL pushes SET notify_pending = 0 WHERE id IN (SELECT j.value FROM json_each(?) AS j);
+"
+    };
 }
 
-const CHUNK: usize = 128;
+/// A batch without cancels: begin, apply, commit.
+const BATCH_COMMIT: &str = concat!("BEGIN IMMEDIATE;\n", batch_body!(), "COMMIT;");
+/// A batch with cancels: begin and apply; the cancels and the COMMIT follow.
+const BATCH_OPEN: &str = concat!("BEGIN IMMEDIATE;\n", batch_body!());
+
+/// The JSON arrays a batch binds.
+#[derive(Default)]
+struct BatchJson {
+    inserts: JsonArray,
+    submitted: JsonArray,
+    segments: JsonArray,
+    finals: JsonArray,
+    drop_segments: JsonArray,
+    notify_done: JsonArray,
+}
+
+/// A JSON array written element by element.
+struct JsonArray(String);
+
+impl Default for JsonArray {
+    fn default() -> Self {
+        JsonArray(String::from("["))
+    }
+}
+
+impl JsonArray {
+    /// Starts an element: the buffer to write it to.
+    fn next(&mut self) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        &mut self.0
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push(']');
+        self.0
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn json_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+fn json_int(out: &mut String, v: i64) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{v}");
+}
+
+fn json_opt_int(out: &mut String, v: Option<i64>) {
+    match v {
+        Some(v) => json_int(out, v),
+        None => out.push_str("null"),
+    }
+}
+
+fn json_hex(out: &mut String, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(b.len() * 2 + 2);
+    out.push('"');
+    for &x in b {
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 15)]));
+    }
+    out.push('"');
+}
 
 impl Writer {
     /// Runs until every sender is dropped.
@@ -422,7 +555,6 @@ impl Writer {
     }
 
     async fn apply(&mut self, conn: &mut SqliteConnection, batch: &mut Vec<Op>) {
-        // Decide inserts (duplicates are answered without touching the disk).
         let mut replies = Vec::new();
         let mut new_keys = Vec::new();
         let mut notify = Vec::new();
@@ -446,6 +578,8 @@ impl Writer {
             }
             Err(e) => {
                 tracing::error!("push store: commit failed: {e:#}");
+                // Whatever the script got to, nothing of it stays.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
                 self.next_id = first_id;
                 for k in new_keys {
                     self.keys.remove(&k);
@@ -465,6 +599,8 @@ impl Writer {
         batch.clear();
     }
 
+    /// Turns the batch into the script's JSON parameters (deciding
+    /// duplicates and row ids on the way) and runs it.
     async fn transaction(
         &mut self,
         conn: &mut SqliteConnection,
@@ -473,204 +609,248 @@ impl Writer {
         new_keys: &mut Vec<(Arc<str>, String)>,
         notify: &mut Vec<NotifyJob>,
     ) -> Result<()> {
-        let mut tx = conn.begin().await?;
-        // Inserts first, all together.
-        let mut inserts: Vec<(usize, Vec<i64>)> = Vec::new();
-        for (i, op) in batch.iter().enumerate() {
-            if let Op::Insert(p, _) = op {
-                let key = (p.initiator.clone(), p.push_id.clone());
-                if self.keys.contains(&key) {
-                    continue;
-                }
-                self.keys.insert(key.clone());
-                new_keys.push(key);
-                let ids: Vec<i64> = p
-                    .recipients
-                    .iter()
-                    .map(|_| {
-                        self.next_id += 1;
-                        self.next_id
-                    })
-                    .collect();
-                inserts.push((i, ids));
-            }
-        }
-        {
-            let mut rows: Vec<NewRow<'_>> = Vec::new();
-            for (i, ids) in &inserts {
-                let Op::Insert(p, _) = &batch[*i] else { continue };
-                for (id, rcpt) in ids.iter().zip(&p.recipients) {
-                    rows.push(NewRow { id: *id, push: p, rcpt });
-                }
-            }
-            for chunk in pow2_chunks(&rows) {
-                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "INSERT INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.id)
-                        .push_bind(&*r.push.initiator)
-                        .push_bind(r.push.push_id.as_str())
-                        .push_bind(r.rcpt.address.as_str())
-                        .push_bind(&*r.rcpt.dest)
-                        .push_bind(0_i64)
-                        .push_bind(r.push.datagram.as_ref())
-                        .push_bind(r.push.received)
-                        .push_bind(r.push.deliver_after)
-                        .push_bind(r.push.deliver_before)
-                        .push_bind(r.push.notify_to.as_deref());
-                });
-                qb.build().persistent(true).execute(&mut *tx).await?;
-            }
-        }
-        let mut inserted = inserts.into_iter().peekable();
-        let ops = std::mem::take(batch);
-        let mut submitted: Vec<i64> = Vec::new();
-        let mut submitted_at = 0;
-        let mut segments: Vec<(Arc<str>, String, i64)> = Vec::new();
-        let mut finals: Vec<Final> = Vec::new();
-        let mut rest: Vec<Op> = Vec::new();
-        for (i, op) in ops.into_iter().enumerate() {
+        let mut j = BatchJson::default();
+        let mut cancels: Vec<Op> = Vec::new();
+        let mut finals_seen: HashSet<i64> = HashSet::new();
+        for op in batch.drain(..) {
             match op {
-                Op::Insert(_, reply) => {
-                    if inserted.peek().is_some_and(|(j, _)| *j == i) {
-                        let (_, ids) = inserted.next().unwrap_or_default();
-                        replies.push(Reply::Insert(reply, Ok(ids)));
-                    } else {
+                Op::Insert(p, reply) => {
+                    let key = (p.initiator.clone(), p.push_id.clone());
+                    if self.keys.contains(&key) {
                         replies.push(Reply::Insert(reply, Err(InsertError::Duplicate)));
+                        continue;
                     }
+                    self.keys.insert(key.clone());
+                    new_keys.push(key);
+                    let mut ids = Vec::with_capacity(p.recipients.len());
+                    for rcpt in &p.recipients {
+                        self.next_id += 1;
+                        ids.push(self.next_id);
+                        let o = j.inserts.next();
+                        o.push('[');
+                        json_int(o, self.next_id);
+                        o.push(',');
+                        json_str(o, &p.initiator);
+                        o.push(',');
+                        json_str(o, &p.push_id);
+                        o.push(',');
+                        json_str(o, &rcpt.address);
+                        o.push(',');
+                        json_str(o, &rcpt.dest);
+                        o.push(',');
+                        json_hex(o, &p.datagram);
+                        o.push(',');
+                        json_int(o, p.received);
+                        o.push(',');
+                        json_opt_int(o, p.deliver_after);
+                        o.push(',');
+                        json_opt_int(o, p.deliver_before);
+                        o.push(',');
+                        json_opt_str(o, p.notify_to.as_deref());
+                        o.push(']');
+                    }
+                    replies.push(Reply::Insert(reply, Ok(ids)));
                 }
                 Op::Submitted { id, link, message_ids, at } => {
-                    submitted.push(id);
-                    submitted_at = submitted_at.max(at);
-                    segments.extend(message_ids.into_iter().map(|m| (link.clone(), m, id)));
-                }
-                Op::Final(f) => finals.push(f),
-                other => rest.push(other),
-            }
-        }
-        // Submissions, then final states (a receipt may overtake the
-        // Submitted of its own push within one batch), each in a few
-        // multi-row statements.
-        for chunk in pow2_chunks(&submitted) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE pushes SET submitted_at = ");
-            qb.push_bind(submitted_at).push(" WHERE state = 0 AND id IN (");
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            qb.build().execute(&mut *tx).await?;
-        }
-        for chunk in pow2_chunks(&segments) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT OR REPLACE INTO segments (link, message_id, push) ");
-            qb.push_values(chunk, |mut b, (link, m, id)| {
-                b.push_bind(&**link).push_bind(m.as_str()).push_bind(*id);
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        finals.sort_by(|a, b| (a.state as u8, a.code, &a.desc, a.at).cmp(&(b.state as u8, b.code, &b.desc, b.at)));
-        for group in finals.chunk_by(|a, b| a.state == b.state && a.code == b.code && a.desc == b.desc && a.at == b.at) {
-            let ids: Vec<i64> = group.iter().map(|f| f.id).collect();
-            notify.extend(finish_many(&mut tx, &group[0], &ids).await?);
-        }
-        for op in rest {
-            match op {
-                Op::Cancel { initiator, push_id, addresses, take, reply } => {
-                    let rows = sqlx::query("SELECT id, address, state FROM pushes WHERE initiator = ? AND push_id = ? ORDER BY id")
-                        .bind(&*initiator)
-                        .bind(&push_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let now = crate::now();
-                    let mut out = Vec::new();
-                    for row in rows {
-                        let id: i64 = row.get(0);
-                        let address: String = row.get(1);
-                        if let Some(list) = &addresses
-                            && !list.iter().any(|a| a.eq_ignore_ascii_case(&address))
-                        {
-                            continue;
-                        }
-                        let state = State::from_i64(row.get(2)).unwrap_or(State::Pending);
-                        if state == State::Pending && take(id) {
-                            let f = Final { id, state: State::Cancelled, code: 1000, desc: "cancelled by the push initiator".into(), at: now };
-                            notify.extend(finish_many(&mut tx, &f, &[id]).await?);
-                            metrics::counter!("ppg_pushes_final_total", "state" => "cancelled").increment(1);
-                            out.push(CancelOutcome { address, cancelled: true, state: State::Cancelled });
-                        } else {
-                            out.push(CancelOutcome { address, cancelled: false, state });
-                        }
+                    let o = j.submitted.next();
+                    o.push('[');
+                    json_int(o, id);
+                    o.push(',');
+                    json_int(o, at);
+                    o.push(']');
+                    for m in &message_ids {
+                        let o = j.segments.next();
+                        o.push('[');
+                        json_str(o, &link);
+                        o.push(',');
+                        json_str(o, m);
+                        o.push(',');
+                        json_int(o, id);
+                        o.push(']');
                     }
-                    replies.push(Reply::Cancel(reply, out));
                 }
-                Op::NotifyDone { id } => {
-                    sqlx::query("UPDATE pushes SET notify_pending = 0 WHERE id = ?").bind(id).execute(&mut *tx).await?;
+                Op::Final { f, submitted_at, segments } => {
+                    // The first final state of a row in a batch wins (the
+                    // statements only move rows out of pending).
+                    if !finals_seen.insert(f.id) {
+                        continue;
+                    }
+                    let o = j.finals.next();
+                    o.push('[');
+                    json_int(o, f.id);
+                    o.push(',');
+                    json_int(o, f.state as i64);
+                    o.push(',');
+                    json_int(o, i64::from(f.code));
+                    o.push(',');
+                    json_str(o, &f.desc);
+                    o.push(',');
+                    json_int(o, f.at);
+                    o.push(',');
+                    json_opt_int(o, submitted_at);
+                    o.push(']');
+                    if segments {
+                        json_int(j.drop_segments.next(), f.id);
+                    }
                 }
-                Op::Insert(..) | Op::Submitted { .. } | Op::Final(_) => {}
+                Op::NotifyDone { id } => json_int(j.notify_done.next(), id),
+                c @ Op::Cancel { .. } => cancels.push(c),
             }
         }
-        tx.commit().await?;
+        let script = if cancels.is_empty() { BATCH_COMMIT } else { BATCH_OPEN };
+        // Positional parameters, one per statement in order (sqlx numbers
+        // `?` across the statements of a script; `?NNN` would leave gaps it
+        // does not handle). The final states feed two statements.
+        let finals = j.finals.finish();
+        let rows = sqlx::query(script)
+            .bind(j.inserts.finish())
+            .bind(j.submitted.finish())
+            .bind(j.segments.finish())
+            .bind(finals.clone())
+            .bind(finals)
+            .bind(j.drop_segments.finish())
+            .bind(j.notify_done.finish())
+            .persistent(true)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in rows {
+            notify.push(notify_job(&row));
+        }
+        if cancels.is_empty() {
+            return Ok(());
+        }
+        for op in cancels {
+            let Op::Cancel { initiator, push_id, addresses, take, reply } = op else { continue };
+            let rows = sqlx::query("SELECT id, address, state FROM pushes WHERE initiator = ? AND push_id = ? ORDER BY id")
+                .bind(&*initiator)
+                .bind(&push_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            let now = crate::now();
+            let mut out = Vec::new();
+            for row in rows {
+                let id: i64 = row.get(0);
+                let address: String = row.get(1);
+                if let Some(list) = &addresses
+                    && !list.iter().any(|a| a.eq_ignore_ascii_case(&address))
+                {
+                    continue;
+                }
+                let state = State::from_i64(row.get(2)).unwrap_or(State::Pending);
+                if state == State::Pending && take(id) {
+                    let f = Final { id, state: State::Cancelled, code: 1000, desc: "cancelled by the push initiator".into(), at: now };
+                    notify.extend(finish_one(&mut *conn, &f).await?);
+                    metrics::counter!("ppg_pushes_final_total", "state" => "cancelled").increment(1);
+                    out.push(CancelOutcome { address, cancelled: true, state: State::Cancelled });
+                } else {
+                    out.push(CancelOutcome { address, cancelled: false, state });
+                }
+            }
+            replies.push(Reply::Cancel(reply, out));
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok(())
     }
 }
 
-/// Splits `v` into chunks of 128 and then powers of two, so that the
-/// multi-row statements come in a few shapes the statement cache keeps.
-fn pow2_chunks<T>(mut v: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if v.is_empty() {
-            return None;
-        }
-        let take = if v.len() >= CHUNK { CHUNK } else { 1 << (usize::BITS - 1 - v.len().leading_zeros()) };
-        let (a, b) = v.split_at(take);
-        v = b;
-        Some(a)
-    })
+/// The notifier's job from a row returned by the final-state statements.
+fn notify_job(row: &sqlx::sqlite::SqliteRow) -> NotifyJob {
+    NotifyJob {
+        id: row.get(0),
+        url: row.get(1),
+        push_id: row.get(2),
+        address: row.get(3),
+        received: row.get(4),
+        state: State::from_i64(row.get(5)).unwrap_or(State::Undeliverable),
+        code: row.get::<Option<i64>, _>(6).unwrap_or(4000) as u16,
+        desc: row.get(7),
+        event_time: row.get::<Option<i64>, _>(8).unwrap_or(0),
+    }
 }
 
-/// Moves pending rows `ids` to the final state of `f`; returns the
-/// notifications to send.
-async fn finish_many(conn: &mut SqliteConnection, f: &Final, ids: &[i64]) -> Result<Vec<NotifyJob>> {
-    let mut jobs = Vec::new();
-    for chunk in pow2_chunks(ids) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE pushes SET state = ");
-        qb.push_bind(f.state as i64)
-            .push(", code = ")
-            .push_bind(i64::from(f.code))
-            .push(", desc = ")
-            .push_bind(f.desc.as_str())
-            .push(", event_time = ")
-            .push_bind(f.at)
-            .push(", notify_pending = (notify_to IS NOT NULL) WHERE state = 0 AND id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
+/// Moves pending row `f.id` to the final state of `f` (cancels); returns
+/// the notification to send, if one was asked for.
+async fn finish_one(conn: &mut SqliteConnection, f: &Final) -> Result<Option<NotifyJob>> {
+    let row = sqlx::query(
+        "UPDATE pushes SET state = ?, code = ?, desc = ?, event_time = ?, notify_pending = (notify_to IS NOT NULL)
+         WHERE state = 0 AND id = ?
+         RETURNING id, notify_to, push_id, address, received, state, code, desc, event_time",
+    )
+    .bind(f.state as i64)
+    .bind(i64::from(f.code))
+    .bind(f.desc.as_str())
+    .bind(f.at)
+    .bind(f.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM segments WHERE push = ?").bind(f.id).execute(&mut *conn).await?;
+    Ok(row.filter(|r| r.get::<Option<String>, _>(1).is_some()).map(|r| notify_job(&r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn open(dir: &std::path::Path) -> (ferry_service::db::Db, WriterHandle, mpsc::UnboundedReceiver<NotifyJob>) {
+        let db = ferry_service::db::Db::open(&dir.join("ppg.db")).await.unwrap();
+        migrate(&db.writer).await.unwrap();
+        let rec = recover(&db.writer).await.unwrap();
+        let (tx, rx) = mpsc::channel(1024);
+        let (ntx, nrx) = mpsc::unbounded_channel();
+        let w = Writer { rx, keys: rec.keys, next_id: rec.max_id, batch_max: 64, notify: ntx };
+        tokio::spawn(w.run(db.writer.clone()));
+        (db, WriterHandle { tx }, nrx)
+    }
+
+    fn push(id: &str, notify_to: Option<&str>) -> NewPush {
+        NewPush {
+            initiator: "mmsc".into(),
+            push_id: id.into(),
+            recipients: vec![NewRecipient { address: format!("WAPPUSH=+1555{id}/TYPE=PLMN\"\\\n"), dest: "+15551".into() }],
+            datagram: Bytes::from_static(&[0x00, 0x06, 0xff, 0x22, 0x5c]),
+            received: 1_700_000_000,
+            deliver_after: None,
+            deliver_before: Some(1_800_000_000),
+            notify_to: notify_to.map(str::to_owned),
         }
-        qb.push(") RETURNING id, notify_to, push_id, address, received");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let url: Option<String> = row.get(1);
-            if let Some(url) = url {
-                jobs.push(NotifyJob {
-                    id: row.get(0),
-                    url,
-                    push_id: row.get(2),
-                    address: row.get(3),
-                    state: f.state,
-                    code: f.code,
-                    desc: Some(f.desc.clone()),
-                    received: row.get(4),
-                    event_time: f.at,
-                });
+    }
+
+    #[tokio::test]
+    async fn one_script_inserts_finishes_and_returns_notifications() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, w, mut nrx) = open(dir.path()).await;
+        let a = w.insert(push("a", None)).await.unwrap();
+        let b = w.insert(push("b", Some("http://x/\"n\""))).await.unwrap();
+        assert!(matches!(w.insert(push("a", None)).await, Err(InsertError::Duplicate)));
+        let f = |id, s| Final { id, state: s, code: 1000, desc: "d\"\u{1}é".into(), at: 1_700_000_005 };
+        w.send(Op::Final { f: f(a[0], State::Delivered), submitted_at: Some(1_700_000_004), segments: false }).await;
+        w.send(Op::Final { f: f(b[0], State::Delivered), submitted_at: None, segments: true }).await;
+        let job = tokio::time::timeout(std::time::Duration::from_secs(5), nrx.recv()).await.unwrap().unwrap();
+        assert_eq!(job.id, b[0]);
+        assert_eq!(job.url, "http://x/\"n\"");
+        assert_eq!(job.desc.as_deref(), Some("d\"\u{1}é"));
+        let rows = status(&db.readers, "mmsc", "a").await.unwrap();
+        assert_eq!(rows[0].state, State::Delivered);
+        assert_eq!(rows[0].submitted_at, Some(1_700_000_004));
+        assert_eq!(rows[0].address, "WAPPUSH=+1555a/TYPE=PLMN\"\\\n");
+        let d: Vec<u8> = sqlx::query_scalar("SELECT datagram FROM pushes WHERE id = ?").bind(a[0]).fetch_one(&db.readers).await.unwrap();
+        assert_eq!(d, [0x00, 0x06, 0xff, 0x22, 0x5c]);
+    }
+
+    /// Every statement of the batch script looks rows up by id, driven by
+    /// the batch: none scans `pushes` or walks the pending index, whose
+    /// size is the backlog (a down link can leave millions of rows there).
+    #[tokio::test]
+    async fn batch_statements_seek_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ferry_service::db::Db::open(&dir.path().join("ppg.db")).await.unwrap();
+        migrate(&db.writer).await.unwrap();
+        for stmt in batch_body!().split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {stmt}"))).bind("[]").fetch_all(&db.writer).await.unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+            for step in &plan {
+                assert!(!step.contains("SCAN pushes") && !step.contains("pushes_pending"), "{stmt}\n{plan:#?}");
             }
         }
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM segments WHERE push IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
-        qb.build().execute(&mut *conn).await?;
     }
-    Ok(jobs)
 }
