@@ -172,3 +172,32 @@ async fn refuses_oversize_during_data() {
     sd.trigger();
     l.join().await;
 }
+
+#[tokio::test]
+async fn starttls_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert_file = dir.path().join("cert.pem");
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&cert_file, key.cert.pem()).unwrap();
+    std::fs::write(&key_file, key.signing_key.serialize_pem()).unwrap();
+    let mut cfg = config(vec![peer_b()], 1 << 20);
+    cfg.tls = Some(ferry_interconnect::TlsFiles { cert_file: cert_file.clone(), key_file });
+    let (l, mut rx, sd) = start(cfg).await;
+    let mut cc = ClientConfig::plain("127.0.0.1", l.local_addr().port());
+    cc.tls = ferry_interconnect::TlsMode::Starttls;
+    cc.ca_file = Some(cert_file);
+    let c = SmtpClient::new(&cc).unwrap();
+    let msg = forward();
+    c.send("system@mms.b.example", &["+15550001/TYPE=PLMN@mms.a.example".to_owned()], &msg).await.expect("sent over TLS");
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert!(got.tls, "received over TLS");
+    assert_eq!(got.data.strip_suffix(b"\r\n"), Some(&msg[..]));
+    // Without trusting the CA, a required-TLS client fails (transiently).
+    let mut bad = ClientConfig::plain("127.0.0.1", l.local_addr().port());
+    bad.tls = ferry_interconnect::TlsMode::Starttls;
+    let err = SmtpClient::new(&bad).unwrap().send("system@mms.b.example", &["+1/TYPE=PLMN@mms.a.example".to_owned()], &msg).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    sd.trigger();
+    l.join().await;
+}
