@@ -28,7 +28,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // And the whole input as one DATA stream.
-    let mut s = Session::new(Policy { max_message_size: 256, local_domains: vec!["a".into()], max_recipients: 1, ..Policy::default() });
+    let mut s = Session::new(Policy {
+        max_message_size: 256,
+        local_domains: vec!["a".into()],
+        max_recipients: 1,
+        ..Policy::default()
+    });
     s.command(b"HELO x");
     s.command(b"MAIL FROM:<x@y>");
     s.command(b"RCPT TO:<z@a>");

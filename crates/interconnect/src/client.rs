@@ -52,7 +52,9 @@ pub struct SmtpClient {
 
 impl std::fmt::Debug for SmtpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpClient").field("server", &self.server).finish()
+        f.debug_struct("SmtpClient")
+            .field("server", &self.server)
+            .finish()
     }
 }
 
@@ -66,11 +68,15 @@ impl SmtpClient {
         if config.tls != TlsMode::None {
             let mut p = TlsParameters::builder(config.host.clone());
             if let Some(ca) = &config.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| SendError::Config(format!("{}: {e}", ca.display())))?;
-                let cert = Certificate::from_pem(&pem).map_err(|e| SendError::Config(e.to_string()))?;
+                let pem = std::fs::read(ca)
+                    .map_err(|e| SendError::Config(format!("{}: {e}", ca.display())))?;
+                let cert =
+                    Certificate::from_pem(&pem).map_err(|e| SendError::Config(e.to_string()))?;
                 p = p.add_root_certificate(cert);
             }
-            let p = p.build_rustls().map_err(|e| SendError::Config(e.to_string()))?;
+            let p = p
+                .build_rustls()
+                .map_err(|e| SendError::Config(e.to_string()))?;
             b = b.tls(match config.tls {
                 TlsMode::Opportunistic => Tls::Opportunistic(p),
                 TlsMode::Starttls => Tls::Required(p),
@@ -84,23 +90,42 @@ impl SmtpClient {
         if let (Some(u), Some(p)) = (&config.username, &config.password) {
             b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
-        Ok(Self { transport: b.build(), server: format!("{}:{}", config.host, config.port) })
+        Ok(Self {
+            transport: b.build(),
+            server: format!("{}:{}", config.host, config.port),
+        })
     }
 
     /// Sends `message` (an RFC 5322 message with CRLF line ends) with this
     /// envelope. `envelope_from` may be empty for the null sender.
-    pub async fn send(&self, envelope_from: &str, rcpts: &[String], message: &[u8]) -> Result<(), SendError> {
-        let bad = |a: &str, e: lettre::address::AddressError| SendError::Address { address: a.to_owned(), reason: e.to_string() };
+    pub async fn send(
+        &self,
+        envelope_from: &str,
+        rcpts: &[String],
+        message: &[u8],
+    ) -> Result<(), SendError> {
+        let bad = |a: &str, e: lettre::address::AddressError| SendError::Address {
+            address: a.to_owned(),
+            reason: e.to_string(),
+        };
         let from = if envelope_from.is_empty() {
             None
         } else {
             Some(envelope_from.parse().map_err(|e| bad(envelope_from, e))?)
         };
-        let to = rcpts.iter().map(|r| r.parse().map_err(|e| bad(r, e))).collect::<Result<Vec<_>, _>>()?;
-        let envelope = Envelope::new(from, to).map_err(|e| SendError::Address { address: rcpts.join(","), reason: e.to_string() })?;
+        let to = rcpts
+            .iter()
+            .map(|r| r.parse().map_err(|e| bad(r, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let envelope = Envelope::new(from, to).map_err(|e| SendError::Address {
+            address: rcpts.join(","),
+            reason: e.to_string(),
+        })?;
         match self.transport.send_raw(&envelope, message).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("{}: {e}", self.server))),
+            Err(e) if e.is_permanent() => {
+                Err(SendError::Permanent(format!("{}: {e}", self.server)))
+            }
             Err(e) => Err(SendError::Transient(format!("{}: {e}", self.server))),
         }
     }

@@ -108,7 +108,9 @@ pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
         Some((a, l)) => (a, l.trim().parse::<u32>().ok()),
         None => (cidr, None),
     };
-    let Ok(net) = addr.trim().parse::<IpAddr>() else { return false };
+    let Ok(net) = addr.trim().parse::<IpAddr>() else {
+        return false;
+    };
     let ip = match (net, ip) {
         (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         _ => ip,
@@ -121,7 +123,11 @@ pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
         }
         (IpAddr::V6(n), IpAddr::V6(i)) => {
             let len = len.unwrap_or(128).min(128);
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -227,7 +233,8 @@ sender_domains = ["mms.b.example"]
         .unwrap();
         assert_eq!(c.max_message_size, 2 * 1024 * 1024);
         assert_eq!(c.peers[0].name, "b");
-        let r: ClientConfig = toml::from_str("host = \"smtp.a.example\"\ntls = \"starttls\"\n").unwrap();
+        let r: ClientConfig =
+            toml::from_str("host = \"smtp.a.example\"\ntls = \"starttls\"\n").unwrap();
         assert_eq!(r.tls, TlsMode::Starttls);
         assert_eq!(r.port, 25);
     }

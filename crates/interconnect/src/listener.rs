@@ -49,11 +49,17 @@ pub struct Rejection {
 impl Rejection {
     /// 451: try again later.
     pub fn transient(text: impl Into<String>) -> Self {
-        Self { code: 451, text: format!("4.3.0 {}", text.into()) }
+        Self {
+            code: 451,
+            text: format!("4.3.0 {}", text.into()),
+        }
     }
     /// 554: refused for good.
     pub fn permanent(text: impl Into<String>) -> Self {
-        Self { code: 554, text: format!("5.6.0 {}", text.into()) }
+        Self {
+            code: 554,
+            text: format!("5.6.0 {}", text.into()),
+        }
     }
 }
 
@@ -89,18 +95,30 @@ fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor> {
         .with_context(|| format!("reading {}", files.cert_file.display()))?;
     let key = PrivateKeyDer::from_pem_file(&files.key_file)
         .with_context(|| format!("reading {}", files.key_file.display()))?;
-    let cfg = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key)?;
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
     Ok(TlsAcceptor::from(Arc::new(cfg)))
 }
 
 impl SmtpListener {
     /// Binds and starts serving until `shutdown` is triggered.
-    pub async fn start<H: Mm4Handler>(config: ListenerConfig, handler: H, shutdown: Shutdown) -> Result<Self> {
+    pub async fn start<H: Mm4Handler>(
+        config: ListenerConfig,
+        handler: H,
+        shutdown: Shutdown,
+    ) -> Result<Self> {
         let tls = config.tls.as_ref().map(load_tls).transpose()?;
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
         let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
-        let shared = Arc::new(Shared { config, handler, tls });
+        let shared = Arc::new(Shared {
+            config,
+            handler,
+            tls,
+        });
         tracing::info!(%local_addr, "SMTP listener (MM4/MM3) started");
         let task = tokio::spawn(async move {
             loop {
@@ -118,7 +136,9 @@ impl SmtpListener {
                 };
                 let Ok(permit) = limit.clone().try_acquire_owned() else {
                     let mut s = stream;
-                    let _ = s.write_all(&Reply::new(421, "4.7.0 too many connections").to_bytes()).await;
+                    let _ = s
+                        .write_all(&Reply::new(421, "4.7.0 too many connections").to_bytes())
+                        .await;
                     continue;
                 };
                 let shared = shared.clone();
@@ -148,32 +168,77 @@ impl SmtpListener {
 
 /// The policy for a connection from `peers` (all configured peers matching
 /// the address).
-fn policy(config: &ListenerConfig, peers: &[&PeerConfig], tls_active: bool, tls_offered: bool) -> Policy {
+fn policy(
+    config: &ListenerConfig,
+    peers: &[&PeerConfig],
+    tls_active: bool,
+    tls_offered: bool,
+) -> Policy {
     let any = peers.iter().any(|p| p.sender_domains.is_empty());
     Policy {
         hostname: config.hostname.clone(),
         max_message_size: config.max_message_size,
         max_recipients: config.max_recipients,
         local_domains: config.local_domains.clone(),
-        sender_domains: if any { None } else { Some(peers.iter().flat_map(|p| p.sender_domains.iter().cloned()).collect()) },
+        sender_domains: if any {
+            None
+        } else {
+            Some(
+                peers
+                    .iter()
+                    .flat_map(|p| p.sender_domains.iter().cloned())
+                    .collect(),
+            )
+        },
         starttls: tls_offered,
         tls_active,
     }
 }
 
-async fn connection<H: Mm4Handler>(mut stream: TcpStream, remote: SocketAddr, shared: &Shared<H>, sd: &Shutdown) -> Result<()> {
-    let peers: Vec<&PeerConfig> = shared.config.peers.iter().filter(|p| p.matches(remote.ip())).collect();
+async fn connection<H: Mm4Handler>(
+    mut stream: TcpStream,
+    remote: SocketAddr,
+    shared: &Shared<H>,
+    sd: &Shutdown,
+) -> Result<()> {
+    let peers: Vec<&PeerConfig> = shared
+        .config
+        .peers
+        .iter()
+        .filter(|p| p.matches(remote.ip()))
+        .collect();
     if peers.is_empty() {
         tracing::warn!(%remote, "SMTP connection from an address that is no configured peer: refused");
-        stream.write_all(&Reply::new(554, format!("5.7.1 {} is not a configured peer", remote.ip())).to_bytes()).await?;
+        stream
+            .write_all(
+                &Reply::new(
+                    554,
+                    format!("5.7.1 {} is not a configured peer", remote.ip()),
+                )
+                .to_bytes(),
+            )
+            .await?;
         return Ok(());
     }
     let _ = stream.set_nodelay(true);
     let session = Session::new(policy(&shared.config, &peers, false, shared.tls.is_some()));
-    match serve(&mut stream, session, remote, &peers, shared, sd, true, false).await? {
+    match serve(
+        &mut stream,
+        session,
+        remote,
+        &peers,
+        shared,
+        sd,
+        true,
+        false,
+    )
+    .await?
+    {
         Next::Close => Ok(()),
         Next::StartTls => {
-            let Some(acceptor) = &shared.tls else { return Ok(()) };
+            let Some(acceptor) = &shared.tls else {
+                return Ok(());
+            };
             let mut tls = acceptor.accept(stream).await.context("TLS handshake")?;
             let session = Session::new(policy(&shared.config, &peers, true, true));
             serve(&mut tls, session, remote, &peers, shared, sd, false, true).await?;
@@ -234,7 +299,9 @@ where
             }
             let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
                 if buf.len() > crate::smtp::MAX_COMMAND_LINE + 2 {
-                    stream.write_all(&Reply::new(500, "5.5.2 line too long").to_bytes()).await?;
+                    stream
+                        .write_all(&Reply::new(500, "5.5.2 line too long").to_bytes())
+                        .await?;
                     return Ok(Next::Close);
                 }
                 break;

@@ -41,22 +41,29 @@ impl Portability {
 
     /// Removes `msisdn`; true if it was there.
     pub async fn remove(&self, msisdn: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM number_portability WHERE msisdn = ?1").bind(msisdn).execute(&self.db.writer).await?;
+        let r = sqlx::query("DELETE FROM number_portability WHERE msisdn = ?1")
+            .bind(msisdn)
+            .execute(&self.db.writer)
+            .await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// The operator of `msisdn`, if ported.
     pub async fn get(&self, msisdn: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT operator FROM number_portability WHERE msisdn = ?1")
-            .bind(msisdn)
-            .fetch_optional(&self.db.readers)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT operator FROM number_portability WHERE msisdn = ?1")
+                .bind(msisdn)
+                .fetch_optional(&self.db.readers)
+                .await?,
+        )
     }
 
     /// Every entry, by MSISDN.
     pub async fn list(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT msisdn, operator FROM number_portability ORDER BY msisdn")
-            .fetch_all(&self.db.readers)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT msisdn, operator FROM number_portability ORDER BY msisdn")
+                .fetch_all(&self.db.readers)
+                .await?,
+        )
     }
 }

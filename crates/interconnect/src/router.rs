@@ -119,11 +119,17 @@ fn digits_of_prefix(p: &str) -> String {
 impl Router {
     /// A router with an empty portability table.
     pub fn new(config: RoutingConfig) -> Self {
-        Self { config, ported: RwLock::new(HashMap::new()) }
+        Self {
+            config,
+            ported: RwLock::new(HashMap::new()),
+        }
     }
 
     /// A router with the portability table loaded from `store`.
-    pub async fn with_portability(config: RoutingConfig, store: &Portability) -> anyhow::Result<Self> {
+    pub async fn with_portability(
+        config: RoutingConfig,
+        store: &Portability,
+    ) -> anyhow::Result<Self> {
         let r = Self::new(config);
         r.reload(store).await?;
         Ok(r)
@@ -150,17 +156,28 @@ impl Router {
     /// Records that `number` now belongs to `operator` (`None`: back to its
     /// range's operator), in the store and in memory. Returns the
     /// normalised MSISDN.
-    pub async fn port(&self, store: &Portability, number: &str, operator: Option<&str>) -> anyhow::Result<String> {
+    pub async fn port(
+        &self,
+        store: &Portability,
+        number: &str,
+        operator: Option<&str>,
+    ) -> anyhow::Result<String> {
         let msisdn = self.normalise(number).map_err(anyhow::Error::msg)?;
         match operator {
             Some(op) => {
                 anyhow::ensure!(self.knows_operator(op), "unknown operator {op:?}");
                 store.set(&msisdn, op).await?;
-                self.ported.write().unwrap_or_else(|e| e.into_inner()).insert(msisdn.clone(), op.to_owned());
+                self.ported
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(msisdn.clone(), op.to_owned());
             }
             None => {
                 store.remove(&msisdn).await?;
-                self.ported.write().unwrap_or_else(|e| e.into_inner()).remove(&msisdn);
+                self.ported
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&msisdn);
             }
         }
         Ok(msisdn)
@@ -178,11 +195,15 @@ impl Router {
         if s.len() > 4 && s[..4].eq_ignore_ascii_case("tel:") {
             s = &s[4..];
         }
-        let cleaned: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let cleaned: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         let c = &self.config;
         let digits = if let Some(rest) = cleaned.strip_prefix('+') {
             rest.to_owned()
-        } else if !c.international_prefix.is_empty() && cleaned.starts_with(&c.international_prefix) {
+        } else if !c.international_prefix.is_empty() && cleaned.starts_with(&c.international_prefix)
+        {
             cleaned[c.international_prefix.len()..].to_owned()
         } else if !c.trunk_prefix.is_empty() && cleaned.starts_with(&c.trunk_prefix) {
             format!("{}{}", c.country_code, &cleaned[c.trunk_prefix.len()..])
@@ -193,7 +214,10 @@ impl Router {
             return Err(format!("{input:?} is not a phone number"));
         }
         if !(3..=15).contains(&digits.len()) {
-            return Err(format!("{input:?} has {} digits; an E.164 number has 3 to 15", digits.len()));
+            return Err(format!(
+                "{input:?} has {} digits; an E.164 number has 3 to 15",
+                digits.len()
+            ));
         }
         Ok(format!("+{digits}"))
     }
@@ -203,7 +227,10 @@ impl Router {
     /// `…/TYPE=PLMN@domain`) or an e-mail address.
     pub fn resolve(&self, addr: &str) -> Route {
         let a = addr.trim();
-        let a = a.strip_prefix('<').and_then(|x| x.strip_suffix('>')).unwrap_or(a);
+        let a = a
+            .strip_prefix('<')
+            .and_then(|x| x.strip_suffix('>'))
+            .unwrap_or(a);
         if a.is_empty() {
             return Route::Unroutable("empty address".to_owned());
         }
@@ -216,12 +243,23 @@ impl Router {
                 }
                 return self.resolve_number(local);
             }
-            let ours = self.config.local_domains.iter().any(|d| d.eq_ignore_ascii_case(domain));
-            let numeric = local.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+            let ours = self
+                .config
+                .local_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain));
+            let numeric = local
+                .trim_start_matches('+')
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
             if ours && numeric {
                 return self.resolve_number(local);
             }
-            if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+            if local.is_empty()
+                || !domain.contains('.')
+                || domain.starts_with('.')
+                || domain.ends_with('.')
+            {
                 return Route::Unroutable(format!("{a}: not a valid e-mail address"));
             }
             return Route::Email(a.to_owned());
@@ -237,14 +275,21 @@ impl Router {
             Ok(m) => m,
             Err(e) => return Route::Unroutable(e),
         };
-        let ported = self.ported.read().unwrap_or_else(|e| e.into_inner()).get(&msisdn).cloned();
+        let ported = self
+            .ported
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&msisdn)
+            .cloned();
         if let Some(op) = ported {
             if op == self.config.own_name {
                 return Route::Local { msisdn };
             }
             return match self.config.operators.iter().find(|o| o.name == op) {
                 Some(o) => self.operator(o, msisdn),
-                None => Route::Unroutable(format!("{msisdn} is ported to {op:?}, which is not configured")),
+                None => Route::Unroutable(format!(
+                    "{msisdn} is ported to {op:?}, which is not configured"
+                )),
             };
         }
         let digits = &msisdn[1..];
@@ -258,7 +303,8 @@ impl Router {
         for o in &self.config.operators {
             for r in &o.ranges {
                 let p = digits_of_prefix(r);
-                if !p.is_empty() && digits.starts_with(&p) && best.is_none_or(|(l, _)| p.len() > l) {
+                if !p.is_empty() && digits.starts_with(&p) && best.is_none_or(|(l, _)| p.len() > l)
+                {
                     best = Some((p.len(), Some(o)));
                 }
             }

@@ -27,7 +27,10 @@ pub struct Reply {
 impl Reply {
     /// A one-line reply.
     pub fn new(code: u16, text: impl Into<String>) -> Self {
-        Self { code, lines: vec![text.into()] }
+        Self {
+            code,
+            lines: vec![text.into()],
+        }
     }
 
     /// The reply as it goes on the wire (`250-a\r\n250 b\r\n`).
@@ -100,7 +103,9 @@ fn strip_path(s: &str) -> Option<(&str, &str)> {
 }
 
 fn valid_path(p: &str) -> bool {
-    p.len() <= 256 && p.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+    p.len() <= 256
+        && p.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
 }
 
 /// Parses one command line (without its CRLF). Errors are the reply to send.
@@ -122,21 +127,36 @@ pub fn parse_command(line: &[u8]) -> Result<Command, Reply> {
         "HELO" => Ok(Command::Helo(arg.to_owned())),
         "EHLO" => Ok(Command::Ehlo(arg.to_owned())),
         "MAIL" => {
-            let rest = arg.get(..5).filter(|p| p.eq_ignore_ascii_case("FROM:")).map(|_| &arg[5..]).ok_or_else(syntax)?;
+            let rest = arg
+                .get(..5)
+                .filter(|p| p.eq_ignore_ascii_case("FROM:"))
+                .map(|_| &arg[5..])
+                .ok_or_else(syntax)?;
             let (path, params) = strip_path(rest).ok_or_else(syntax)?;
             if !valid_path(path) {
                 return Err(syntax());
             }
             let mut size = None;
             for p in params.split_ascii_whitespace() {
-                if let Some(v) = p.get(..5).filter(|k| k.eq_ignore_ascii_case("SIZE=")).map(|_| &p[5..]) {
+                if let Some(v) = p
+                    .get(..5)
+                    .filter(|k| k.eq_ignore_ascii_case("SIZE="))
+                    .map(|_| &p[5..])
+                {
                     size = Some(v.parse::<u64>().map_err(|_| syntax())?);
                 }
             }
-            Ok(Command::Mail { from: path.to_owned(), size })
+            Ok(Command::Mail {
+                from: path.to_owned(),
+                size,
+            })
         }
         "RCPT" => {
-            let rest = arg.get(..3).filter(|p| p.eq_ignore_ascii_case("TO:")).map(|_| &arg[3..]).ok_or_else(syntax)?;
+            let rest = arg
+                .get(..3)
+                .filter(|p| p.eq_ignore_ascii_case("TO:"))
+                .map(|_| &arg[3..])
+                .ok_or_else(syntax)?;
             let (path, _) = strip_path(rest).ok_or_else(syntax)?;
             if path.is_empty() || !valid_path(path) {
                 return Err(syntax());
@@ -191,7 +211,8 @@ fn domain_of(path: &str) -> Option<&str> {
 }
 
 fn domain_in(d: &str, list: &[String]) -> bool {
-    list.iter().any(|x| x.trim_end_matches('.').eq_ignore_ascii_case(d))
+    list.iter()
+        .any(|x| x.trim_end_matches('.').eq_ignore_ascii_case(d))
 }
 
 /// A message received: envelope and data.
@@ -336,11 +357,17 @@ impl Session {
                 if let Some(allowed) = &self.policy.sender_domains {
                     let ok = domain_of(&from).is_some_and(|d| domain_in(d, allowed));
                     if !ok {
-                        return self.error(Reply::new(550, format!("5.7.1 sender <{from}> is not from this peer's domains")));
+                        return self.error(Reply::new(
+                            550,
+                            format!("5.7.1 sender <{from}> is not from this peer's domains"),
+                        ));
                     }
                 }
                 if size.is_some_and(|s| s > self.policy.max_message_size as u64) {
-                    return self.error(Reply::new(552, "5.3.4 message size exceeds fixed maximum message size"));
+                    return self.error(Reply::new(
+                        552,
+                        "5.3.4 message size exceeds fixed maximum message size",
+                    ));
                 }
                 self.mail_from = from;
                 self.state = State::Mail;
@@ -350,9 +377,11 @@ impl Session {
                 if !matches!(self.state, State::Mail | State::Rcpt) {
                     return self.error(Reply::new(503, "5.5.1 need MAIL before RCPT"));
                 }
-                let local = domain_of(&to).is_some_and(|d| domain_in(d, &self.policy.local_domains));
+                let local =
+                    domain_of(&to).is_some_and(|d| domain_in(d, &self.policy.local_domains));
                 if !local {
-                    return self.error(Reply::new(550, format!("5.7.1 relaying denied for <{to}>")));
+                    return self
+                        .error(Reply::new(550, format!("5.7.1 relaying denied for <{to}>")));
                 }
                 if self.rcpts.len() >= self.policy.max_recipients {
                     return Action::Reply(Reply::new(452, "4.5.3 too many recipients"));
@@ -450,7 +479,10 @@ impl Session {
     /// was too big. The session is ready for the next transaction.
     pub fn finish_data(&mut self) -> Result<Envelope, Reply> {
         let result = if self.oversize {
-            Err(Reply::new(552, "5.3.4 message size exceeds fixed maximum message size"))
+            Err(Reply::new(
+                552,
+                "5.3.4 message size exceeds fixed maximum message size",
+            ))
         } else {
             Ok(Envelope {
                 helo: self.helo.clone(),
@@ -483,19 +515,45 @@ mod tests {
 
     fn code(a: Action) -> u16 {
         match a {
-            Action::Reply(r) | Action::StartData(r) | Action::StartTls(r) | Action::Close(r) => r.code,
+            Action::Reply(r) | Action::StartData(r) | Action::StartTls(r) | Action::Close(r) => {
+                r.code
+            }
         }
     }
 
     #[test]
     fn command_table() {
         let table: &[(&[u8], Result<Command, u16>)] = &[
-            (b"EHLO mms.b.example", Ok(Command::Ehlo("mms.b.example".into()))),
+            (
+                b"EHLO mms.b.example",
+                Ok(Command::Ehlo("mms.b.example".into())),
+            ),
             (b"helo x", Ok(Command::Helo("x".into()))),
-            (b"MAIL FROM:<a@b> SIZE=123 BODY=8BITMIME", Ok(Command::Mail { from: "a@b".into(), size: Some(123) })),
-            (b"mail from: <>", Ok(Command::Mail { from: String::new(), size: None })),
-            (b"MAIL FROM:<+1555/TYPE=PLMN@mms.b.example>", Ok(Command::Mail { from: "+1555/TYPE=PLMN@mms.b.example".into(), size: None })),
-            (b"RCPT TO:<+1555/TYPE=PLMN@mms.a.example>", Ok(Command::Rcpt("+1555/TYPE=PLMN@mms.a.example".into()))),
+            (
+                b"MAIL FROM:<a@b> SIZE=123 BODY=8BITMIME",
+                Ok(Command::Mail {
+                    from: "a@b".into(),
+                    size: Some(123),
+                }),
+            ),
+            (
+                b"mail from: <>",
+                Ok(Command::Mail {
+                    from: String::new(),
+                    size: None,
+                }),
+            ),
+            (
+                b"MAIL FROM:<+1555/TYPE=PLMN@mms.b.example>",
+                Ok(Command::Mail {
+                    from: "+1555/TYPE=PLMN@mms.b.example".into(),
+                    size: None,
+                }),
+            ),
+            (
+                b"RCPT TO:<+1555/TYPE=PLMN@mms.a.example>",
+                Ok(Command::Rcpt("+1555/TYPE=PLMN@mms.a.example".into())),
+            ),
             (b"RCPT TO:<>", Err(501)),
             (b"MAIL FROM:<a@b> SIZE=x", Err(501)),
             (b"MAIL TO:<a@b>", Err(501)),
@@ -511,7 +569,14 @@ mod tests {
             assert_eq!(&got, want, "{}", String::from_utf8_lossy(line));
         }
         assert_eq!(parse_command(&[b'A'; 1001]).unwrap_err().code, 500);
-        assert_eq!(Reply { code: 250, lines: vec!["a".into(), "b".into()] }.to_bytes(), b"250-a\r\n250 b\r\n");
+        assert_eq!(
+            Reply {
+                code: 250,
+                lines: vec!["a".into(), "b".into()]
+            }
+            .to_bytes(),
+            b"250-a\r\n250 b\r\n"
+        );
     }
 
     #[test]
@@ -520,16 +585,38 @@ mod tests {
         assert_eq!(code(s.command(b"MAIL FROM:<x@mms.b.example>")), 503);
         assert_eq!(code(s.command(b"EHLO mms.b.example")), 250);
         assert_eq!(code(s.command(b"MAIL FROM:<x@evil.example>")), 550);
-        assert_eq!(code(s.command(b"MAIL FROM:<x@mms.b.example> SIZE=101")), 552);
+        assert_eq!(
+            code(s.command(b"MAIL FROM:<x@mms.b.example> SIZE=101")),
+            552
+        );
         assert_eq!(code(s.command(b"RCPT TO:<y@mms.a.example>")), 503);
-        assert_eq!(code(s.command(b"MAIL FROM:<x@mms.b.example> SIZE=100")), 250);
-        assert_eq!(code(s.command(b"RCPT TO:<y@elsewhere.example>")), 550, "no relaying");
-        assert_eq!(code(s.command(b"RCPT TO:<+1/TYPE=PLMN@MMS.A.EXAMPLE>")), 250);
-        assert_eq!(code(s.command(b"RCPT TO:<+2/TYPE=PLMN@mms.a.example>")), 250);
-        assert_eq!(code(s.command(b"RCPT TO:<+3/TYPE=PLMN@mms.a.example>")), 452);
+        assert_eq!(
+            code(s.command(b"MAIL FROM:<x@mms.b.example> SIZE=100")),
+            250
+        );
+        assert_eq!(
+            code(s.command(b"RCPT TO:<y@elsewhere.example>")),
+            550,
+            "no relaying"
+        );
+        assert_eq!(
+            code(s.command(b"RCPT TO:<+1/TYPE=PLMN@MMS.A.EXAMPLE>")),
+            250
+        );
+        assert_eq!(
+            code(s.command(b"RCPT TO:<+2/TYPE=PLMN@mms.a.example>")),
+            250
+        );
+        assert_eq!(
+            code(s.command(b"RCPT TO:<+3/TYPE=PLMN@mms.a.example>")),
+            452
+        );
         assert_eq!(code(s.command(b"STARTTLS")), 502);
         assert_eq!(code(s.command(b"DATA")), 354);
-        assert_eq!(s.data(b"Subject: x\r\n\r\n..leading dot\r\nline\r\n.\r\nQUIT\r\n"), DataProgress::Done(38));
+        assert_eq!(
+            s.data(b"Subject: x\r\n\r\n..leading dot\r\nline\r\n.\r\nQUIT\r\n"),
+            DataProgress::Done(38)
+        );
         let env = s.finish_data().unwrap();
         assert_eq!(env.data, b"Subject: x\r\n\r\n.leading dot\r\nline\r\n");
         assert_eq!(env.rcpt_to.len(), 2);
@@ -566,13 +653,19 @@ mod tests {
             let first = s.data(&msg[..cut]);
             let done = match first {
                 DataProgress::Done(n) => n,
-                DataProgress::More => cut + match s.data(&msg[cut..]) {
-                    DataProgress::Done(n) => n,
-                    DataProgress::More => panic!("no end at cut {cut}"),
-                },
+                DataProgress::More => {
+                    cut + match s.data(&msg[cut..]) {
+                        DataProgress::Done(n) => n,
+                        DataProgress::More => panic!("no end at cut {cut}"),
+                    }
+                }
             };
             assert_eq!(done, msg.len());
-            assert_eq!(s.finish_data().unwrap().data, b"a\r\nb\r\n.\r\n\r\n", "cut {cut}");
+            assert_eq!(
+                s.finish_data().unwrap().data,
+                b"a\r\nb\r\n.\r\n\r\n",
+                "cut {cut}"
+            );
         }
     }
 }

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use ferry_interconnect::{
-    ClientConfig, InboundMessage, ListenerConfig, Mm4Handler, PeerConfig, Rejection, SendError, SmtpClient,
-    SmtpListener,
+    ClientConfig, InboundMessage, ListenerConfig, Mm4Handler, PeerConfig, Rejection, SendError,
+    SmtpClient, SmtpListener,
 };
 use ferry_mm4::{ForwardMeta, Mm4Message};
 use ferry_mms::{Address, Pdu};
@@ -45,7 +45,11 @@ fn config(peers: Vec<PeerConfig>, max: usize) -> ListenerConfig {
 }
 
 fn peer_b() -> PeerConfig {
-    PeerConfig { name: "operator-b".into(), addresses: vec!["127.0.0.0/8".into()], sender_domains: vec!["mms.b.example".into()] }
+    PeerConfig {
+        name: "operator-b".into(),
+        addresses: vec!["127.0.0.0/8".into()],
+        sender_domains: vec!["mms.b.example".into()],
+    }
 }
 
 fn forward() -> Vec<u8> {
@@ -69,10 +73,18 @@ fn forward() -> Vec<u8> {
     ferry_mm4::forward_req(&pdu, &meta).unwrap()
 }
 
-async fn start(cfg: ListenerConfig) -> (SmtpListener, mpsc::UnboundedReceiver<InboundMessage>, Shutdown) {
+async fn start(
+    cfg: ListenerConfig,
+) -> (
+    SmtpListener,
+    mpsc::UnboundedReceiver<InboundMessage>,
+    Shutdown,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     let (sd, _finished) = Shutdown::new();
-    let l = SmtpListener::start(cfg, Collect(tx), sd.clone()).await.unwrap();
+    let l = SmtpListener::start(cfg, Collect(tx), sd.clone())
+        .await
+        .unwrap();
     (l, rx, sd)
 }
 
@@ -85,18 +97,31 @@ async fn accepts_mm4_from_a_peer() {
     let (l, mut rx, sd) = start(config(vec![peer_b()], 1 << 20)).await;
     let msg = forward();
     client(&l)
-        .send("system@mms.b.example", &["+15550001/TYPE=PLMN@mms.a.example".to_owned()], &msg)
+        .send(
+            "system@mms.b.example",
+            &["+15550001/TYPE=PLMN@mms.a.example".to_owned()],
+            &msg,
+        )
         .await
         .expect("accepted");
-    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.peer, "operator-b");
     assert_eq!(got.mail_from, "system@mms.b.example");
     assert_eq!(got.rcpt_to, ["+15550001/TYPE=PLMN@mms.a.example"]);
     // lettre always ends DATA with CRLF.CRLF, so a message that already
     // ends with CRLF arrives with one empty line more; otherwise it is the
     // same, byte for byte (dot-stuffing undone).
-    assert_eq!(got.data.strip_suffix(b"\r\n"), Some(&msg[..]), "message byte for byte");
-    let Mm4Message::ForwardReq(f) = ferry_mm4::parse(&got.data).unwrap() else { panic!() };
+    assert_eq!(
+        got.data.strip_suffix(b"\r\n"),
+        Some(&msg[..]),
+        "message byte for byte"
+    );
+    let Mm4Message::ForwardReq(f) = ferry_mm4::parse(&got.data).unwrap() else {
+        panic!()
+    };
     assert_eq!(f.transaction_id, "T1");
     assert_eq!(f.parts.len(), 1);
     sd.trigger();
@@ -105,15 +130,29 @@ async fn accepts_mm4_from_a_peer() {
 
 #[tokio::test]
 async fn refuses_a_non_peer_address() {
-    let other = PeerConfig { name: "far".into(), addresses: vec!["192.0.2.0/24".into()], sender_domains: vec![] };
+    let other = PeerConfig {
+        name: "far".into(),
+        addresses: vec!["192.0.2.0/24".into()],
+        sender_domains: vec![],
+    };
     let (l, _rx, sd) = start(config(vec![other], 1 << 20)).await;
     let s = TcpStream::connect(l.local_addr()).await.unwrap();
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).await.unwrap();
     assert!(line.starts_with("554 "), "{line}");
-    let err = client(&l).send("system@mms.b.example", &["+1/TYPE=PLMN@mms.a.example".to_owned()], &forward()).await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(_) | SendError::Transient(_)), "{err}");
+    let err = client(&l)
+        .send(
+            "system@mms.b.example",
+            &["+1/TYPE=PLMN@mms.a.example".to_owned()],
+            &forward(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SendError::Permanent(_) | SendError::Transient(_)),
+        "{err}"
+    );
     sd.trigger();
     l.join().await;
 }
@@ -122,10 +161,30 @@ async fn refuses_a_non_peer_address() {
 async fn refuses_foreign_sender_domains_and_relaying() {
     let (l, mut rx, sd) = start(config(vec![peer_b()], 1 << 20)).await;
     let c = client(&l);
-    let err = c.send("system@evil.example", &["+1/TYPE=PLMN@mms.a.example".to_owned()], &forward()).await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(ref t) if t.contains("550")), "{err}");
-    let err = c.send("system@mms.b.example", &["+1/TYPE=PLMN@mms.c.example".to_owned()], &forward()).await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(ref t) if t.contains("relaying")), "{err}");
+    let err = c
+        .send(
+            "system@evil.example",
+            &["+1/TYPE=PLMN@mms.a.example".to_owned()],
+            &forward(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SendError::Permanent(ref t) if t.contains("550")),
+        "{err}"
+    );
+    let err = c
+        .send(
+            "system@mms.b.example",
+            &["+1/TYPE=PLMN@mms.c.example".to_owned()],
+            &forward(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SendError::Permanent(ref t) if t.contains("relaying")),
+        "{err}"
+    );
     assert!(rx.try_recv().is_err(), "nothing delivered");
     sd.trigger();
     l.join().await;
@@ -135,8 +194,18 @@ async fn refuses_foreign_sender_domains_and_relaying() {
 async fn refuses_oversize_during_data() {
     let (l, mut rx, sd) = start(config(vec![peer_b()], 2000)).await;
     // Through the client: refused for good.
-    let err = client(&l).send("system@mms.b.example", &["+1/TYPE=PLMN@mms.a.example".to_owned()], &forward()).await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(ref t) if t.contains("552")), "{err}");
+    let err = client(&l)
+        .send(
+            "system@mms.b.example",
+            &["+1/TYPE=PLMN@mms.a.example".to_owned()],
+            &forward(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SendError::Permanent(ref t) if t.contains("552")),
+        "{err}"
+    );
     // By hand: the refusal comes after the data, and the session goes on.
     let s = TcpStream::connect(l.local_addr()).await.unwrap();
     let (rd, mut wr) = s.into_split();
@@ -153,9 +222,15 @@ async fn refuses_oversize_during_data() {
     expect(&mut r, "220").await;
     wr.write_all(b"EHLO mms.b.example\r\n").await.unwrap();
     expect(&mut r, "250").await;
-    wr.write_all(b"MAIL FROM:<system@mms.b.example> SIZE=999999\r\n").await.unwrap();
+    wr.write_all(b"MAIL FROM:<system@mms.b.example> SIZE=999999\r\n")
+        .await
+        .unwrap();
     expect(&mut r, "552").await;
-    wr.write_all(b"MAIL FROM:<system@mms.b.example>\r\nRCPT TO:<+1/TYPE=PLMN@mms.a.example>\r\nDATA\r\n").await.unwrap();
+    wr.write_all(
+        b"MAIL FROM:<system@mms.b.example>\r\nRCPT TO:<+1/TYPE=PLMN@mms.a.example>\r\nDATA\r\n",
+    )
+    .await
+    .unwrap();
     expect(&mut r, "250").await;
     expect(&mut r, "250").await;
     expect(&mut r, "354").await;
@@ -182,21 +257,41 @@ async fn starttls_with_a_private_ca() {
     std::fs::write(&cert_file, key.cert.pem()).unwrap();
     std::fs::write(&key_file, key.signing_key.serialize_pem()).unwrap();
     let mut cfg = config(vec![peer_b()], 1 << 20);
-    cfg.tls = Some(ferry_interconnect::TlsFiles { cert_file: cert_file.clone(), key_file });
+    cfg.tls = Some(ferry_interconnect::TlsFiles {
+        cert_file: cert_file.clone(),
+        key_file,
+    });
     let (l, mut rx, sd) = start(cfg).await;
     let mut cc = ClientConfig::plain("127.0.0.1", l.local_addr().port());
     cc.tls = ferry_interconnect::TlsMode::Starttls;
     cc.ca_file = Some(cert_file);
     let c = SmtpClient::new(&cc).unwrap();
     let msg = forward();
-    c.send("system@mms.b.example", &["+15550001/TYPE=PLMN@mms.a.example".to_owned()], &msg).await.expect("sent over TLS");
-    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    c.send(
+        "system@mms.b.example",
+        &["+15550001/TYPE=PLMN@mms.a.example".to_owned()],
+        &msg,
+    )
+    .await
+    .expect("sent over TLS");
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(got.tls, "received over TLS");
     assert_eq!(got.data.strip_suffix(b"\r\n"), Some(&msg[..]));
     // Without trusting the CA, a required-TLS client fails (transiently).
     let mut bad = ClientConfig::plain("127.0.0.1", l.local_addr().port());
     bad.tls = ferry_interconnect::TlsMode::Starttls;
-    let err = SmtpClient::new(&bad).unwrap().send("system@mms.b.example", &["+1/TYPE=PLMN@mms.a.example".to_owned()], &msg).await.unwrap_err();
+    let err = SmtpClient::new(&bad)
+        .unwrap()
+        .send(
+            "system@mms.b.example",
+            &["+1/TYPE=PLMN@mms.a.example".to_owned()],
+            &msg,
+        )
+        .await
+        .unwrap_err();
     assert!(err.is_transient(), "{err}");
     sd.trigger();
     l.join().await;

@@ -70,7 +70,11 @@ fn normalisation_table() {
         ("", Err(())),
     ];
     for (input, want) in table {
-        assert_eq!(r.normalise(input).map_err(|_| ()), want.map(str::to_owned), "{input:?}");
+        assert_eq!(
+            r.normalise(input).map_err(|_| ()),
+            want.map(str::to_owned),
+            "{input:?}"
+        );
     }
 }
 
@@ -81,18 +85,37 @@ fn routes_table() {
         ("+4915112345678/TYPE=PLMN", local("+4915112345678")),
         ("016012345678", local("+4916012345678")),
         ("+4917012345678", op_b("+4917012345678")),
-        ("+4917112345678", op_b("+4917112345678")),   // longest prefix: +491711 (b) over +4917 (c)
+        ("+4917112345678", op_b("+4917112345678")), // longest prefix: +491711 (b) over +4917 (c)
         ("+4917212345678", op_c("+4917212345678")),
         ("+4915112345678@mail.a.example", local("+4915112345678")),
-        ("+4917012345678/TYPE=PLMN@mms.b.example", op_b("+4917012345678")),
-        ("alice@example.org", Route::Email("alice@example.org".into())),
-        ("<alice@example.org>", Route::Email("alice@example.org".into())),
+        (
+            "+4917012345678/TYPE=PLMN@mms.b.example",
+            op_b("+4917012345678"),
+        ),
+        (
+            "alice@example.org",
+            Route::Email("alice@example.org".into()),
+        ),
+        (
+            "<alice@example.org>",
+            Route::Email("alice@example.org".into()),
+        ),
     ];
     for (addr, want) in table {
         assert_eq!(r.resolve(addr), want, "{addr}");
     }
-    for bad in ["+3312345678", "10.0.0.1/TYPE=IPv4", "nobody@localhost", "", "+49 15x"] {
-        assert!(matches!(r.resolve(bad), Route::Unroutable(_)), "{bad}: {:?}", r.resolve(bad));
+    for bad in [
+        "+3312345678",
+        "10.0.0.1/TYPE=IPv4",
+        "nobody@localhost",
+        "",
+        "+49 15x",
+    ] {
+        assert!(
+            matches!(r.resolve(bad), Route::Unroutable(_)),
+            "{bad}: {:?}",
+            r.resolve(bad)
+        );
     }
     match r.resolve("+3312345678") {
         Route::Unroutable(reason) => assert!(reason.contains("+3312345678"), "{reason}"),
@@ -108,10 +131,15 @@ async fn portability_overrides_prefixes() {
     let r = Router::with_portability(config(), &store).await.unwrap();
 
     // Ported out: one of our numbers now at operator b.
-    assert_eq!(r.port(&store, "015112345678", Some("b")).await.unwrap(), "+4915112345678");
+    assert_eq!(
+        r.port(&store, "015112345678", Some("b")).await.unwrap(),
+        "+4915112345678"
+    );
     assert_eq!(r.resolve("+4915112345678"), op_b("+4915112345678"));
     // Ported in: b's number now ours.
-    r.port(&store, "+4917099999999", Some("local")).await.unwrap();
+    r.port(&store, "+4917099999999", Some("local"))
+        .await
+        .unwrap();
     assert_eq!(r.resolve("017099999999"), local("+4917099999999"));
     // Unknown operators are refused.
     assert!(r.port(&store, "+4915100000000", Some("zz")).await.is_err());
@@ -126,6 +154,8 @@ async fn portability_overrides_prefixes() {
     // An entry naming an operator no longer configured is a clear failure.
     store.set("+4916011111111", "gone").await.unwrap();
     r.reload(&store).await.unwrap();
-    assert!(matches!(r.resolve("+4916011111111"), Route::Unroutable(ref why) if why.contains("gone")));
+    assert!(
+        matches!(r.resolve("+4916011111111"), Route::Unroutable(ref why) if why.contains("gone"))
+    );
     db.close().await;
 }

@@ -45,12 +45,21 @@ pub fn from_mm4(text: &str) -> Mm4Address {
             let (local, domain) = (&bare[..at], &bare[at + 1..]);
             let domain = Some(domain.to_owned());
             if local.to_ascii_uppercase().contains("/TYPE=") {
-                Mm4Address { address: Address::new(local.to_owned()), domain }
+                Mm4Address {
+                    address: Address::new(local.to_owned()),
+                    domain,
+                }
             } else {
-                Mm4Address { address: Address::email(bare), domain }
+                Mm4Address {
+                    address: Address::email(bare),
+                    domain,
+                }
             }
         }
-        None => Mm4Address { address: Address::new(bare.to_owned()), domain: None },
+        None => Mm4Address {
+            address: Address::new(bare.to_owned()),
+            domain: None,
+        },
     }
 }
 

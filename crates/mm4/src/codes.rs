@@ -10,7 +10,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use ferry_mms::{ClassToken, Priority, ReadStatus as MmsReadStatus, ResponseStatus, SenderVisibility, Status};
+use ferry_mms::{
+    ClassToken, Priority, ReadStatus as MmsReadStatus, ResponseStatus, SenderVisibility, Status,
+};
 
 macro_rules! text_code {
     (
@@ -126,7 +128,8 @@ impl RequestStatus {
     /// The MM1 Response-Status with the same meaning (an unknown text reads
     /// as Error-unspecified).
     pub fn to_mms(&self) -> ResponseStatus {
-        self.code().map_or(ResponseStatus::ERROR_UNSPECIFIED, ResponseStatus)
+        self.code()
+            .map_or(ResponseStatus::ERROR_UNSPECIFIED, ResponseStatus)
     }
 
     /// The MM4 code closest to an MM1 Response-Status: the 1.0 codes map one
@@ -138,14 +141,14 @@ impl RequestStatus {
         }
         match s {
             ResponseStatus::TRANSIENT_SENDING_ADDRESS_UNRESOLVED
-            | ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED => Self::ERROR_SENDING_ADDRESS_UNRESOLVED,
-            ResponseStatus::TRANSIENT_MESSAGE_NOT_FOUND | ResponseStatus::PERMANENT_MESSAGE_NOT_FOUND => {
-                Self::ERROR_MESSAGE_NOT_FOUND
+            | ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED => {
+                Self::ERROR_SENDING_ADDRESS_UNRESOLVED
             }
+            ResponseStatus::TRANSIENT_MESSAGE_NOT_FOUND
+            | ResponseStatus::PERMANENT_MESSAGE_NOT_FOUND => Self::ERROR_MESSAGE_NOT_FOUND,
             ResponseStatus::TRANSIENT_NETWORK_PROBLEM => Self::ERROR_NETWORK_PROBLEM,
-            ResponseStatus::PERMANENT_SERVICE_DENIED | ResponseStatus::PERMANENT_LACK_OF_PREPAID => {
-                Self::ERROR_SERVICE_DENIED
-            }
+            ResponseStatus::PERMANENT_SERVICE_DENIED
+            | ResponseStatus::PERMANENT_LACK_OF_PREPAID => Self::ERROR_SERVICE_DENIED,
             ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT => Self::ERROR_MESSAGE_FORMAT_CORRUPT,
             ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED => Self::ERROR_CONTENT_NOT_ACCEPTED,
             _ => Self::ERROR_UNSPECIFIED,
@@ -203,7 +206,12 @@ impl ReadStatus {
 /// `X-Mms-Priority` tokens.
 const PRIORITY: &[(&str, u8)] = &[("Low", 0x80), ("Normal", 0x81), ("High", 0x82)];
 /// `X-Mms-Message-Class` tokens.
-const CLASS: &[(&str, u8)] = &[("Personal", 0x80), ("Advertisement", 0x81), ("Informational", 0x82), ("Auto", 0x83)];
+const CLASS: &[(&str, u8)] = &[
+    ("Personal", 0x80),
+    ("Advertisement", 0x81),
+    ("Informational", 0x82),
+    ("Auto", 0x83),
+];
 /// `X-Mms-Sender-Visibility` tokens.
 const VISIBILITY: &[(&str, u8)] = &[("Hide", 0x80), ("Show", 0x81)];
 
@@ -212,7 +220,10 @@ fn name_of(table: &[(&'static str, u8)], code: u8) -> Option<&'static str> {
 }
 
 fn code_of(table: &[(&'static str, u8)], text: &str) -> Option<u8> {
-    table.iter().find(|(n, _)| n.eq_ignore_ascii_case(text.trim())).map(|(_, c)| *c)
+    table
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text.trim()))
+        .map(|(_, c)| *c)
 }
 
 /// The MM4 spelling of a priority (`Low`, `Normal`, `High`).
@@ -272,22 +283,56 @@ mod tests {
         let rs: &[(RequestStatus, &str, u8)] = &[
             (RequestStatus::OK, "Ok", 0x80),
             (RequestStatus::ERROR_UNSPECIFIED, "Error-unspecified", 0x81),
-            (RequestStatus::ERROR_SERVICE_DENIED, "Error-service-denied", 0x82),
-            (RequestStatus::ERROR_MESSAGE_FORMAT_CORRUPT, "Error-message-format-corrupt", 0x83),
-            (RequestStatus::ERROR_SENDING_ADDRESS_UNRESOLVED, "Error-sending-address-unresolved", 0x84),
-            (RequestStatus::ERROR_MESSAGE_NOT_FOUND, "Error-message-not-found", 0x85),
-            (RequestStatus::ERROR_NETWORK_PROBLEM, "Error-network-problem", 0x86),
-            (RequestStatus::ERROR_CONTENT_NOT_ACCEPTED, "Error-content-not-accepted", 0x87),
-            (RequestStatus::ERROR_UNSUPPORTED_MESSAGE, "Error-unsupported-message", 0x88),
+            (
+                RequestStatus::ERROR_SERVICE_DENIED,
+                "Error-service-denied",
+                0x82,
+            ),
+            (
+                RequestStatus::ERROR_MESSAGE_FORMAT_CORRUPT,
+                "Error-message-format-corrupt",
+                0x83,
+            ),
+            (
+                RequestStatus::ERROR_SENDING_ADDRESS_UNRESOLVED,
+                "Error-sending-address-unresolved",
+                0x84,
+            ),
+            (
+                RequestStatus::ERROR_MESSAGE_NOT_FOUND,
+                "Error-message-not-found",
+                0x85,
+            ),
+            (
+                RequestStatus::ERROR_NETWORK_PROBLEM,
+                "Error-network-problem",
+                0x86,
+            ),
+            (
+                RequestStatus::ERROR_CONTENT_NOT_ACCEPTED,
+                "Error-content-not-accepted",
+                0x87,
+            ),
+            (
+                RequestStatus::ERROR_UNSUPPORTED_MESSAGE,
+                "Error-unsupported-message",
+                0x88,
+            ),
         ];
         for (v, text, code) in rs {
             assert_eq!(v.as_str(), *text);
             assert_eq!(&RequestStatus::new(&text.to_ascii_uppercase()), v);
-            assert_eq!(RequestStatus::new(&text.to_ascii_uppercase()).as_str(), *text);
+            assert_eq!(
+                RequestStatus::new(&text.to_ascii_uppercase()).as_str(),
+                *text
+            );
             assert_eq!(v.to_mms(), ResponseStatus(*code));
             assert_eq!(&RequestStatus::from_mms(ResponseStatus(*code)), v);
         }
-        assert_eq!(RequestStatus::from_mms(ResponseStatus::PERMANENT_SERVICE_DENIED), RequestStatus::ERROR_SERVICE_DENIED);
+        assert_eq!(
+            RequestStatus::from_mms(ResponseStatus::PERMANENT_SERVICE_DENIED),
+            RequestStatus::ERROR_SERVICE_DENIED
+        );
         let odd = RequestStatus::new("Error-new-thing");
         assert!(!odd.is_known());
         assert_eq!(odd.as_str(), "Error-new-thing");
@@ -299,7 +344,11 @@ mod tests {
             (MmStatus::REJECTED, "Rejected", Status::REJECTED),
             (MmStatus::DEFERRED, "Deferred", Status::DEFERRED),
             (MmStatus::UNRECOGNISED, "Unrecognised", Status::UNRECOGNISED),
-            (MmStatus::INDETERMINATE, "Indeterminate", Status::INDETERMINATE),
+            (
+                MmStatus::INDETERMINATE,
+                "Indeterminate",
+                Status::INDETERMINATE,
+            ),
             (MmStatus::FORWARDED, "Forwarded", Status::FORWARDED),
             (MmStatus::UNREACHABLE, "Unreachable", Status::UNREACHABLE),
         ];
@@ -308,10 +357,23 @@ mod tests {
             assert_eq!(v.to_mms(), *st);
             assert_eq!(&MmStatus::from_mms(*st), v);
         }
-        assert_eq!(ReadStatus::DELETED_WITHOUT_BEING_READ.as_str(), "Deleted without being read");
+        assert_eq!(
+            ReadStatus::DELETED_WITHOUT_BEING_READ.as_str(),
+            "Deleted without being read"
+        );
         assert_eq!(ReadStatus::new("read").to_mms(), MmsReadStatus::READ);
-        assert_eq!(ReadStatus::from_mms(MmsReadStatus::DELETED_WITHOUT_BEING_READ), ReadStatus::DELETED_WITHOUT_BEING_READ);
-        let kinds = ["MM4_forward.REQ", "MM4_forward.RES", "MM4_delivery_report.REQ", "MM4_delivery_report.RES", "MM4_read_reply_report.REQ", "MM4_read_reply_report.RES"];
+        assert_eq!(
+            ReadStatus::from_mms(MmsReadStatus::DELETED_WITHOUT_BEING_READ),
+            ReadStatus::DELETED_WITHOUT_BEING_READ
+        );
+        let kinds = [
+            "MM4_forward.REQ",
+            "MM4_forward.RES",
+            "MM4_delivery_report.REQ",
+            "MM4_delivery_report.RES",
+            "MM4_read_reply_report.REQ",
+            "MM4_read_reply_report.RES",
+        ];
         for (k, t) in MessageKind::ALL.iter().zip(kinds) {
             assert_eq!(k.as_str(), t);
         }

@@ -54,6 +54,10 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn invalid(offset: usize, field: &'static str, value: &str) -> Self {
-        Error::Invalid { offset, field, value: value.chars().take(64).collect() }
+        Error::Invalid {
+            offset,
+            field,
+            value: value.chars().take(64).collect(),
+        }
     }
 }

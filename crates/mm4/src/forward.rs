@@ -9,8 +9,8 @@
 use std::borrow::Cow;
 
 use ferry_mms::{
-    Body, FromValue, Header, MessageClass, MessageType, Pdu, Priority, SenderVisibility,
-    TimeValue, Version,
+    Body, FromValue, Header, MessageClass, MessageType, Pdu, Priority, SenderVisibility, TimeValue,
+    Version,
 };
 use ferry_wsp::{ContentType, EncodedString, Part};
 use mail_builder::mime::{BodyPart, MimePart};
@@ -23,7 +23,9 @@ use crate::codes::{
 };
 use crate::error::Error;
 use crate::message::{DEFAULT_3GPP_VERSION, Headers, read_common, write_common};
-use crate::mime::{Alternatives, HeaderWriter, part_to_mime, parts_from_message, to_mime_content_type};
+use crate::mime::{
+    Alternatives, HeaderWriter, part_to_mime, parts_from_message, to_mime_content_type,
+};
 use crate::report::Mm4Response;
 
 /// What the forwarding MMS Relay/Server adds to the MM it forwards.
@@ -134,7 +136,13 @@ pub fn forward_req(pdu: &Pdu<'_>, meta: &ForwardMeta) -> Result<Vec<u8>, Error> 
 fn id_atom(s: &str) -> String {
     let t: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(96)
         .collect();
     if t.is_empty() { "mm".to_owned() } else { t }
@@ -151,12 +159,26 @@ impl<'a> ForwardReq<'a> {
         let from = match pdu.from() {
             Some(FromValue::Address(a)) => to_mm4(a, &meta.originator_domain),
             Some(FromValue::Insert) => {
-                return Err(Error::Build { field: "From", problem: "is the Insert-address-token" });
+                return Err(Error::Build {
+                    field: "From",
+                    problem: "is the Insert-address-token",
+                });
             }
-            None => return Err(Error::Build { field: "From", problem: "is missing" }),
+            None => {
+                return Err(Error::Build {
+                    field: "From",
+                    problem: "is missing",
+                });
+            }
         };
-        let to = pdu.to().map(|a| to_mm4(a, &meta.recipient_domain)).collect();
-        let cc = pdu.cc().map(|a| to_mm4(a, &meta.recipient_domain)).collect();
+        let to = pdu
+            .to()
+            .map(|a| to_mm4(a, &meta.recipient_domain))
+            .collect();
+        let cc = pdu
+            .cc()
+            .map(|a| to_mm4(a, &meta.recipient_domain))
+            .collect();
         let mut sent_by = Vec::new();
         let mut sent_date = Vec::new();
         let mut counter = meta.forward_counter;
@@ -170,10 +192,10 @@ impl<'a> ForwardReq<'a> {
                 _ => {}
             }
         }
-        let content_type = pdu
-            .content_type()
-            .cloned()
-            .map_or_else(|| ContentType::new("application/vnd.wap.multipart.mixed"), ContentType::into_owned);
+        let content_type = pdu.content_type().cloned().map_or_else(
+            || ContentType::new("application/vnd.wap.multipart.mixed"),
+            ContentType::into_owned,
+        );
         let parts = match &pdu.body {
             Some(Body::Multipart(p)) => p.clone(),
             Some(Body::Single(b)) => vec![Part::new(content_type.clone(), b.clone())],
@@ -185,7 +207,10 @@ impl<'a> ForwardReq<'a> {
             content_type
         };
         Ok(Self {
-            version: meta.version.clone().unwrap_or_else(|| DEFAULT_3GPP_VERSION.to_owned()),
+            version: meta
+                .version
+                .clone()
+                .unwrap_or_else(|| DEFAULT_3GPP_VERSION.to_owned()),
             transaction_id: meta.transaction_id.clone(),
             message_id: meta.message_id.clone(),
             sender: Some(meta.originator_system.clone()).filter(|s| !s.is_empty()),
@@ -202,10 +227,12 @@ impl<'a> ForwardReq<'a> {
             priority: pdu.priority(),
             delivery_report: pdu.delivery_report().map(|v| v.is_yes()),
             read_reply: pdu.read_report().map(|v| v.is_yes()),
-            sender_visibility: pdu.header(ferry_mms::field::SENDER_VISIBILITY).and_then(|h| match h {
-                Header::SenderVisibility(v) => Some(*v),
-                _ => None,
-            }),
+            sender_visibility: pdu.header(ferry_mms::field::SENDER_VISIBILITY).and_then(
+                |h| match h {
+                    Header::SenderVisibility(v) => Some(*v),
+                    _ => None,
+                },
+            ),
             ack_request: meta.ack_request,
             originator_system: Some(meta.originator_system.clone()).filter(|s| !s.is_empty()),
             forward_counter: counter,
@@ -216,7 +243,11 @@ impl<'a> ForwardReq<'a> {
                 "<{}.{}@{}>",
                 id_atom(&meta.transaction_id),
                 id_atom(&meta.message_id),
-                id_atom(if meta.originator_domain.is_empty() { "ferry.invalid" } else { &meta.originator_domain })
+                id_atom(if meta.originator_domain.is_empty() {
+                    "ferry.invalid"
+                } else {
+                    &meta.originator_domain
+                })
             )),
             content_type,
             parts,
@@ -226,7 +257,11 @@ impl<'a> ForwardReq<'a> {
     pub(crate) fn read(h: &Headers<'_, '_>) -> Result<ForwardReq<'static>, Error> {
         let (version, transaction_id, message_id) = read_common(h)?;
         let (at_from, raw_from) = h.req("From")?;
-        let from = h.addresses("From").into_iter().next().ok_or_else(|| Error::invalid(at_from, "From", &raw_from))?;
+        let from = h
+            .addresses("From")
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid(at_from, "From", &raw_from))?;
         let mut extra = Vec::new();
         let mut message_class = None;
         let mut priority = None;
@@ -295,7 +330,11 @@ impl<'a> ForwardReq<'a> {
             ack_request: h.yes_no("X-Mms-Ack-Request")?.unwrap_or(false),
             originator_system: h.get("X-Mms-Originator-System").map(|(_, v)| v),
             forward_counter: h.number("X-Mms-Forward-Counter")?,
-            previously_sent_by: h.all("X-Mms-Previously-sent-by").into_iter().map(|(_, v)| v).collect(),
+            previously_sent_by: h
+                .all("X-Mms-Previously-sent-by")
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
             previously_sent_date,
             extra,
             mime_message_id: h.mime_message_id(),
@@ -310,7 +349,13 @@ impl<'a> ForwardReq<'a> {
     pub fn encode(&self) -> Vec<u8> {
         let size: usize = self.parts.iter().map(|p| p.body.len() * 4 / 3 + 256).sum();
         let mut w = HeaderWriter::new(2048 + size);
-        write_common(&mut w, &self.version, &MessageKind::FORWARD_REQ, &self.transaction_id, &self.message_id);
+        write_common(
+            &mut w,
+            &self.version,
+            &MessageKind::FORWARD_REQ,
+            &self.transaction_id,
+            &self.message_id,
+        );
         if let Some(s) = &self.sender {
             w.raw("Sender", s);
         }
@@ -368,7 +413,9 @@ impl<'a> ForwardReq<'a> {
         for (n, v) in &self.extra {
             // Only X-Mms-* names travel in `extra`; anything else is dropped
             // rather than allowed to forge a structural header.
-            if n.to_ascii_lowercase().starts_with("x-mms-") && n.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            if n.to_ascii_lowercase().starts_with("x-mms-")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+            {
                 w.raw(n, v);
             }
         }
@@ -394,7 +441,10 @@ impl<'a> ForwardReq<'a> {
     pub fn response(&self, status: RequestStatus, sender: Option<&str>) -> Mm4Response {
         let mut r = Mm4Response::new(&self.transaction_id, &self.message_id, status);
         r.sender = sender.map(str::to_owned);
-        r.to = self.originator_system.clone().or_else(|| self.sender.clone());
+        r.to = self
+            .originator_system
+            .clone()
+            .or_else(|| self.sender.clone());
         r
     }
 
@@ -402,20 +452,29 @@ impl<'a> ForwardReq<'a> {
     /// handset: Message-ID, From, To, Cc, Date, Subject, class, priority,
     /// report requests and the body. Addresses lose their `@domain`.
     pub fn to_retrieve_conf<'s>(&'s self, transaction_id: Option<&'s str>) -> Pdu<'s> {
-        let mut p = Pdu::new(MessageType::RETRIEVE_CONF, transaction_id.map(Cow::Borrowed), Version::V1_3)
-            .with(Header::MessageId(Cow::Borrowed(&self.message_id)))
-            .with(Header::From(FromValue::Address(crate::address::from_mm4(&self.from).address)));
+        let mut p = Pdu::new(
+            MessageType::RETRIEVE_CONF,
+            transaction_id.map(Cow::Borrowed),
+            Version::V1_3,
+        )
+        .with(Header::MessageId(Cow::Borrowed(&self.message_id)))
+        .with(Header::From(FromValue::Address(
+            crate::address::from_mm4(&self.from).address,
+        )));
         for a in &self.to {
-            p.headers.push(Header::To(crate::address::from_mm4(a).address));
+            p.headers
+                .push(Header::To(crate::address::from_mm4(a).address));
         }
         for a in &self.cc {
-            p.headers.push(Header::Cc(crate::address::from_mm4(a).address));
+            p.headers
+                .push(Header::Cc(crate::address::from_mm4(a).address));
         }
         if let Some(d) = self.date {
             p.headers.push(Header::Date(d));
         }
         if let Some(s) = &self.subject {
-            p.headers.push(Header::Subject(EncodedString::new(s.as_str())));
+            p.headers
+                .push(Header::Subject(EncodedString::new(s.as_str())));
         }
         if let Some(c) = &self.message_class {
             p.headers.push(Header::MessageClass(c.clone()));
@@ -429,7 +488,10 @@ impl<'a> ForwardReq<'a> {
         if let Some(v) = self.read_reply {
             p.headers.push(Header::ReadReport(v.into()));
         }
-        p.with_body(self.content_type.clone(), Body::Multipart(self.parts.clone()))
+        p.with_body(
+            self.content_type.clone(),
+            Body::Multipart(self.parts.clone()),
+        )
     }
 
     pub(crate) fn with_content(mut self, msg: Message<'a>) -> ForwardReq<'a> {
@@ -441,6 +503,9 @@ impl<'a> ForwardReq<'a> {
 
     /// An owned copy.
     pub fn into_owned(self) -> ForwardReq<'static> {
-        ForwardReq { parts: self.parts.into_iter().map(Part::into_owned).collect(), ..self }
+        ForwardReq {
+            parts: self.parts.into_iter().map(Part::into_owned).collect(),
+            ..self
+        }
     }
 }

@@ -50,9 +50,9 @@ impl Mm4Message<'_> {
             Mm4Message::ForwardReq(m) => &m.transaction_id,
             Mm4Message::DeliveryReportReq(m) => &m.transaction_id,
             Mm4Message::ReadReplyReportReq(m) => &m.transaction_id,
-            Mm4Message::ForwardRes(m) | Mm4Message::DeliveryReportRes(m) | Mm4Message::ReadReplyReportRes(m) => {
-                &m.transaction_id
-            }
+            Mm4Message::ForwardRes(m)
+            | Mm4Message::DeliveryReportRes(m)
+            | Mm4Message::ReadReplyReportRes(m) => &m.transaction_id,
         }
     }
 
@@ -62,9 +62,9 @@ impl Mm4Message<'_> {
             Mm4Message::ForwardReq(m) => &m.message_id,
             Mm4Message::DeliveryReportReq(m) => &m.message_id,
             Mm4Message::ReadReplyReportReq(m) => &m.message_id,
-            Mm4Message::ForwardRes(m) | Mm4Message::DeliveryReportRes(m) | Mm4Message::ReadReplyReportRes(m) => {
-                &m.message_id
-            }
+            Mm4Message::ForwardRes(m)
+            | Mm4Message::DeliveryReportRes(m)
+            | Mm4Message::ReadReplyReportRes(m) => &m.message_id,
         }
     }
 
@@ -107,7 +107,9 @@ impl Mm4Message<'_> {
 /// True when `input`'s header block has an `X-Mms-Message-Type` naming an
 /// MM4 message (what tells MM4 from an MM3 e-mail on the same listener).
 pub fn is_mm4(input: &[u8]) -> bool {
-    let Some(msg) = MessageParser::new().parse_headers(input) else { return false };
+    let Some(msg) = MessageParser::new().parse_headers(input) else {
+        return false;
+    };
     msg.header_raw("X-Mms-Message-Type")
         .is_some_and(|v| MessageKind::new(v.trim()).is_known())
 }
@@ -129,12 +131,18 @@ pub(crate) fn parser() -> MessageParser {
 /// not follow its grammar, are errors carrying the header's offset; unknown
 /// `X-Mms-*` headers of a forward are kept.
 pub fn parse(input: &[u8]) -> Result<Mm4Message<'_>, Error> {
-    let msg = parser().parse(input).ok_or(Error::NotMime { offset: 0, field: "header block" })?;
+    let msg = parser().parse(input).ok_or(Error::NotMime {
+        offset: 0,
+        field: "header block",
+    })?;
     let h = Headers::new(&msg);
     let (at, kind) = h.req("X-Mms-Message-Type")?;
     let kind = MessageKind::new(&kind);
     if !kind.is_known() {
-        return Err(Error::UnknownMessageType { offset: at, value: kind.as_str().chars().take(64).collect() });
+        return Err(Error::UnknownMessageType {
+            offset: at,
+            value: kind.as_str().chars().take(64).collect(),
+        });
     }
     Ok(if kind == MessageKind::FORWARD_REQ {
         let f = ForwardReq::read(&h)?;
@@ -165,29 +173,47 @@ impl<'m, 'x> Headers<'m, 'x> {
         Self { msg, end }
     }
 
-    fn find<'n>(&self, name: &'n str) -> impl Iterator<Item = &'m mail_parser::Header<'x>> + use<'m, 'x, 'n> {
-        self.msg.root_part().headers.iter().filter(move |h| h.name().eq_ignore_ascii_case(name))
+    fn find<'n>(
+        &self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'m mail_parser::Header<'x>> + use<'m, 'x, 'n> {
+        self.msg
+            .root_part()
+            .headers
+            .iter()
+            .filter(move |h| h.name().eq_ignore_ascii_case(name))
     }
 
     fn raw_of(&self, h: &mail_parser::Header<'_>) -> String {
-        let raw = self.msg.raw_message.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
+        let raw = self
+            .msg
+            .raw_message
+            .get(h.offset_start as usize..h.offset_end as usize)
+            .unwrap_or_default();
         let text = String::from_utf8_lossy(raw);
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// The first header of this name: its offset and unfolded raw value.
     pub(crate) fn get(&self, name: &str) -> Option<(usize, String)> {
-        self.find(name).next().map(|h| (h.offset_field as usize, self.raw_of(h)))
+        self.find(name)
+            .next()
+            .map(|h| (h.offset_field as usize, self.raw_of(h)))
     }
 
     /// Every header of this name.
     pub(crate) fn all(&self, name: &str) -> Vec<(usize, String)> {
-        self.find(name).map(|h| (h.offset_field as usize, self.raw_of(h))).collect()
+        self.find(name)
+            .map(|h| (h.offset_field as usize, self.raw_of(h)))
+            .collect()
     }
 
     /// A mandatory header.
     pub(crate) fn req(&self, name: &'static str) -> Result<(usize, String), Error> {
-        self.get(name).ok_or(Error::Missing { offset: self.end, field: name })
+        self.get(name).ok_or(Error::Missing {
+            offset: self.end,
+            field: name,
+        })
     }
 
     /// A decoded text header (Subject, X-Mms-Status-Text).
@@ -202,14 +228,20 @@ impl<'m, 'x> Headers<'m, 'x> {
 
     /// A date header as seconds since the epoch.
     pub(crate) fn date(&self, name: &'static str) -> Result<Option<u64>, Error> {
-        let Some(h) = self.find(name).next() else { return Ok(None) };
+        let Some(h) = self.find(name).next() else {
+            return Ok(None);
+        };
         let t = match h.value() {
             HeaderValue::DateTime(d) => Some(d.to_timestamp()),
             _ => mail_parser::DateTime::parse_rfc822(&self.raw_of(h)).map(|d| d.to_timestamp()),
         };
         match t.and_then(|t| u64::try_from(t).ok()) {
             Some(t) => Ok(Some(t)),
-            None => Err(Error::invalid(h.offset_field as usize, name, &self.raw_of(h))),
+            None => Err(Error::invalid(
+                h.offset_field as usize,
+                name,
+                &self.raw_of(h),
+            )),
         }
     }
 
@@ -232,7 +264,11 @@ impl<'m, 'x> Headers<'m, 'x> {
                 let raw = self.raw_of(h);
                 out.extend(
                     raw.split(',')
-                        .map(|s| crate::address::bare_email(s).split_whitespace().collect::<String>())
+                        .map(|s| {
+                            crate::address::bare_email(s)
+                                .split_whitespace()
+                                .collect::<String>()
+                        })
                         .filter(|s| !s.is_empty()),
                 );
             }
@@ -244,7 +280,9 @@ impl<'m, 'x> Headers<'m, 'x> {
     pub(crate) fn yes_no(&self, name: &'static str) -> Result<Option<bool>, Error> {
         match self.get(name) {
             None => Ok(None),
-            Some((at, v)) => parse_yes_no(&v).map(Some).ok_or_else(|| Error::invalid(at, name, &v)),
+            Some((at, v)) => parse_yes_no(&v)
+                .map(Some)
+                .ok_or_else(|| Error::invalid(at, name, &v)),
         }
     }
 
@@ -252,7 +290,11 @@ impl<'m, 'x> Headers<'m, 'x> {
     pub(crate) fn number(&self, name: &'static str) -> Result<Option<u64>, Error> {
         match self.get(name) {
             None => Ok(None),
-            Some((at, v)) => v.trim().parse().map(Some).map_err(|_| Error::invalid(at, name, &v)),
+            Some((at, v)) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::invalid(at, name, &v)),
         }
     }
 
@@ -263,12 +305,23 @@ impl<'m, 'x> Headers<'m, 'x> {
 
     /// Every root header's name and raw value, in order.
     pub(crate) fn all_raw(&self) -> Vec<(String, String)> {
-        self.msg.root_part().headers.iter().map(|h| (h.name().to_owned(), self.raw_of(h))).collect()
+        self.msg
+            .root_part()
+            .headers
+            .iter()
+            .map(|h| (h.name().to_owned(), self.raw_of(h)))
+            .collect()
     }
 }
 
 /// Writes the header lines every MM4 message starts with.
-pub(crate) fn write_common(w: &mut HeaderWriter, version: &str, kind: &MessageKind, tid: &str, mid: &str) {
+pub(crate) fn write_common(
+    w: &mut HeaderWriter,
+    version: &str,
+    kind: &MessageKind,
+    tid: &str,
+    mid: &str,
+) {
     w.raw("X-Mms-3GPP-MMS-Version", version);
     w.raw("X-Mms-Message-Type", kind.as_str());
     w.raw("X-Mms-Transaction-ID", tid);
@@ -277,14 +330,20 @@ pub(crate) fn write_common(w: &mut HeaderWriter, version: &str, kind: &MessageKi
 
 /// Reads the version, transaction and message IDs.
 pub(crate) fn read_common(h: &Headers<'_, '_>) -> Result<(String, String, String), Error> {
-    let version = h.get("X-Mms-3GPP-MMS-Version").map_or_else(|| DEFAULT_3GPP_VERSION.to_owned(), |(_, v)| v);
+    let version = h
+        .get("X-Mms-3GPP-MMS-Version")
+        .map_or_else(|| DEFAULT_3GPP_VERSION.to_owned(), |(_, v)| v);
     let (_, tid) = h.req("X-Mms-Transaction-ID")?;
     let (_, mid) = h.req("X-Mms-Message-ID")?;
     Ok((version, tid, mid))
 }
 
 /// Reads a status-like text header with a table type.
-pub(crate) fn read_status<T>(h: &Headers<'_, '_>, name: &'static str, make: fn(&str) -> T) -> Result<T, Error> {
+pub(crate) fn read_status<T>(
+    h: &Headers<'_, '_>,
+    name: &'static str,
+    make: fn(&str) -> T,
+) -> Result<T, Error> {
     h.req(name).map(|(_, v)| make(&v))
 }
 

@@ -30,7 +30,9 @@ fn clean(v: &str) -> Cow<'_, str> {
 
 impl HeaderWriter {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self { out: Vec::with_capacity(capacity) }
+        Self {
+            out: Vec::with_capacity(capacity),
+        }
     }
 
     /// `name: value` as it is (ASCII expected).
@@ -51,7 +53,8 @@ impl HeaderWriter {
     pub(crate) fn date(&mut self, name: &str, t: u64) {
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b": ");
-        let _ = Date::new(i64::try_from(t).unwrap_or(i64::MAX)).write_header(&mut self.out, name.len() + 2);
+        let _ = Date::new(i64::try_from(t).unwrap_or(i64::MAX))
+            .write_header(&mut self.out, name.len() + 2);
     }
 
     /// Ends the header block with a MIME body, or with an empty body.
@@ -71,19 +74,28 @@ impl HeaderWriter {
 const MULTIPART: &[(&str, &str)] = &[
     ("application/vnd.wap.multipart.related", "multipart/related"),
     ("application/vnd.wap.multipart.mixed", "multipart/mixed"),
-    ("application/vnd.wap.multipart.alternative", "multipart/alternative"),
+    (
+        "application/vnd.wap.multipart.alternative",
+        "multipart/alternative",
+    ),
 ];
 
 /// The MIME name of an MMS media type.
 pub(crate) fn mime_media(media: &str) -> String {
     let lower = media.to_ascii_lowercase();
-    MULTIPART.iter().find(|(w, _)| *w == lower).map_or(lower, |(_, m)| (*m).to_owned())
+    MULTIPART
+        .iter()
+        .find(|(w, _)| *w == lower)
+        .map_or(lower, |(_, m)| (*m).to_owned())
 }
 
 /// The MMS name of a MIME media type.
 pub(crate) fn mms_media(media: &str) -> String {
     let lower = media.to_ascii_lowercase();
-    MULTIPART.iter().find(|(_, m)| *m == lower).map_or(lower, |(w, _)| (*w).to_owned())
+    MULTIPART
+        .iter()
+        .find(|(_, m)| *m == lower)
+        .map_or(lower, |(w, _)| (*w).to_owned())
 }
 
 /// A MIME Content-Type from an MMS one (multipart names mapped, parameters
@@ -108,7 +120,10 @@ pub(crate) fn to_mime_content_type(ct: &ContentType<'_>) -> MimeContentType<'sta
 /// the MMS part undone (mail-builder picks quoted-printable or base64).
 pub(crate) fn part_to_mime(p: &Part<'_>) -> MimePart<'static> {
     let body = p.decoded_body().into_owned();
-    let mut m = MimePart::new(to_mime_content_type(&p.content_type), BodyPart::Binary(Cow::Owned(body)));
+    let mut m = MimePart::new(
+        to_mime_content_type(&p.content_type),
+        BodyPart::Binary(Cow::Owned(body)),
+    );
     if let Some(id) = p.content_id() {
         let id = id.trim().trim_start_matches('<').trim_end_matches('>');
         if !id.is_empty() {
@@ -135,10 +150,16 @@ pub(crate) enum Alternatives {
 /// leaf parts in order (nested multiparts flattened). A non-multipart root
 /// becomes one part of a `application/vnd.wap.multipart.mixed`. Text parts
 /// are converted to UTF-8 and labelled so.
-pub(crate) fn parts_from_message<'a>(msg: Message<'a>, alt: Alternatives) -> (ContentType<'static>, Vec<Part<'a>>) {
+pub(crate) fn parts_from_message<'a>(
+    msg: Message<'a>,
+    alt: Alternatives,
+) -> (ContentType<'static>, Vec<Part<'a>>) {
     let mut slots: Vec<Option<MessagePart<'a>>> = msg.parts.into_iter().map(Some).collect();
     let Some(root) = slots.first_mut().and_then(Option::take) else {
-        return (ContentType::new("application/vnd.wap.multipart.mixed"), Vec::new());
+        return (
+            ContentType::new("application/vnd.wap.multipart.mixed"),
+            Vec::new(),
+        );
     };
     let mut parts = Vec::new();
     match &root.body {
@@ -158,13 +179,24 @@ pub(crate) fn parts_from_message<'a>(msg: Message<'a>, alt: Alternatives) -> (Co
             if let Some(p) = leaf(root) {
                 parts.push(p);
             }
-            (ContentType::new("application/vnd.wap.multipart.mixed"), parts)
+            (
+                ContentType::new("application/vnd.wap.multipart.mixed"),
+                parts,
+            )
         }
     }
 }
 
-fn collect<'a>(slots: &mut [Option<MessagePart<'a>>], id: usize, alt: Alternatives, out: &mut Vec<Part<'a>>, depth: usize) {
-    let Some(part) = slots.get_mut(id).and_then(Option::take) else { return };
+fn collect<'a>(
+    slots: &mut [Option<MessagePart<'a>>],
+    id: usize,
+    alt: Alternatives,
+    out: &mut Vec<Part<'a>>,
+    depth: usize,
+) {
+    let Some(part) = slots.get_mut(id).and_then(Option::take) else {
+        return;
+    };
     match &part.body {
         PartType::Multipart(children) => {
             if depth > 16 {
@@ -173,16 +205,24 @@ fn collect<'a>(slots: &mut [Option<MessagePart<'a>>], id: usize, alt: Alternativ
             let children = children.clone();
             let is_alt = part.content_type().is_some_and(|c| {
                 c.c_type.eq_ignore_ascii_case("multipart")
-                    && c.c_subtype.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
+                    && c.c_subtype
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
             });
             if is_alt && alt == Alternatives::PreferPlain {
                 let plain = children.iter().copied().find(|&c| {
-                    slots.get(c as usize).and_then(Option::as_ref).is_some_and(|p| {
-                        p.content_type().is_none_or(|ct| {
-                            ct.c_type.eq_ignore_ascii_case("text")
-                                && ct.c_subtype.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+                    slots
+                        .get(c as usize)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|p| {
+                            p.content_type().is_none_or(|ct| {
+                                ct.c_type.eq_ignore_ascii_case("text")
+                                    && ct
+                                        .c_subtype
+                                        .as_deref()
+                                        .is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+                            })
                         })
-                    })
                 });
                 if let Some(c) = plain.or_else(|| children.first().copied()) {
                     collect(slots, c as usize, alt, out, depth + 1);
@@ -207,21 +247,37 @@ fn mms_content_type(c: &mail_parser::ContentType<'_>, multipart: bool) -> Conten
         Some(s) => format!("{}/{}", c.c_type, s),
         None => c.c_type.to_string(),
     };
-    let mut ct = ContentType::new(if multipart { mms_media(&media) } else { media.to_ascii_lowercase() });
+    let mut ct = ContentType::new(if multipart {
+        mms_media(&media)
+    } else {
+        media.to_ascii_lowercase()
+    });
     for a in c.attributes.iter().flatten() {
         let name = a.name.to_ascii_lowercase();
         if name == "boundary" {
             continue;
         }
-        let value = if multipart && name == "type" { mms_media(&a.value) } else { a.value.to_string() };
+        let value = if multipart && name == "type" {
+            mms_media(&a.value)
+        } else {
+            a.value.to_string()
+        };
         ct = ct.with(Parameter::text(name, value));
     }
     ct
 }
 
 fn leaf<'a>(part: MessagePart<'a>) -> Option<Part<'a>> {
-    let mut ct = part.content_type().map_or_else(|| ContentType::new("text/plain"), |c| mms_content_type(c, false));
-    let cid = part.content_id().map(|s| format!("<{}>", s.trim().trim_start_matches('<').trim_end_matches('>')));
+    let mut ct = part.content_type().map_or_else(
+        || ContentType::new("text/plain"),
+        |c| mms_content_type(c, false),
+    );
+    let cid = part.content_id().map(|s| {
+        format!(
+            "<{}>",
+            s.trim().trim_start_matches('<').trim_end_matches('>')
+        )
+    });
     let loc = part.content_location().map(|s| s.trim().to_owned());
     let file = part.attachment_name().map(str::to_owned);
     if ct.name().is_none()
@@ -231,8 +287,12 @@ fn leaf<'a>(part: MessagePart<'a>) -> Option<Part<'a>> {
     }
     let body: Cow<'a, [u8]> = match part.body {
         PartType::Text(t) | PartType::Html(t) => {
-            ct.params.retain(|p| !p.name.eq_ignore_ascii_case("charset"));
-            ct.params.insert(0, Parameter::new("charset", ParamValue::Charset(Charset::UTF_8)));
+            ct.params
+                .retain(|p| !p.name.eq_ignore_ascii_case("charset"));
+            ct.params.insert(
+                0,
+                Parameter::new("charset", ParamValue::Charset(Charset::UTF_8)),
+            );
             match t {
                 Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
                 Cow::Owned(s) => Cow::Owned(s.into_bytes()),

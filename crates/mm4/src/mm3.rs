@@ -27,7 +27,9 @@ use crate::message::Headers;
 use crate::mime::{Alternatives, HeaderWriter, part_to_mime, parts_from_message};
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn is_plain_text(p: &Part<'_>) -> bool {
@@ -70,7 +72,10 @@ fn extension(media: &str) -> &'static str {
 /// parts (SMIL included) as attachments.
 pub fn email_from_mms(pdu: &Pdu<'_>, from: &str, to: &[&str]) -> Result<Vec<u8>, Error> {
     if to.is_empty() {
-        return Err(Error::Build { field: "To", problem: "has no recipient" });
+        return Err(Error::Build {
+            field: "To",
+            problem: "has no recipient",
+        });
     }
     let parts = pdu.parts();
     let size: usize = parts.iter().map(|p| p.body.len() * 4 / 3 + 256).sum();
@@ -82,12 +87,20 @@ pub fn email_from_mms(pdu: &Pdu<'_>, from: &str, to: &[&str]) -> Result<Vec<u8>,
     }
     let date = pdu.date().unwrap_or_else(now);
     w.date("Date", date);
-    let domain = from.rsplit_once('@').map_or("ferry.invalid", |(_, d)| d.trim_end_matches('>'));
+    let domain = from
+        .rsplit_once('@')
+        .map_or("ferry.invalid", |(_, d)| d.trim_end_matches('>'));
     let local: String = pdu
         .message_id()
         .map_or_else(|| format!("{date}.{}", parts.len()), str::to_owned)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(96)
         .collect();
     w.raw("Message-ID", &format!("<{local}@{domain}>"));
@@ -95,12 +108,19 @@ pub fn email_from_mms(pdu: &Pdu<'_>, from: &str, to: &[&str]) -> Result<Vec<u8>,
         w.raw("X-Mms-Message-ID", id);
     }
 
-    let texts: Vec<String> = parts.iter().filter(|p| is_plain_text(p)).map(part_text).collect();
+    let texts: Vec<String> = parts
+        .iter()
+        .filter(|p| is_plain_text(p))
+        .map(part_text)
+        .collect();
     let text = texts.join("\r\n\r\n");
     let mut attachments = Vec::new();
     for (i, p) in parts.iter().filter(|p| !is_plain_text(p)).enumerate() {
         let media = p.content_type.media.as_str().to_ascii_lowercase();
-        let name = p.file_name().map_or_else(|| format!("part{}.{}", i + 1, extension(&media)), |n| n.into_owned());
+        let name = p.file_name().map_or_else(
+            || format!("part{}.{}", i + 1, extension(&media)),
+            |n| n.into_owned(),
+        );
         attachments.push(part_to_mime(p).attachment(name));
     }
     let text_part = MimePart::new("text/plain", BodyPart::Text(Cow::Owned(text)));
@@ -152,7 +172,12 @@ fn kept(media: &str) -> bool {
 
 /// Reads an e-mail into MMS headers and parts.
 pub fn mms_from_email(input: &[u8]) -> Result<IncomingEmail<'_>, Error> {
-    let msg = crate::message::parser().parse(input).ok_or(Error::NotMime { offset: 0, field: "header block" })?;
+    let msg = crate::message::parser()
+        .parse(input)
+        .ok_or(Error::NotMime {
+            offset: 0,
+            field: "header block",
+        })?;
     let h = Headers::new(&msg);
     let from = h.addresses("From").into_iter().next();
     let to = h.addresses("To");
@@ -167,7 +192,9 @@ pub fn mms_from_email(input: &[u8]) -> Result<IncomingEmail<'_>, Error> {
     let mut has_smil = false;
     for mut p in all {
         let media = p.content_type.media.as_str().to_ascii_lowercase();
-        if !kept(&media) || (p.body.is_empty() && media.starts_with("text/") && parts.iter().any(is_plain_text)) {
+        if !kept(&media)
+            || (p.body.is_empty() && media.starts_with("text/") && parts.iter().any(is_plain_text))
+        {
             dropped.push(media);
             continue;
         }
@@ -193,7 +220,17 @@ pub fn mms_from_email(input: &[u8]) -> Result<IncomingEmail<'_>, Error> {
     } else {
         ContentType::new("application/vnd.wap.multipart.mixed")
     };
-    Ok(IncomingEmail { from, to, cc, subject, date, message_id, content_type, parts, dropped })
+    Ok(IncomingEmail {
+        from,
+        to,
+        cc,
+        subject,
+        date,
+        message_id,
+        content_type,
+        parts,
+        dropped,
+    })
 }
 
 impl IncomingEmail<'_> {
@@ -206,18 +243,27 @@ impl IncomingEmail<'_> {
         message_id: Option<&'s str>,
         to: &[Address<'static>],
     ) -> Pdu<'s> {
-        let mut p = Pdu::new(MessageType::RETRIEVE_CONF, transaction_id.map(Cow::Borrowed), Version::V1_3);
+        let mut p = Pdu::new(
+            MessageType::RETRIEVE_CONF,
+            transaction_id.map(Cow::Borrowed),
+            Version::V1_3,
+        );
         if let Some(id) = message_id {
             p.headers.push(Header::MessageId(Cow::Borrowed(id)));
         }
         if let Some(f) = &self.from {
-            p.headers.push(Header::From(FromValue::Address(Address::email(f))));
+            p.headers
+                .push(Header::From(FromValue::Address(Address::email(f))));
         }
         p.headers.extend(to.iter().cloned().map(Header::To));
         p.headers.push(Header::Date(self.date.unwrap_or_else(now)));
         if let Some(s) = &self.subject {
-            p.headers.push(Header::Subject(EncodedString::new(s.as_str())));
+            p.headers
+                .push(Header::Subject(EncodedString::new(s.as_str())));
         }
-        p.with_body(self.content_type.clone(), Body::Multipart(self.parts.clone()))
+        p.with_body(
+            self.content_type.clone(),
+            Body::Multipart(self.parts.clone()),
+        )
     }
 }

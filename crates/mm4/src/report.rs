@@ -5,8 +5,8 @@
 use crate::codes::{MessageKind, MmStatus, ReadStatus, RequestStatus, yes_no};
 use crate::error::Error;
 use crate::message::{
-    DEFAULT_3GPP_VERSION, Headers, mm_status, read_common, read_status, read_status_of, request_status,
-    write_common,
+    DEFAULT_3GPP_VERSION, Headers, mm_status, read_common, read_status, read_status_of,
+    request_status, write_common,
 };
 use crate::mime::HeaderWriter;
 
@@ -36,7 +36,11 @@ pub struct Mm4Response {
 
 impl Mm4Response {
     /// An answer with this status to a request's IDs.
-    pub fn new(transaction_id: impl Into<String>, message_id: impl Into<String>, status: RequestStatus) -> Self {
+    pub fn new(
+        transaction_id: impl Into<String>,
+        message_id: impl Into<String>,
+        status: RequestStatus,
+    ) -> Self {
         Self {
             version: DEFAULT_3GPP_VERSION.to_owned(),
             transaction_id: transaction_id.into(),
@@ -68,7 +72,13 @@ impl Mm4Response {
     /// The RFC 5322 message, as `kind` (one of the three `.RES` types).
     pub fn encode(&self, kind: &MessageKind) -> Vec<u8> {
         let mut w = HeaderWriter::new(512);
-        write_common(&mut w, &self.version, kind, &self.transaction_id, &self.message_id);
+        write_common(
+            &mut w,
+            &self.version,
+            kind,
+            &self.transaction_id,
+            &self.message_id,
+        );
         w.raw("X-Mms-Request-Status-Code", self.status.as_str());
         if let Some(t) = &self.status_text {
             w.text("X-Mms-Status-Text", t);
@@ -172,7 +182,13 @@ impl DeliveryReportReq {
     /// The RFC 5322 message.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = HeaderWriter::new(768);
-        write_common(&mut w, &self.version, &MessageKind::DELIVERY_REPORT_REQ, &self.transaction_id, &self.message_id);
+        write_common(
+            &mut w,
+            &self.version,
+            &MessageKind::DELIVERY_REPORT_REQ,
+            &self.transaction_id,
+            &self.message_id,
+        );
         if let Some(s) = &self.sender {
             w.raw("Sender", s);
         }
@@ -202,7 +218,10 @@ impl DeliveryReportReq {
     pub fn response(&self, status: RequestStatus, sender: Option<&str>) -> Mm4Response {
         let mut r = Mm4Response::new(&self.transaction_id, &self.message_id, status);
         r.sender = sender.map(str::to_owned);
-        r.to = self.originator_system.clone().or_else(|| self.sender.clone());
+        r.to = self
+            .originator_system
+            .clone()
+            .or_else(|| self.sender.clone());
         r
     }
 }
@@ -285,7 +304,13 @@ impl ReadReplyReportReq {
     /// The RFC 5322 message.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = HeaderWriter::new(768);
-        write_common(&mut w, &self.version, &MessageKind::READ_REPLY_REPORT_REQ, &self.transaction_id, &self.message_id);
+        write_common(
+            &mut w,
+            &self.version,
+            &MessageKind::READ_REPLY_REPORT_REQ,
+            &self.transaction_id,
+            &self.message_id,
+        );
         if let Some(s) = &self.sender {
             w.raw("Sender", s);
         }
@@ -312,12 +337,18 @@ impl ReadReplyReportReq {
     pub fn response(&self, status: RequestStatus, sender: Option<&str>) -> Mm4Response {
         let mut r = Mm4Response::new(&self.transaction_id, &self.message_id, status);
         r.sender = sender.map(str::to_owned);
-        r.to = self.originator_system.clone().or_else(|| self.sender.clone());
+        r.to = self
+            .originator_system
+            .clone()
+            .or_else(|| self.sender.clone());
         r
     }
 }
 
 fn first_address(h: &Headers<'_, '_>, name: &'static str) -> Result<String, Error> {
     let (at, raw) = h.req(name)?;
-    h.addresses(name).into_iter().next().ok_or_else(|| Error::invalid(at, name, &raw))
+    h.addresses(name)
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid(at, name, &raw))
 }

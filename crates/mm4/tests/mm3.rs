@@ -9,27 +9,48 @@ use mail_parser::{MessageParser, MimeHeaders};
 #[test]
 fn mms_becomes_an_email_with_attachments() {
     let img: Vec<u8> = (0..=255u8).rev().cycle().take(5000).collect();
-    let smil = b"<smil><body><par><img src=\"photo.jpg\"/><text src=\"t.txt\"/></par></body></smil>".to_vec();
+    let smil =
+        b"<smil><body><par><img src=\"photo.jpg\"/><text src=\"t.txt\"/></par></body></smil>"
+            .to_vec();
     let mut s = Part::new(ContentType::new("application/smil"), smil.clone());
     s.headers.push(content_id("<smil>"));
     s.headers.push(content_location("pres.smil"));
     let mut t = Part::new(
-        ContentType::new("text/plain").with(Parameter::new("charset", ParamValue::Charset(Charset::ISO_8859_1))),
+        ContentType::new("text/plain").with(Parameter::new(
+            "charset",
+            ParamValue::Charset(Charset::ISO_8859_1),
+        )),
         b"Sch\xf6ne Gr\xfc\xdfe".to_vec(),
     );
     t.headers.push(content_location("t.txt"));
-    let mut i = Part::new(ContentType::new("image/jpeg").with(Parameter::text("name", "photo.jpg")), img.clone());
+    let mut i = Part::new(
+        ContentType::new("image/jpeg").with(Parameter::text("name", "photo.jpg")),
+        img.clone(),
+    );
     i.headers.push(content_id("<photo>"));
-    let ct = ContentType::new("application/vnd.wap.multipart.related").with(Parameter::text("type", "application/smil"));
-    let pdu = Pdu::send_req("t1", Some(Address::plmn("+15550001")), vec![Address::email("bob@example.org")], ct, vec![s, t, i])
-        .with(Header::Subject(EncodedString::new("Ferien in Köln")))
-        .with(Header::Date(1_700_000_000))
-        .with(Header::MessageId("msg-1".into()));
+    let ct = ContentType::new("application/vnd.wap.multipart.related")
+        .with(Parameter::text("type", "application/smil"));
+    let pdu = Pdu::send_req(
+        "t1",
+        Some(Address::plmn("+15550001")),
+        vec![Address::email("bob@example.org")],
+        ct,
+        vec![s, t, i],
+    )
+    .with(Header::Subject(EncodedString::new("Ferien in Köln")))
+    .with(Header::Date(1_700_000_000))
+    .with(Header::MessageId("msg-1".into()));
     let mail = email_from_mms(&pdu, "+15550001@mms.a.example", &["bob@example.org"]).unwrap();
     let m = MessageParser::default().parse(&mail).unwrap();
     assert_eq!(m.subject(), Some("Ferien in Köln"));
-    assert_eq!(m.from().and_then(|a| a.first()).and_then(|a| a.address()), Some("+15550001@mms.a.example"));
-    assert_eq!(m.body_text(0).as_deref().map(str::trim_end), Some("Schöne Grüße"));
+    assert_eq!(
+        m.from().and_then(|a| a.first()).and_then(|a| a.address()),
+        Some("+15550001@mms.a.example")
+    );
+    assert_eq!(
+        m.body_text(0).as_deref().map(str::trim_end),
+        Some("Schöne Grüße")
+    );
     let atts: Vec<_> = m.attachments().collect();
     assert_eq!(atts.len(), 2, "SMIL and image");
     assert_eq!(atts[0].attachment_name(), Some("pres.smil"));
@@ -42,8 +63,20 @@ fn mms_becomes_an_email_with_attachments() {
 
 #[test]
 fn text_only_mms_is_a_plain_email() {
-    let t = Part::new(ContentType::new("text/plain").with(Parameter::new("charset", ParamValue::Charset(Charset::UTF_8))), "héllo".as_bytes());
-    let pdu = Pdu::send_req("t1", Some(Address::plmn("+15550001")), vec![], ContentType::new("application/vnd.wap.multipart.mixed"), vec![t]);
+    let t = Part::new(
+        ContentType::new("text/plain").with(Parameter::new(
+            "charset",
+            ParamValue::Charset(Charset::UTF_8),
+        )),
+        "héllo".as_bytes(),
+    );
+    let pdu = Pdu::send_req(
+        "t1",
+        Some(Address::plmn("+15550001")),
+        vec![],
+        ContentType::new("application/vnd.wap.multipart.mixed"),
+        vec![t],
+    );
     let mail = email_from_mms(&pdu, "+15550001@mms.a.example", &["x@y.example"]).unwrap();
     let m = MessageParser::default().parse(&mail).unwrap();
     assert_eq!(m.attachment_count(), 0);
@@ -100,7 +133,10 @@ fn email_becomes_an_mms_in_utf8() {
     assert_eq!(e.parts.len(), 3, "{:?}", e.parts);
     assert!(e.parts[0].content_type.media.is("text/plain"));
     assert_eq!(e.parts[0].content_type.charset(), Some(Charset::UTF_8));
-    assert_eq!(std::str::from_utf8(&e.parts[0].body).unwrap().trim_end(), "Schöne Grüße");
+    assert_eq!(
+        std::str::from_utf8(&e.parts[0].body).unwrap().trim_end(),
+        "Schöne Grüße"
+    );
     assert_eq!(std::str::from_utf8(&e.parts[1].body).unwrap(), "Привет €");
     assert!(e.parts[2].content_type.media.is("image/png"));
     assert_eq!(&*e.parts[2].body, b"\x89PNG\r\n\x1a\n");
@@ -108,14 +144,21 @@ fn email_becomes_an_mms_in_utf8() {
     assert_eq!(e.parts[0].content_location(), Some("text_1.txt"));
     assert!(e.parts.iter().all(|p| p.content_id().is_some()));
     assert_eq!(e.dropped, ["application/pdf"]);
-    assert!(e.content_type.media.is("application/vnd.wap.multipart.mixed"));
+    assert!(
+        e.content_type
+            .media
+            .is("application/vnd.wap.multipart.mixed")
+    );
 
     // Into an M-Retrieve.conf that decodes.
     let pdu = e.to_retrieve_conf(Some("tx"), Some("mid"), &[Address::plmn("+15550001")]);
     let bytes = pdu.to_bytes();
     let back = Pdu::decode(&bytes).unwrap();
     assert_eq!(back.parts().len(), 3);
-    assert_eq!(back.subject().map(|s| s.text().into_owned()).as_deref(), Some("Grüße aus München"));
+    assert_eq!(
+        back.subject().map(|s| s.text().into_owned()).as_deref(),
+        Some("Grüße aus München")
+    );
 }
 
 #[test]
@@ -123,5 +166,8 @@ fn plain_latin1_email() {
     let mail = b"From: a@b.example\r\nTo: +15550001@mms.a.example\r\nSubject: caf\xe9\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nd\xe9j\xe0 vu\r\n";
     let e = mms_from_email(mail).unwrap();
     assert_eq!(e.parts.len(), 1);
-    assert_eq!(std::str::from_utf8(&e.parts[0].body).unwrap().trim_end(), "déjà vu");
+    assert_eq!(
+        std::str::from_utf8(&e.parts[0].body).unwrap().trim_end(),
+        "déjà vu"
+    );
 }

@@ -2,8 +2,8 @@
 //! types, exact header text, errors, and arbitrary input.
 
 use ferry_mm4::{
-    DeliveryReportReq, Error, ForwardMeta, MessageKind, MmStatus, Mm4Message, Mm4Response, ReadReplyReportReq,
-    ReadStatus, RequestStatus, forward_req, parse,
+    DeliveryReportReq, Error, ForwardMeta, MessageKind, Mm4Message, Mm4Response, MmStatus,
+    ReadReplyReportReq, ReadStatus, RequestStatus, forward_req, parse,
 };
 use ferry_mms::{Address, Body, ClassToken, Header, MessageClass, Pdu, Priority, TimeValue, YesNo};
 use ferry_wsp::multipart::{content_id, content_location};
@@ -15,7 +15,9 @@ fn image() -> Vec<u8> {
 }
 
 fn sample_pdu(img: &[u8]) -> Pdu<'_> {
-    let smil = b"<smil><body><par><img src=\"cid:img\"/><text src=\"cid:txt\"/></par></body></smil>".to_vec();
+    let smil =
+        b"<smil><body><par><img src=\"cid:img\"/><text src=\"cid:txt\"/></par></body></smil>"
+            .to_vec();
     let parts = vec![
         {
             let mut p = Part::new(ContentType::new("application/smil"), smil);
@@ -24,7 +26,10 @@ fn sample_pdu(img: &[u8]) -> Pdu<'_> {
             p
         },
         {
-            let ct = ContentType::new("text/plain").with(Parameter::new("charset", ParamValue::Charset(Charset::ISO_8859_1)));
+            let ct = ContentType::new("text/plain").with(Parameter::new(
+                "charset",
+                ParamValue::Charset(Charset::ISO_8859_1),
+            ));
             let mut p = Part::new(ct, b"Gr\xfc\xdfe aus K\xf6ln".to_vec());
             p.headers.push(content_id("<txt>"));
             p.headers.push(content_location("text.txt"));
@@ -41,15 +46,26 @@ fn sample_pdu(img: &[u8]) -> Pdu<'_> {
     let ct = ContentType::new("application/vnd.wap.multipart.related")
         .with(Parameter::text("type", "application/smil"))
         .with(Parameter::text("start", "<smil>"));
-    Pdu::send_req("tx-1", Some(Address::plmn("+15550001")), vec![Address::plmn("+4915550002"), Address::email("carol@example.org")], ct, parts)
-        .with(Header::Cc(Address::plmn("+4915550003")))
-        .with(Header::Subject(ferry_wsp::EncodedString::new("Grüße 🎉")))
-        .with(Header::Date(1_700_000_000))
-        .with(Header::Expiry(TimeValue::Relative(86_400)))
-        .with(Header::MessageClass(MessageClass::Token(ClassToken::PERSONAL)))
-        .with(Header::Priority(Priority::HIGH))
-        .with(Header::DeliveryReport(YesNo::YES))
-        .with(Header::ReadReport(YesNo::NO))
+    Pdu::send_req(
+        "tx-1",
+        Some(Address::plmn("+15550001")),
+        vec![
+            Address::plmn("+4915550002"),
+            Address::email("carol@example.org"),
+        ],
+        ct,
+        parts,
+    )
+    .with(Header::Cc(Address::plmn("+4915550003")))
+    .with(Header::Subject(ferry_wsp::EncodedString::new("Grüße 🎉")))
+    .with(Header::Date(1_700_000_000))
+    .with(Header::Expiry(TimeValue::Relative(86_400)))
+    .with(Header::MessageClass(MessageClass::Token(
+        ClassToken::PERSONAL,
+    )))
+    .with(Header::Priority(Priority::HIGH))
+    .with(Header::DeliveryReport(YesNo::YES))
+    .with(Header::ReadReport(YesNo::NO))
 }
 
 fn meta() -> ForwardMeta {
@@ -94,31 +110,58 @@ fn forward_req_round_trip() {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
     assert!(text.contains("Content-Type: multipart/related"), "{text}");
-    assert!(!text.contains("Subject: Grüße"), "subject must be RFC 2047 encoded");
+    assert!(
+        !text.contains("Subject: Grüße"),
+        "subject must be RFC 2047 encoded"
+    );
 
-    let Mm4Message::ForwardReq(f) = parse(&bytes).unwrap() else { panic!("not a forward") };
+    let Mm4Message::ForwardReq(f) = parse(&bytes).unwrap() else {
+        panic!("not a forward")
+    };
     assert_eq!(f.transaction_id, "T0001");
     assert_eq!(f.message_id, "M-abc-123");
     assert_eq!(f.from, "+15550001/TYPE=PLMN@mms.a.example");
-    assert_eq!(f.to, ["+4915550002/TYPE=PLMN@mms.b.example", "carol@example.org"]);
+    assert_eq!(
+        f.to,
+        ["+4915550002/TYPE=PLMN@mms.b.example", "carol@example.org"]
+    );
     assert_eq!(f.cc, ["+4915550003/TYPE=PLMN@mms.b.example"]);
     assert_eq!(f.subject.as_deref(), Some("Grüße 🎉"));
     assert_eq!(f.date, Some(1_700_000_000));
     assert_eq!(f.expiry, Some(TimeValue::Relative(86_400)));
     assert_eq!(f.priority, Some(Priority::HIGH));
-    assert_eq!(f.message_class, Some(MessageClass::Token(ClassToken::PERSONAL)));
+    assert_eq!(
+        f.message_class,
+        Some(MessageClass::Token(ClassToken::PERSONAL))
+    );
     assert_eq!(f.delivery_report, Some(true));
     assert_eq!(f.read_reply, Some(false));
     assert!(f.ack_request);
-    assert_eq!(f.originator_system.as_deref(), Some("system-user@mms.a.example"));
-    assert!(f.content_type.media.is("application/vnd.wap.multipart.related"));
-    assert_eq!(f.content_type.param_text("type").as_deref(), Some("application/smil"));
-    assert_eq!(f.content_type.param_text("start").as_deref(), Some("<smil>"));
+    assert_eq!(
+        f.originator_system.as_deref(),
+        Some("system-user@mms.a.example")
+    );
+    assert!(
+        f.content_type
+            .media
+            .is("application/vnd.wap.multipart.related")
+    );
+    assert_eq!(
+        f.content_type.param_text("type").as_deref(),
+        Some("application/smil")
+    );
+    assert_eq!(
+        f.content_type.param_text("start").as_deref(),
+        Some("<smil>")
+    );
     assert_eq!(f.parts.len(), 3);
     assert!(f.parts[0].content_type.media.is("application/smil"));
     assert_eq!(f.parts[0].content_id(), Some("<smil>"));
     assert_eq!(f.parts[1].content_type.charset(), Some(Charset::UTF_8));
-    assert_eq!(std::str::from_utf8(&f.parts[1].body).unwrap(), "Grüße aus Köln");
+    assert_eq!(
+        std::str::from_utf8(&f.parts[1].body).unwrap(),
+        "Grüße aus Köln"
+    );
     assert_eq!(f.parts[1].content_location(), Some("text.txt"));
     assert_eq!(&*f.parts[2].body, &img[..], "image byte for byte");
     assert_eq!(f.parts[2].content_type.name().as_deref(), Some("photo.jpg"));
@@ -133,9 +176,18 @@ fn forward_req_round_trip() {
     let bytes = conf.to_bytes();
     let back = Pdu::decode(&bytes).unwrap();
     assert_eq!(back.parts().len(), 3);
-    assert_eq!(back.from().and_then(|f| f.address()).map(|a| a.text().into_owned()).as_deref(), Some("+15550001/TYPE=PLMN"));
+    assert_eq!(
+        back.from()
+            .and_then(|f| f.address())
+            .map(|a| a.text().into_owned())
+            .as_deref(),
+        Some("+15550001/TYPE=PLMN")
+    );
     assert_eq!(back.to().count(), 2);
-    assert_eq!(back.subject().map(|s| s.text().into_owned()).as_deref(), Some("Grüße 🎉"));
+    assert_eq!(
+        back.subject().map(|s| s.text().into_owned()).as_deref(),
+        Some("Grüße 🎉")
+    );
     assert!(matches!(&back.body, Some(Body::Multipart(p)) if p[2].body == img.as_slice()));
 
     // The answer.
@@ -148,9 +200,15 @@ fn forward_req_round_trip() {
 fn forward_needs_a_sender() {
     let mut pdu = sample_pdu(b"x");
     pdu.headers.retain(|h| !matches!(h, Header::From(_)));
-    assert!(matches!(forward_req(&pdu, &meta()), Err(Error::Build { field: "From", .. })));
+    assert!(matches!(
+        forward_req(&pdu, &meta()),
+        Err(Error::Build { field: "From", .. })
+    ));
     let pdu = pdu.with(Header::From(ferry_mms::FromValue::Insert));
-    assert!(matches!(forward_req(&pdu, &meta()), Err(Error::Build { field: "From", .. })));
+    assert!(matches!(
+        forward_req(&pdu, &meta()),
+        Err(Error::Build { field: "From", .. })
+    ));
 }
 
 fn round_trip(m: Mm4Message<'static>) {
@@ -179,7 +237,11 @@ fn responses_and_reports_round_trip() {
     }
     round_trip(Mm4Message::ForwardRes(res.clone()));
     round_trip(Mm4Message::DeliveryReportRes(res.clone()));
-    round_trip(Mm4Message::ReadReplyReportRes(Mm4Response::new("T9", "M9", RequestStatus::OK)));
+    round_trip(Mm4Message::ReadReplyReportRes(Mm4Response::new(
+        "T9",
+        "M9",
+        RequestStatus::OK,
+    )));
 
     let mut dr = DeliveryReportReq::new(
         "T0002",
@@ -205,7 +267,10 @@ fn responses_and_reports_round_trip() {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
     round_trip(Mm4Message::DeliveryReportReq(dr.clone()));
-    assert_eq!(dr.response(RequestStatus::OK, None).to.as_deref(), Some("system@mms.b.example"));
+    assert_eq!(
+        dr.response(RequestStatus::OK, None).to.as_deref(),
+        Some("system@mms.b.example")
+    );
 
     let rr = ReadReplyReportReq::new(
         "T0003",
@@ -216,8 +281,14 @@ fn responses_and_reports_round_trip() {
         1_700_000_300,
     );
     let text = String::from_utf8(rr.encode()).unwrap();
-    assert!(text.contains("X-Mms-Message-Type: MM4_read_reply_report.REQ\r\n"), "{text}");
-    assert!(text.contains("X-Mms-Read-Status: Deleted without being read\r\n"), "{text}");
+    assert!(
+        text.contains("X-Mms-Message-Type: MM4_read_reply_report.REQ\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("X-Mms-Read-Status: Deleted without being read\r\n"),
+        "{text}"
+    );
     round_trip(Mm4Message::ReadReplyReportReq(rr));
 
     // An unknown status text survives.
@@ -229,7 +300,13 @@ fn responses_and_reports_round_trip() {
 #[test]
 fn errors_name_the_field() {
     let no_type = b"X-Mms-Transaction-ID: 1\r\nX-Mms-Message-ID: 2\r\n\r\n";
-    assert!(matches!(parse(no_type), Err(Error::Missing { field: "X-Mms-Message-Type", .. })));
+    assert!(matches!(
+        parse(no_type),
+        Err(Error::Missing {
+            field: "X-Mms-Message-Type",
+            ..
+        })
+    ));
     let bad_type = b"X-Mms-Transaction-ID: 1\r\nX-Mms-Message-Type: MM7_submit.REQ\r\n\r\n";
     match parse(bad_type) {
         Err(Error::UnknownMessageType { offset, value }) => {
@@ -239,10 +316,24 @@ fn errors_name_the_field() {
         other => panic!("{other:?}"),
     }
     let no_tid = b"X-Mms-Message-Type: MM4_forward.RES\r\nX-Mms-Message-ID: 2\r\nX-Mms-Request-Status-Code: Ok\r\n\r\n";
-    assert!(matches!(parse(no_tid), Err(Error::Missing { field: "X-Mms-Transaction-ID", .. })));
+    assert!(matches!(
+        parse(no_tid),
+        Err(Error::Missing {
+            field: "X-Mms-Transaction-ID",
+            ..
+        })
+    ));
     let bad_ack = b"X-Mms-Message-Type: MM4_delivery_report.REQ\r\nX-Mms-Transaction-ID: 1\r\nX-Mms-Message-ID: 2\r\nFrom: a@b\r\nTo: c@d\r\nX-Mms-MM-Status-Code: Retrieved\r\nX-Mms-Ack-Request: perhaps\r\n\r\n";
-    assert!(matches!(parse(bad_ack), Err(Error::Invalid { field: "X-Mms-Ack-Request", .. })));
-    assert!(ferry_mm4::is_mm4(b"X-Mms-Message-Type: MM4_forward.REQ\r\n\r\n"));
+    assert!(matches!(
+        parse(bad_ack),
+        Err(Error::Invalid {
+            field: "X-Mms-Ack-Request",
+            ..
+        })
+    ));
+    assert!(ferry_mm4::is_mm4(
+        b"X-Mms-Message-Type: MM4_forward.REQ\r\n\r\n"
+    ));
     assert!(!ferry_mm4::is_mm4(b"From: a@b\r\nSubject: hi\r\n\r\nhello"));
 }
 
@@ -265,7 +356,9 @@ fn foreign_forward_is_read() {
         "\r\n",
         "K=F6ln\r\n",
     );
-    let Mm4Message::ForwardReq(f) = parse(raw.as_bytes()).unwrap() else { panic!() };
+    let Mm4Message::ForwardReq(f) = parse(raw.as_bytes()).unwrap() else {
+        panic!()
+    };
     assert_eq!(f.version, "6.10.0");
     assert_eq!(f.transaction_id, "42");
     assert_eq!(f.from, "+4917000001/TYPE=PLMN@mms.other.example");
@@ -274,7 +367,10 @@ fn foreign_forward_is_read() {
     assert_eq!(f.subject.as_deref(), Some("Grüße"));
     assert_eq!(f.extra, [("X-Mms-VASP-ID".to_owned(), "77".to_owned())]);
     assert_eq!(f.parts.len(), 1);
-    assert_eq!(std::str::from_utf8(&f.parts[0].body).unwrap().trim_end(), "Köln");
+    assert_eq!(
+        std::str::from_utf8(&f.parts[0].body).unwrap().trim_end(),
+        "Köln"
+    );
     let enc = f.encode();
     let again = parse(&enc).unwrap();
     assert_eq!(again, Mm4Message::ForwardReq(f));
