@@ -62,6 +62,9 @@ pub use config::Config;
 pub use ferry_store as store;
 pub use notify::{MemoryNotifier, Notifier, NotifyError, PapNotifier};
 
+/// How long requests in flight may run on after shutdown is triggered.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Seconds since the epoch.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -86,6 +89,7 @@ pub struct Running {
     /// The address MM1 listens on.
     pub local_addr: SocketAddr,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    cdr_task: Option<tokio::task::JoinHandle<()>>,
     inner: Arc<Inner>,
 }
 
@@ -93,6 +97,11 @@ impl Running {
     /// Waits for every task to finish (after shutdown was triggered).
     pub async fn join(self) {
         for t in self.tasks {
+            let _ = t.await;
+        }
+        // The CDR writer ends once the last sink (held by `inner`) is gone.
+        drop(self.inner);
+        if let Some(t) = self.cdr_task {
             let _ = t.await;
         }
     }
@@ -171,10 +180,11 @@ impl Mmsc {
             None => notifier_from_config(&c)?,
         };
         let mut tasks = Vec::new();
+        let mut cdr_task = None;
         let cdr = match &c.cdr_path {
             Some(p) => {
                 let (sink, task) = cdr::CdrSink::open(p).await.with_context(|| format!("opening CDR file {}", p.display()))?;
-                tasks.push(task);
+                cdr_task = Some(task);
                 sink
             }
             None => cdr::CdrSink::disabled(),
@@ -203,17 +213,27 @@ impl Mmsc {
             .with_state(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
+            let sd2 = sd.clone();
             let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { sd.wait().await });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "MM1 server failed");
+                .with_graceful_shutdown(async move { sd2.wait().await });
+            // Requests in flight get a grace period; idle keep-alive
+            // connections do not hold the shutdown up beyond it.
+            let grace = async move {
+                sd.wait().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            };
+            tokio::select! {
+                r = serve => if let Err(e) = r {
+                    tracing::error!(error = %e, "MM1 server failed");
+                },
+                _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
             }
         }));
         tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
-        Ok(Running { local_addr, tasks, inner })
+        Ok(Running { local_addr, tasks, cdr_task, inner })
     }
 }
 

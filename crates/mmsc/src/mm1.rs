@@ -437,7 +437,8 @@ pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<So
         }
     }
     metrics::counter!("mmsc_retrieve_total", "status" => "ok").increment(1);
-    mms_response(StatusCode::OK, pdu::with_transaction_id(&body, d.recipient.transaction_id.as_deref()))
+    let tid = d.recipient.transaction_id.clone().unwrap_or_else(|| crate::workers::transaction_id_for(&token));
+    mms_response(StatusCode::OK, pdu::with_transaction_id(&body, Some(&tid)))
 }
 
 /// Finds the recipient a NotifyResp/Acknowledge is about and checks it is
@@ -446,7 +447,14 @@ async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_s
     if tid.is_empty() {
         return Err(empty(StatusCode::BAD_REQUEST));
     }
-    match m.store.delivery(&RecipientKey::TransactionId(tid.to_owned())).await {
+    let key = RecipientKey::TransactionId(tid.to_owned());
+    let mut found = m.store.delivery(&key).await;
+    if matches!(found, Ok(None)) {
+        // The answer may have overtaken the recording of its notification.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        found = m.store.delivery(&key).await;
+    }
+    match found {
         Ok(Some(d)) if normalize_msisdn(&d.recipient.address) == ident.msisdn => Ok(d),
         Ok(Some(_)) => Err(empty(StatusCode::FORBIDDEN)),
         Ok(None) => Err(empty(StatusCode::NOT_FOUND)),

@@ -20,8 +20,13 @@ use crate::identity::{is_msisdn, normalize_msisdn};
 use crate::pdu::{self, NotificationFields};
 use crate::{Inner, unix_now};
 
-fn new_transaction_id() -> String {
-    format!("T{}", hex::encode(rand::random::<[u8; 10]>()))
+/// The transaction id of a recipient's notifications: derived from its
+/// retrieval token (so a retrieval that overtakes the recording of the first
+/// notification still carries the same id), unguessable like the token.
+pub(crate) fn transaction_id_for(token: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::new().chain_update(b"ferry-mmsc transaction id\0").chain_update(token.as_bytes()).finalize();
+    format!("T{}", hex::encode(&h[..10]))
 }
 
 /// Sends due notifications until shutdown.
@@ -62,7 +67,7 @@ async fn notify_one(m: &Inner, d: Delivery) {
         }
         return;
     }
-    let tid = r.transaction_id.clone().unwrap_or_else(new_transaction_id);
+    let tid = r.transaction_id.clone().unwrap_or_else(|| transaction_id_for(&r.token));
     let location = format!("{}/m/{}", m.config.public_base(), r.token);
     let full = m.config.notify.include_from_subject;
     let from = (!d.message.sender_hidden && full).then_some(d.message.sender.as_str());
