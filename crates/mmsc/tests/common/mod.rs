@@ -66,6 +66,7 @@ impl Harness {
     /// `tweak` applied to the configuration.
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> Self {
         ferry_service::telemetry::init_logging();
+        ferry_service::tls::install_ring_provider();
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
