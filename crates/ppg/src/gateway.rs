@@ -85,6 +85,8 @@ struct Inner {
     routes: Routes,
     writer: WriterHandle,
     readers: SqlitePool,
+    /// Row ids by (initiator, push-id).
+    ids: Arc<store::PushIds>,
     /// Rows accepted and not handed to a link: the cancellable ones.
     unsent: Mutex<HashSet<i64>>,
     dispatch: mpsc::UnboundedSender<Job>,
@@ -133,7 +135,8 @@ impl Gateway {
         }
         let (wtx, wrx) = mpsc::channel(65_536);
         let (ntx, nrx) = mpsc::unbounded_channel();
-        let writer = store::Writer { rx: wrx, keys: rec.keys, next_id: rec.max_id, batch_max: delivery.batch_max, notify: ntx };
+        let ids = Arc::new(rec.ids);
+        let writer = store::Writer { rx: wrx, ids: ids.clone(), next_id: rec.max_id, batch_max: delivery.batch_max, notify: ntx };
         tokio::spawn(writer.run(db.writer.clone()));
         let (dtx, drx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
@@ -142,6 +145,7 @@ impl Gateway {
             routes,
             writer: WriterHandle { tx: wtx },
             readers: db.readers.clone(),
+            ids,
             unsent: Mutex::new(HashSet::new()),
             dispatch: dtx,
             segments: Mutex::new(SegmentMap::default()),
@@ -526,7 +530,7 @@ impl Gateway {
 
     /// The recipients of a push and their states.
     pub async fn status(&self, initiator: &str, push_id: &str) -> Result<Vec<store::RecipientStatus>, Refusal> {
-        store::status(&self.inner.readers, initiator, push_id)
+        store::status(&self.inner.readers, &self.inner.ids, initiator, push_id)
             .await
             .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("status lookup failed: {e}")))
     }
