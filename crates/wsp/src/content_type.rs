@@ -45,9 +45,12 @@ impl<'a> MediaType<'a> {
         }
     }
 
+    /// The number to write: only for the table's own spelling, since a
+    /// number decodes to that spelling (`Image/JPEG` sent as text stays text).
     fn code(&self) -> Option<u32> {
         match self {
-            MediaType::Name(n) => tables::content_type_code(n),
+            MediaType::Name(n) => tables::content_type_code(n)
+                .filter(|&c| tables::content_type_name(c) == Some(n.as_ref())),
             MediaType::Code(c) => Some(*c),
         }
     }
@@ -81,6 +84,19 @@ impl<'a> MediaType<'a> {
             // Text-string: quoted when it starts with an octet that would
             // read as another form.
             None => put_text_string(out, self.as_str().as_bytes()),
+        }
+    }
+
+    /// Appends a `Constrained-encoding` (Extension-media | Short-integer,
+    /// §8.4.2.7): a named type whose number needs a Long-integer is written
+    /// as text. A bare number that large has no constrained form; it came
+    /// from a Long-integer (which decoders accept there), so it is written
+    /// back as one rather than changed into another value.
+    fn encode_constrained(&self, out: &mut Vec<u8>) {
+        match (self, self.code()) {
+            (_, Some(c)) if c < 0x80 => put_short_integer(out, c as u8),
+            (MediaType::Name(n), _) => put_text_string(out, n.as_bytes()),
+            (MediaType::Code(c), _) => put_long_integer(out, u64::from(*c)),
         }
     }
 
@@ -212,10 +228,14 @@ impl<'a> Parameter<'a> {
         Ok(Self { name: Cow::Borrowed(name), value })
     }
 
-    /// Appends the canonical encoding: typed where the name is well known and
-    /// the value fits its grammar, untyped otherwise.
+    /// Appends the canonical encoding: typed where the name is well known
+    /// (spelled as the table spells it: a typed parameter decodes to that
+    /// spelling, so `Size` sent as text stays text) and the value fits its
+    /// grammar, untyped otherwise.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        if let Some((code, kind)) = tables::parameter_code(&self.name) {
+        let known = tables::parameter_code(&self.name)
+            .filter(|&(code, _)| tables::parameter(code).is_some_and(|(n, _)| n == self.name));
+        if let Some((code, kind)) = known {
             let fits = matches!(
                 (kind, &self.value),
                 (ParamKind::Charset, ParamValue::Charset(_))
@@ -230,12 +250,7 @@ impl<'a> Parameter<'a> {
                     | (ParamKind::ConstrainedMedia, ParamValue::Media(_))
                     | (ParamKind::FieldName, ParamValue::Text(_))
             );
-            let media_ok = match &self.value {
-                // A constrained encoding cannot hold a long-integer code.
-                ParamValue::Media(m) => m.code().is_none_or(|c| c < 0x80),
-                _ => true,
-            };
-            if fits && media_ok {
+            if fits {
                 put_short_integer(out, code);
                 match &self.value {
                     ParamValue::Text(t) => put_text(out, t),
@@ -245,7 +260,7 @@ impl<'a> Parameter<'a> {
                     ParamValue::Integer(n) => put_integer_value(out, *n),
                     ParamValue::Charset(c) => put_integer_value(out, u64::from(c.0)),
                     ParamValue::Date(n) => put_long_integer(out, *n),
-                    ParamValue::Media(m) => m.encode(out),
+                    ParamValue::Media(m) => m.encode_constrained(out),
                     ParamValue::QValue(q) => put_uintvar(out, *q),
                     ParamValue::NoValue => out.push(0),
                 }
@@ -302,7 +317,9 @@ fn decode_typed<'a>(r: &mut Reader<'a>, kind: ParamKind, field: &'static str) ->
             )),
             _ => ParamValue::Text(decode_unlabelled(r.text_value(field)?)),
         },
-        ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger if text_form => {
+        // A lone NUL is an empty Text-string (Version-value = Short-integer |
+        // Text-string), never a Long-integer: those have 1..=30 octets.
+        ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger if text_form || next == 0 => {
             ParamValue::Text(decode_unlabelled(r.text_value(field)?))
         }
         ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger => {

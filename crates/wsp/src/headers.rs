@@ -184,11 +184,14 @@ fn encode_generic_value(out: &mut Vec<u8>, v: &HeaderValue<'_>) {
 fn encode_disposition(out: &mut Vec<u8>, v: &HeaderValue<'_>) {
     if let HeaderValue::Disposition { kind, params } = v {
         put_with_value_length(out, |o| {
-            match kind.to_ascii_lowercase().as_str() {
+            // The well-known numbers decode to these spellings exactly;
+            // other text is a Token-text, quoted (0x7F) when its first octet
+            // would read as a number or a length.
+            match kind.as_ref() {
                 "form-data" => o.push(0x80),
                 "attachment" => o.push(0x81),
                 "inline" => o.push(0x82),
-                _ => put_token_text(o, kind.as_bytes()),
+                _ => put_text_string(o, kind.as_bytes()),
             }
             for p in params {
                 p.encode(o);
@@ -244,7 +247,8 @@ fn decode_well_known_value<'a>(r: &mut Reader<'a>, code: u8, field: &'static str
         {
             HeaderValue::Integer(r.integer_value(field)?)
         }
-        _ if text_form => HeaderValue::Text(decode_unlabelled(r.text_string(field)?)),
+        // A lone NUL is an empty Text-string (what an empty text encodes to).
+        _ if text_form || next == 0 => HeaderValue::Text(decode_unlabelled(r.text_string(field)?)),
         _ if next >= 0x80 => HeaderValue::Integer(u64::from(r.short_integer(field)?)),
         _ => HeaderValue::Raw(Cow::Borrowed(r.skip_value(field)?)),
     })

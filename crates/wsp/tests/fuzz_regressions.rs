@@ -5,7 +5,7 @@
 
 use ferry_wsp::headers::{decode_headers, encode_headers};
 use ferry_wsp::{
-    ContentType, EncodedString, ParamValue, Parameter, Push, Reader, decode_multipart, encode_multipart,
+    ContentType, EncodedString, MediaType, ParamValue, Parameter, Push, Reader, decode_multipart, encode_multipart,
 };
 use proptest::prelude::*;
 
@@ -100,6 +100,61 @@ fn untyped_name_needs_quote() {
     check_all(&[0x04, 0x83, 0x7F, 0x00, 0x00]);
     let ct = ContentType::decode(&mut Reader::new(&[0x05, 0x83, 0x7F, 0xFF, 0x00, 0x00]), "c").unwrap();
     assert_eq!(ct.params, [Parameter::new("\u{ff}", ParamValue::NoValue)]);
+}
+
+/// An untyped parameter named `Size` (a well-known name in another case) was
+/// re-encoded typed, which decodes as `size`: only the table's spelling is
+/// written typed.
+#[test]
+fn well_known_name_in_other_case_stays_untyped() {
+    // text/plain; Size=2
+    check_all(&[0x07, 0x83, b'S', b'i', b'z', b'e', 0x00, 0x82]);
+    let ct = ContentType::new("text/plain").with(Parameter::new("size", ParamValue::Integer(2)));
+    assert_eq!(ct.to_bytes(), [0x03, 0x83, 0x96, 0x82]);
+}
+
+/// A `level` (Version-value) parameter that is an empty Text-string (a lone
+/// NUL) was read as a Long-integer of no octets, i.e. 0.
+#[test]
+fn empty_version_text() {
+    // text/plain; level=""
+    check_all(&[0x03, 0x83, 0x82, 0x00]);
+    let ct = ContentType::decode(&mut Reader::new(&[0x03, 0x83, 0x82, 0x00]), "c").unwrap();
+    assert_eq!(ct.params, [Parameter::text("level", "")]);
+}
+
+/// A `type` parameter holding a media number that needs a Long-integer
+/// (0x89, 02 CA 06): written back untyped as text, it read as a text value.
+/// Found by the `arbitrary_content_types_round_trip` property.
+#[test]
+fn constrained_media_long_number() {
+    check_all(&[0x06, 0x83, 0x89, 0x02, 0xCA, 0x06]);
+    // A named type whose number needs a Long-integer goes as Extension-media.
+    let ct = ContentType::new("text/plain")
+        .with(Parameter::new("type", ParamValue::Media(MediaType::Name("application/vnd.wap.mms-message".into()))));
+    assert_eq!(ct.to_bytes()[2], 0x89);
+    check_all(&ct.to_bytes());
+}
+
+/// Media type and Content-Disposition names in another case (`Image/JPEG`,
+/// `Attachment`) were written as the well-known number, which decodes to
+/// the table's spelling.
+#[test]
+fn well_known_media_in_other_case_stays_text() {
+    check_all(b"Image/JPEG\0");
+    check_all(b"\x0cImage/JPEG\0\x81\x83");
+    // Content-Disposition (0xAE): "Attachment"; then Latin-1 text after a
+    // Quote (it was written as UTF-8 without the Quote: 0xC3 read as a number).
+    check_all(b"\xAE\x0bAttachment\0");
+    check_all(&[0xAE, 0x06, 0x7F, 0xFE, 0xFE, 0x8E, 0xAA, 0x00]);
+}
+
+/// A well-known header whose value is an empty Text-string after a Quote
+/// (0x7F, NUL) was written back as a lone NUL, which read as a raw value.
+#[test]
+fn empty_text_header_value() {
+    check_all(&[0xFF, 0x7F, 0x00, 0x93, 0xFF]);
+    check_all(&[0xFF, 0x00]);
 }
 
 proptest! {
