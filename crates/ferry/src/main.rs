@@ -12,6 +12,7 @@ mod smsc;
 mod phone;
 mod network;
 mod demo;
+mod mmsc;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]
@@ -37,6 +38,8 @@ enum Command {
     Network(network::NetworkArgs),
     /// Start the example network in a temporary directory and send a picture message, with the timeline of every step.
     Demo(demo::DemoArgs),
+    /// Run the MMSC (MM1 over HTTP), or manage its subscribers.
+    Mmsc(mmsc::MmscArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Phone(args) => phone::run(&args),
         Command::Network(args) => network::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Mmsc(args) => mmsc::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
