@@ -184,10 +184,14 @@ fn decode_utf16(bytes: &[u8], default_le: bool) -> Cow<'static, str> {
 }
 
 /// Decodes text that carries no charset label (a Text-string): UTF-8 when it
-/// is valid UTF-8 (a BOM removed), otherwise ISO-8859-1, which is what
-/// handsets that predate UTF-8 send.
+/// is valid UTF-8 (leading BOMs removed), otherwise ISO-8859-1, which is what
+/// handsets that predate UTF-8 send. The result never starts with U+FEFF, so
+/// written back as UTF-8 it reads the same.
 pub fn decode_unlabelled(bytes: &[u8]) -> Cow<'_, str> {
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
+    let mut bytes = bytes;
+    while let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]) {
+        bytes = rest;
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),

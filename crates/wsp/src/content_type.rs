@@ -68,11 +68,13 @@ impl<'a> MediaType<'a> {
             }
             _ => {
                 let at = r.offset();
-                let t = r.text_string(field)?;
+                // Empty once decoded (a UTF-8 byte order mark alone reads as
+                // nothing) is no media type either.
+                let t = decode_unlabelled(r.text_string(field)?);
                 if t.is_empty() {
                     return Err(crate::DecodeError::new(at, field, ErrorKind::Invalid("empty media type")));
                 }
-                Ok(MediaType::Name(decode_unlabelled(t)))
+                Ok(MediaType::Name(t))
             }
         }
     }
@@ -312,8 +314,11 @@ fn decode_typed<'a>(r: &mut Reader<'a>, kind: ParamKind, field: &'static str) ->
                 let c = r.short_integer(field)?;
                 ParamValue::Text(Cow::Borrowed(tables::header_field_name(c).unwrap_or("")))
             }
+            // Labelled text, converted; a leading U+FEFF is a byte order mark
+            // (an unlabelled text written back would lose it: see
+            // `decode_unlabelled`).
             1..=31 => ParamValue::Text(Cow::Owned(
-                EncodedString::decode(r, field)?.text().into_owned(),
+                EncodedString::decode(r, field)?.text().trim_start_matches('\u{feff}').to_owned(),
             )),
             _ => ParamValue::Text(decode_unlabelled(r.text_value(field)?)),
         },

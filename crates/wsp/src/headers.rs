@@ -239,15 +239,16 @@ fn decode_well_known_value<'a>(r: &mut Reader<'a>, code: u8, field: &'static str
             }
             HeaderValue::Disposition { kind, params }
         }
-        field::DATE | 0x14 | 0x17 | 0x1B | 0x1D if !text_form => {
+        // A lone NUL is an empty Text-string (what an empty text encodes
+        // to), not a Long-integer with no octets: it falls to the text arm.
+        field::DATE | 0x14 | 0x17 | 0x1B | 0x1D if !text_form && next != 0 => {
             HeaderValue::Date(r.integer_value(field)?)
         }
         field::CONTENT_LENGTH | 0x05 | 0x1E | field::PUSH_FLAG | field::X_WAP_APPLICATION_ID
-            if next >= 0x80 || next <= 8 =>
+            if next >= 0x80 || (1..=8).contains(&next) =>
         {
             HeaderValue::Integer(r.integer_value(field)?)
         }
-        // A lone NUL is an empty Text-string (what an empty text encodes to).
         _ if text_form || next == 0 => HeaderValue::Text(decode_unlabelled(r.text_string(field)?)),
         _ if next >= 0x80 => HeaderValue::Integer(u64::from(r.short_integer(field)?)),
         _ => HeaderValue::Raw(Cow::Borrowed(r.skip_value(field)?)),

@@ -155,6 +155,30 @@ fn well_known_media_in_other_case_stays_text() {
 fn empty_text_header_value() {
     check_all(&[0xFF, 0x7F, 0x00, 0x93, 0xFF]);
     check_all(&[0xFF, 0x00]);
+    // The same in fields read as integers (0x1E) and dates (0x92 Date): the
+    // lone NUL read as a Long-integer of no octets.
+    check_all(&[0x9E, 0x7F, 0x00, 0x04]);
+    check_all(&[0x92, 0x7F, 0x00]);
+}
+
+/// A media type that is only a UTF-8 byte order mark decoded to an empty
+/// name, which re-encodes as an empty (invalid) content type.
+#[test]
+fn media_type_only_bom() {
+    check_all(&[0x7F, 0xEF, 0xBB, 0xBF, 0x00, 0xFF]);
+    assert!(ContentType::decode(&mut Reader::new(&[0x7F, 0xEF, 0xBB, 0xBF, 0x00]), "c").is_err());
+}
+
+/// Texts that start with U+FEFF after decoding (a doubled UTF-8 BOM, or a
+/// labelled `mac` parameter whose charset decoding yields one) were written
+/// back as UTF-8, whose one BOM a decoder strips.
+#[test]
+fn leading_byte_order_marks() {
+    check_all(&[
+        0x16, 0x87, 0xFE, 0xFF, 0x92, 0x08, 0x87, 0xFE, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF,
+        0x08, 0x28, 0x32, 0x3E, 0x32, 0xBF,
+    ]);
+    check_all(b"\x07\x83x\0\xEF\xBB\xBF\xEF\xBB\xBFa\0");
 }
 
 proptest! {
