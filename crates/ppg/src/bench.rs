@@ -9,6 +9,7 @@
 //! once with a fresh message id, and counts segments and whole pushes (the
 //! last segment of each concatenated set).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -248,6 +249,7 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
     let mut stream: Option<TcpStream> = None;
     let mut buf = Vec::with_capacity(8192);
     let mut tmp = vec![0u8; 8192];
+    let mut id = String::with_capacity(ID_WIDTH);
     while Instant::now() < deadline {
         let s = match &mut stream {
             Some(s) => s,
@@ -264,9 +266,11 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
             },
         };
         n += 1;
-        let id = format!("{run}-{conn}-{n}");
-        let id = format!("{id:>width$}", width = ID_WIDTH);
-        req[at..at + ID_WIDTH].copy_from_slice(&id.as_bytes()[..ID_WIDTH]);
+        id.clear();
+        let _ = write!(id, "{run}-{conn}-{n}");
+        let pad = ID_WIDTH.saturating_sub(id.len());
+        req[at..at + pad].fill(b' ');
+        req[at + pad..at + ID_WIDTH].copy_from_slice(&id.as_bytes()[..ID_WIDTH - pad]);
         let t0 = Instant::now();
         if s.write_all(&req).await.is_err() {
             errors += 1;
@@ -280,14 +284,12 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
                 Ok(k) => buf.extend_from_slice(&tmp[..k]),
             }
             if let Some(end) = find(&buf, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                let cl = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                    .unwrap_or(0);
+                let head = &buf[..end];
+                let cl = header(head, b"content-length").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok()).unwrap_or(0);
                 if buf.len() >= end + 4 + cl {
-                    let close = head.contains("connection: close") || head.starts_with("http/1.0");
-                    break Some((buf[end + 4..end + 4 + cl].to_vec(), close));
+                    let close = header(head, b"connection").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"close"))
+                        || head.starts_with(b"HTTP/1.0");
+                    break Some((end + 4..end + 4 + cl, close));
                 }
             }
         };
@@ -297,12 +299,13 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
             continue;
         };
         lat.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-        if find(&body, b"\"1001\"").is_some() {
+        let body = &buf[body];
+        if find(body, b"\"1001\"").is_some() {
             acc += 1;
         } else {
             refused += 1;
             if first.is_none() {
-                first = Some(String::from_utf8_lossy(&body).into_owned());
+                first = Some(String::from_utf8_lossy(body).into_owned());
             }
         }
         if close {
@@ -310,6 +313,14 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
         }
     }
     (acc, refused, errors, lat, first)
+}
+
+/// The value of header `name` (lower case) in a response head.
+fn header<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    head.split(|&b| b == b'\n').skip(1).find_map(|line| {
+        let (k, v) = line.split_at(line.iter().position(|&b| b == b':')?);
+        k.eq_ignore_ascii_case(name).then(|| v[1..].trim_ascii())
+    })
 }
 
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {

@@ -79,7 +79,30 @@ struct SegmentMap {
     orphans: HashMap<(Arc<str>, String), ReceiptState>,
 }
 
+/// Handles of the metrics every push touches (a lookup by name and labels
+/// per update costs more than the update).
+struct HotMetrics {
+    accepted: metrics::Counter,
+    pending: metrics::Gauge,
+    sms_submitted: metrics::Counter,
+    delivered_final: metrics::Counter,
+    delivered: metrics::Gauge,
+}
+
+impl HotMetrics {
+    fn new() -> Self {
+        Self {
+            accepted: metrics::counter!("ppg_pushes_accepted_total"),
+            pending: metrics::gauge!("ppg_pushes", "state" => "pending"),
+            sms_submitted: metrics::counter!("ppg_sms_submitted_total"),
+            delivered_final: metrics::counter!("ppg_pushes_final_total", "state" => "delivered"),
+            delivered: metrics::gauge!("ppg_pushes", "state" => "delivered"),
+        }
+    }
+}
+
 struct Inner {
+    metrics: HotMetrics,
     delivery: DeliveryConfig,
     sender_name: String,
     routes: Routes,
@@ -140,6 +163,7 @@ impl Gateway {
         tokio::spawn(writer.run(db.writer.clone()));
         let (dtx, drx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
+            metrics: HotMetrics::new(),
             delivery,
             sender_name,
             routes,
@@ -269,8 +293,8 @@ impl Gateway {
         let dests: Vec<Arc<str>> = push.recipients.iter().map(|r| r.dest.clone()).collect();
         match self.inner.writer.insert(push).await {
             Ok(ids) => {
-                metrics::counter!("ppg_pushes_accepted_total").increment(ids.len() as u64);
-                metrics::gauge!("ppg_pushes", "state" => "pending").increment(ids.len() as f64);
+                self.inner.metrics.accepted.increment(ids.len() as u64);
+                self.inner.metrics.pending.increment(ids.len() as f64);
                 {
                     let mut u = self.unsent();
                     u.extend(ids.iter().copied());
@@ -363,7 +387,7 @@ impl Gateway {
         let opts = SendOptions { deliver_before: job.deliver_before };
         match bearer.send_push(&job.dest, &job.datagram, opts).await {
             Ok(ids) => {
-                metrics::counter!("ppg_sms_submitted_total").increment(ids.len() as u64);
+                self.inner.metrics.sms_submitted.increment(ids.len() as u64);
                 let link: Arc<str> = bearer.name().into();
                 if bearer.wants_receipts() {
                     let mut early = None;
@@ -419,9 +443,15 @@ impl Gateway {
     /// the SMSC without a `Submitted` record, `segments` when it may have
     /// segments on record (receipts were asked).
     async fn finish_with(&self, id: i64, state: State, code: StatusCode, desc: &str, submitted_at: Option<i64>, segments: bool) {
-        metrics::counter!("ppg_pushes_final_total", "state" => state.as_str()).increment(1);
-        metrics::gauge!("ppg_pushes", "state" => "pending").decrement(1.0);
-        metrics::gauge!("ppg_pushes", "state" => state.as_str()).increment(1.0);
+        let m = &self.inner.metrics;
+        m.pending.decrement(1.0);
+        if state == State::Delivered {
+            m.delivered_final.increment(1);
+            m.delivered.increment(1.0);
+        } else {
+            metrics::counter!("ppg_pushes_final_total", "state" => state.as_str()).increment(1);
+            metrics::gauge!("ppg_pushes", "state" => state.as_str()).increment(1.0);
+        }
         let f = Final { id, state, code: code.0, desc: desc.to_owned(), at: now() };
         self.inner.writer.send(Op::Final { f, submitted_at, segments }).await;
     }

@@ -92,6 +92,8 @@ fn constant_eq(a: &str, b: &str) -> bool {
 #[derive(Clone)]
 struct App {
     gw: Gateway,
+    /// `ppg_requests_total{answer="1001"}`.
+    accepted: metrics::Counter,
     auth: Arc<Auth>,
     metrics: metrics_handle::Handle,
 }
@@ -104,7 +106,12 @@ mod metrics_handle {
 /// The gateway's HTTP routes.
 pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> Router {
     let handle = ferry_service::telemetry::metrics();
-    let app = App { gw, auth: Arc::new(auth), metrics: Arc::new(move || handle.render()) };
+    let app = App {
+        gw,
+        accepted: metrics::counter!("ppg_requests_total", "answer" => "1001"),
+        auth: Arc::new(auth),
+        metrics: Arc::new(move || handle.render()),
+    };
     Router::new()
         .route("/pap", post(pap))
         .route("/cgi-bin/wap-push.cgi", post(pap))
@@ -206,7 +213,11 @@ fn fragment(body: &[u8], offset: usize) -> Option<String> {
 }
 
 fn push_response(app: &App, push_id: &str, code: StatusCode, desc: Option<String>, version: PapVersion) -> Response {
-    metrics::counter!("ppg_requests_total", "answer" => code.0.to_string()).increment(1);
+    if code == StatusCode::ACCEPTED_FOR_PROCESSING {
+        app.accepted.increment(1);
+    } else {
+        metrics::counter!("ppg_requests_total", "answer" => code.0.to_string()).increment(1);
+    }
     let mut r = PushResponse::new(push_id, code);
     r.sender_name = Some(app.gw.sender_name().to_owned());
     r.reply_time = Timestamp::from_unix(now());

@@ -256,11 +256,14 @@ pub struct Unsent {
 /// committed has no rows yet and reads as unknown).
 #[derive(Debug, Default)]
 pub struct PushIds {
-    map: Mutex<HashMap<Arc<str>, HashMap<String, (i64, i64)>>>,
+    map: Mutex<IdMap>,
 }
 
+/// initiator → push-id → (first, last) row id.
+type IdMap = HashMap<Arc<str>, HashMap<String, (i64, i64)>>;
+
 impl PushIds {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, HashMap<String, (i64, i64)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IdMap> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -316,7 +319,7 @@ pub struct Recovered {
 pub async fn recover(pool: &SqlitePool) -> Result<Recovered> {
     let mut r = Recovered::default();
     {
-        let mut map = r.ids.lock();
+        let mut map = IdMap::new();
         let mut rows = sqlx::query("SELECT id, initiator, push_id FROM pushes").fetch(pool);
         while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let id: i64 = row.get(0);
@@ -336,6 +339,7 @@ pub async fn recover(pool: &SqlitePool) -> Result<Recovered> {
                 }
             }
         }
+        r.ids = PushIds { map: Mutex::new(map) };
     }
     r.max_id = sqlx::query_scalar::<_, Option<i64>>("SELECT max(id) FROM pushes").fetch_one(pool).await?.unwrap_or(0);
     let rows = sqlx::query(
