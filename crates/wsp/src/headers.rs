@@ -217,7 +217,8 @@ fn decode_well_known_value<'a>(r: &mut Reader<'a>, code: u8, field: &'static str
             // Quoted-string; also seen as a plain Text-string.
             HeaderValue::Text(decode_unlabelled(r.quoted_string(field)?))
         }
-        field::CONTENT_DISPOSITION | field::CONTENT_DISPOSITION_14 if next <= 31 => {
+        // (A lone NUL is an empty text, as in every field below.)
+        field::CONTENT_DISPOSITION | field::CONTENT_DISPOSITION_14 if (1..=31).contains(&next) => {
             let mut v = r.value_length_sub(field)?;
             let kind: Cow<'a, str> = match v.peek() {
                 Some(0x80) => { v.u8(field)?; Cow::Borrowed("form-data") }

@@ -159,6 +159,8 @@ fn empty_text_header_value() {
     // lone NUL read as a Long-integer of no octets.
     check_all(&[0x9E, 0x7F, 0x00, 0x04]);
     check_all(&[0x92, 0x7F, 0x00]);
+    // And in Content-Disposition (0xC5), where it read as a zero Value-length.
+    check_all(&[0xC5, 0x7F, 0x00]);
 }
 
 /// A media type that is only a UTF-8 byte order mark decoded to an empty
