@@ -12,6 +12,7 @@ mod smsc;
 mod phone;
 mod network;
 mod demo;
+mod bench;
 mod mmsc;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
@@ -38,6 +39,8 @@ enum Command {
     Network(network::NetworkArgs),
     /// Start the example network in a temporary directory and send a picture message, with the timeline of every step.
     Demo(demo::DemoArgs),
+    /// Load generator: virtual phones send messages through a whole network; throughput and latency per stage.
+    Bench(bench::BenchArgs),
     /// Run the MMSC (MM1 over HTTP), or manage its subscribers.
     Mmsc(mmsc::MmscArgs),
 }
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Phone(args) => phone::run(&args),
         Command::Network(args) => network::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Mmsc(args) => mmsc::run(&args),
     };
     match result {

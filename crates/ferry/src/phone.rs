@@ -20,6 +20,13 @@ pub(crate) struct PhoneArgs {
     /// The phone directory (phone.toml, index.sqlite, messages/).
     #[arg(long, short, global = true, default_value = "phone")]
     dir: PathBuf,
+    /// A running network's data directory (`ferry network up`): act on its
+    /// phone named by --phone instead of --dir.
+    #[arg(long, global = true, requires = "phone")]
+    network: Option<PathBuf>,
+    /// With --network: the phone's name or number.
+    #[arg(long, global = true)]
+    phone: Option<String>,
     #[command(subcommand)]
     command: PhoneCommand,
 }
@@ -127,24 +134,35 @@ struct SendArgs {
 
 /// Runs a `ferry phone` command.
 pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
+    let in_network;
+    let dir: &std::path::Path = match (&args.network, &args.phone) {
+        (Some(net), Some(who)) => {
+            if matches!(args.command, PhoneCommand::Init(_) | PhoneCommand::Watch) {
+                bail!("phone {who} runs inside `ferry network up` (which prints its events and wrote its phone.toml): use inbox, show, fetch, read or send");
+            }
+            in_network = ferry_network::phone_dir(net, who)?;
+            &in_network
+        }
+        _ => &args.dir,
+    };
     if let PhoneCommand::Init(i) = &args.command {
-        return init(&args.dir, i);
+        return init(dir, i);
     }
     ferry_handset::init_logging();
     ferry_handset::block_on(async {
         match &args.command {
             PhoneCommand::Init(_) => unreachable!("handled above"),
             PhoneCommand::Watch => {
-                ferry_handset::phone::watch(&args.dir, |line| println!("{line}")).await
+                ferry_handset::phone::watch(dir, |line| println!("{line}")).await
             }
             PhoneCommand::Inbox => {
-                let p = Offline::open(&args.dir).await?;
+                let p = Offline::open(dir).await?;
                 print_inbox(&p.mailbox().list().await?);
                 p.close().await;
                 Ok(())
             }
             PhoneCommand::Show { id } => {
-                let p = Offline::open(&args.dir).await?;
+                let p = Offline::open(dir).await?;
                 let info = p
                     .mailbox()
                     .get(*id)
@@ -179,7 +197,7 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 Ok(())
             }
             PhoneCommand::Fetch { id } => {
-                let p = Offline::open(&args.dir).await?;
+                let p = Offline::open(dir).await?;
                 let s = p.fetch(*id).await?;
                 p.close().await;
                 match s.state.as_str() {
@@ -196,7 +214,7 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 }
             }
             PhoneCommand::Read { id } => {
-                let p = Offline::open(&args.dir).await?;
+                let p = Offline::open(dir).await?;
                 let r = p.read(*id).await?;
                 p.close().await;
                 print_summary(&r.info.summary);
@@ -230,7 +248,7 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
                 Ok(())
             }
             PhoneCommand::Send(s) => {
-                let p = Offline::open(&args.dir).await?;
+                let p = Offline::open(dir).await?;
                 let attachments = s
                     .attach
                     .iter()
