@@ -56,7 +56,11 @@ impl CdrSink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir).await?;
         }
-        let file = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await?;
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let h = tokio::spawn(writer(file, rx, path.to_owned()));
         Ok((Self { tx: Some(tx) }, h))

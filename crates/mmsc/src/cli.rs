@@ -9,7 +9,10 @@ use ferry_store::{NewSubscriber, Store, Subscriber};
 use crate::Config;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
 }
 
 /// `ferry mmsc --config FILE`: runs the server until SIGINT/SIGTERM.

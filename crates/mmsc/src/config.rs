@@ -72,7 +72,12 @@ pub struct IdentityConfig {
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { msisdn_header: default_msisdn_header(), trusted_proxies: Vec::new(), basic_auth: true, require_subscriber: true }
+        Self {
+            msisdn_header: default_msisdn_header(),
+            trusted_proxies: Vec::new(),
+            basic_auth: true,
+            require_subscriber: true,
+        }
     }
 }
 
@@ -308,7 +313,8 @@ impl Config {
     /// Reads `path` with environment overrides, and checks it.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let c: Config = ferry_service::config::load(path, ENV_PREFIX)?;
-        c.check().map_err(|e| anyhow::anyhow!("in configuration {}: {e}", path.display()))?;
+        c.check()
+            .map_err(|e| anyhow::anyhow!("in configuration {}: {e}", path.display()))?;
         Ok(c)
     }
 
@@ -329,7 +335,10 @@ impl Config {
         for p in &self.identity.trusted_proxies {
             parse_net(p).map_err(|e| anyhow::anyhow!("identity.trusted_proxies: {e}"))?;
         }
-        anyhow::ensure!(self.limits.max_recipients > 0, "limits.max_recipients must be at least 1");
+        anyhow::ensure!(
+            self.limits.max_recipients > 0,
+            "limits.max_recipients must be at least 1"
+        );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
         anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
         if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
@@ -337,7 +346,10 @@ impl Config {
                 pap_version == "2.0" || pap_version == "1.0",
                 "gateway.pap_version must be \"2.0\" or \"1.0\", not {pap_version:?}"
             );
-            anyhow::ensure!(url.starts_with("http://") || url.starts_with("https://"), "gateway.url must be an http(s) URL");
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "gateway.url must be an http(s) URL"
+            );
         }
         Ok(())
     }
@@ -370,11 +382,19 @@ impl Net {
         };
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -388,11 +408,19 @@ pub fn parse_net(s: &str) -> Result<Net, String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = a.trim().parse().map_err(|_| format!("{s:?} is not an IP address or network"))?;
+    let addr: IpAddr = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IP address or network"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match p {
         None => max,
-        Some(p) => p.trim().parse::<u8>().ok().filter(|&p| p <= max).ok_or_else(|| format!("{s:?}: bad prefix length"))?,
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&p| p <= max)
+            .ok_or_else(|| format!("{s:?}: bad prefix length"))?,
     };
     Ok(Net { addr, prefix })
 }
@@ -427,7 +455,10 @@ mod tests {
 
     #[test]
     fn backoff_repeats_last() {
-        let n = NotifyConfig { retry_secs: vec![1, 5], ..NotifyConfig::default() };
+        let n = NotifyConfig {
+            retry_secs: vec![1, 5],
+            ..NotifyConfig::default()
+        };
         assert_eq!((n.backoff(1), n.backoff(2), n.backoff(9)), (1, 5, 5));
     }
 }

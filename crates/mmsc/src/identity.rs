@@ -63,7 +63,9 @@ pub fn normalize_msisdn(s: &str) -> String {
         Some(i) if s.is_char_boundary(i) && s[i..].eq_ignore_ascii_case("/TYPE=PLMN") => &s[..i],
         _ => s,
     };
-    s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect()
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect()
 }
 
 /// True for what looks like a phone number: an optional `+`, then 1 to 20
@@ -101,48 +103,65 @@ impl Identifier {
             if self.trusted.iter().any(|n| n.contains(peer)) {
                 let msisdn = normalize_msisdn(v.to_str().unwrap_or(""));
                 if !is_msisdn(&msisdn) {
-                    return Err(IdentityError::Unauthenticated("the MSISDN header holds no phone number"));
+                    return Err(IdentityError::Unauthenticated(
+                        "the MSISDN header holds no phone number",
+                    ));
                 }
                 let subscriber = store.subscriber(&msisdn).await?;
-                return Ok(Identity { msisdn, subscriber, via: Via::Header });
+                return Ok(Identity {
+                    msisdn,
+                    subscriber,
+                    via: Via::Header,
+                });
             }
             tracing::warn!(%peer, header = %self.header, "MSISDN header from an untrusted peer ignored");
         }
-        if self.basic {
-            if let Some((user, pass)) = basic_credentials(headers) {
-                let key: [u8; 32] = Sha256::new().chain_update(user.as_bytes()).chain_update([0]).chain_update(pass.as_bytes()).finalize().into();
-                let cached = {
-                    let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                    match c.get(&key) {
-                        Some((s, at)) if at.elapsed() < CACHE_TTL => Some(s.clone()),
-                        Some(_) => {
-                            c.remove(&key);
-                            None
-                        }
-                        None => None,
+        if self.basic
+            && let Some((user, pass)) = basic_credentials(headers)
+        {
+            let key: [u8; 32] = Sha256::new()
+                .chain_update(user.as_bytes())
+                .chain_update([0])
+                .chain_update(pass.as_bytes())
+                .finalize()
+                .into();
+            let cached = {
+                let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                match c.get(&key) {
+                    Some((s, at)) if at.elapsed() < CACHE_TTL => Some(s.clone()),
+                    Some(_) => {
+                        c.remove(&key);
+                        None
                     }
-                };
-                let sub = match cached {
-                    Some(s) => Some(s),
-                    None => {
-                        let s = store.verify_password(&user, &pass).await?;
-                        if let Some(s) = &s {
-                            let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                            if c.len() > 100_000 {
-                                c.clear();
-                            }
-                            c.insert(key, (s.clone(), Instant::now()));
+                    None => None,
+                }
+            };
+            let sub = match cached {
+                Some(s) => Some(s),
+                None => {
+                    let s = store.verify_password(&user, &pass).await?;
+                    if let Some(s) = &s {
+                        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                        if c.len() > 100_000 {
+                            c.clear();
                         }
-                        s
+                        c.insert(key, (s.clone(), Instant::now()));
                     }
-                };
-                return match sub {
-                    Some(s) => Ok(Identity { msisdn: normalize_msisdn(&s.msisdn), subscriber: Some(s), via: Via::Basic }),
-                    None => Err(IdentityError::Unauthenticated("wrong user name or password")),
-                };
-            }
+                    s
+                }
+            };
+            return match sub {
+                Some(s) => Ok(Identity {
+                    msisdn: normalize_msisdn(&s.msisdn),
+                    subscriber: Some(s),
+                    via: Via::Basic,
+                }),
+                None => Err(IdentityError::Unauthenticated("wrong user name or password")),
+            };
         }
-        Err(IdentityError::Unauthenticated("subscriber not identified: no MSISDN from a trusted proxy and no credentials"))
+        Err(IdentityError::Unauthenticated(
+            "subscriber not identified: no MSISDN from a trusted proxy and no credentials",
+        ))
     }
 
     /// Forgets cached credentials (after a subscriber changed).

@@ -67,7 +67,10 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Seconds since the epoch.
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// What every handler and task shares.
@@ -131,7 +134,13 @@ impl Mmsc {
     /// From a configuration; the store, push client and listener come from
     /// it unless given.
     pub fn new(config: Config) -> Self {
-        Self { config, store: None, notifier: None, listener: None, metrics: None }
+        Self {
+            config,
+            store: None,
+            notifier: None,
+            listener: None,
+            metrics: None,
+        }
     }
 
     /// Uses this store.
@@ -183,7 +192,9 @@ impl Mmsc {
         let mut cdr_task = None;
         let cdr = match &c.cdr_path {
             Some(p) => {
-                let (sink, task) = cdr::CdrSink::open(p).await.with_context(|| format!("opening CDR file {}", p.display()))?;
+                let (sink, task) = cdr::CdrSink::open(p)
+                    .await
+                    .with_context(|| format!("opening CDR file {}", p.display()))?;
                 cdr_task = Some(task);
                 sink
             }
@@ -191,7 +202,9 @@ impl Mmsc {
         };
         let listener = match self.listener {
             Some(l) => l,
-            None => TcpListener::bind(c.listen).await.with_context(|| format!("binding MM1 on {}", c.listen))?,
+            None => TcpListener::bind(c.listen)
+                .await
+                .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
@@ -233,11 +246,20 @@ impl Mmsc {
         tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
-        Ok(Running { local_addr, tasks, cdr_task, inner })
+        Ok(Running {
+            local_addr,
+            tasks,
+            cdr_task,
+            inner,
+        })
     }
 }
 
-async fn fallback(state: axum::extract::State<Arc<Inner>>, ci: axum::extract::ConnectInfo<SocketAddr>, req: axum::extract::Request) -> axum::response::Response {
+async fn fallback(
+    state: axum::extract::State<Arc<Inner>>,
+    ci: axum::extract::ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
     if req.method() == axum::http::Method::POST {
         mm1::post(state, ci, req).await
     } else {
@@ -249,10 +271,27 @@ async fn fallback(state: axum::extract::State<Arc<Inner>>, ci: axum::extract::Co
 pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
     Ok(match &c.gateway {
         config::GatewayConfig::Memory => MemoryNotifier::new(),
-        config::GatewayConfig::Pap { url, username, password, pap_version, ppg_host, timeout_ms } => {
+        config::GatewayConfig::Pap {
+            url,
+            username,
+            password,
+            pap_version,
+            ppg_host,
+            timeout_ms,
+        } => {
             let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
-            let v = if pap_version == "1.0" { ferry_pap::PapVersion::V1_0 } else { ferry_pap::PapVersion::V2_0 };
-            Arc::new(PapNotifier::new(url.clone(), creds, v, ppg_host.clone(), std::time::Duration::from_millis(*timeout_ms))?)
+            let v = if pap_version == "1.0" {
+                ferry_pap::PapVersion::V1_0
+            } else {
+                ferry_pap::PapVersion::V2_0
+            };
+            Arc::new(PapNotifier::new(
+                url.clone(),
+                creds,
+                v,
+                ppg_host.clone(),
+                std::time::Duration::from_millis(*timeout_ms),
+            )?)
         }
     })
 }

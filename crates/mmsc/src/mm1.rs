@@ -15,12 +15,12 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
-    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus,
-    RetrieveStatus, SenderVisibility, Status, TimeValue, Version, YesNo,
+    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
+    SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState, RecipientUpdate,
-    ReportKind, ReportStatus, StoreError, new_message_id,
+    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
+    ReportStatus, StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
@@ -33,7 +33,8 @@ type Shared = State<Arc<Inner>>;
 
 fn mms_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(MMS_CONTENT_TYPE));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MMS_CONTENT_TYPE));
     r
 }
 
@@ -42,7 +43,10 @@ fn empty(status: StatusCode) -> Response {
 }
 
 fn challenge(mut r: Response) -> Response {
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ferry-mmsc\""));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"ferry-mmsc\""),
+    );
     r
 }
 
@@ -96,11 +100,23 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
                 buf.extend_from_slice(&chunk[..n]);
             }
             if seen > drain {
-                return ReadBody::TooLarge { prefix: buf, seen, drained: false };
+                return ReadBody::TooLarge {
+                    prefix: buf,
+                    seen,
+                    drained: false,
+                };
             }
         }
     }
-    if too_large { ReadBody::TooLarge { prefix: buf, seen, drained: true } } else { ReadBody::Whole(buf) }
+    if too_large {
+        ReadBody::TooLarge {
+            prefix: buf,
+            seen,
+            drained: true,
+        }
+    } else {
+        ReadBody::Whole(buf)
+    }
 }
 
 /// `POST` of an MMS PDU.
@@ -120,13 +136,20 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             metrics::counter!("mmsc_unauthenticated_total").increment(1);
             count_send(ResponseStatus::PERMANENT_SERVICE_DENIED);
             tracing::info!(%peer, why, "request refused: subscriber not identified");
-            let r = mms_response(StatusCode::UNAUTHORIZED, pdu::send_conf(&tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(why), None));
+            let r = mms_response(
+                StatusCode::UNAUTHORIZED,
+                pdu::send_conf(&tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(why), None),
+            );
             return challenge(r);
         }
         Err(IdentityError::Store(e)) => {
             tracing::error!(error = %e, "store failed while identifying");
             let _ = read_body(body, &parts.headers, 512, c.limits.drain_limit).await;
-            return send_error("", ResponseStatus::TRANSIENT_FAILURE, "temporary failure, try again later");
+            return send_error(
+                "",
+                ResponseStatus::TRANSIENT_FAILURE,
+                "temporary failure, try again later",
+            );
         }
     };
     let limit = match ident.subscriber.as_ref().and_then(|s| s.max_message_size) {
@@ -144,7 +167,8 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             let text = format!("message too large: more than {limit} octets (at least {seen} sent)");
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
-                r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             return r;
         }
@@ -153,7 +177,11 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
         Ok(p) => p,
         Err(e) => {
             let tid = pdu::sniff_transaction_id(&bytes).unwrap_or_default();
-            return send_error(&tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &format!("malformed PDU: {e}"));
+            return send_error(
+                &tid,
+                ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+                &format!("malformed PDU: {e}"),
+            );
         }
     };
     let tid = pdu.transaction_id().unwrap_or("").to_owned();
@@ -163,8 +191,16 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
         Some(MessageType::NOTIFYRESP_IND) => notify_resp(&m, &ident, &pdu).await,
         Some(MessageType::ACKNOWLEDGE_IND) => acknowledge(&m, &ident, &pdu).await,
         Some(MessageType::READ_REC_IND) => read_rec(&m, &ident, &pdu).await,
-        Some(t) => send_error(&tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &format!("{t} is not accepted by this server")),
-        None => send_error(&tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, "no X-Mms-Message-Type"),
+        Some(t) => send_error(
+            &tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            &format!("{t} is not accepted by this server"),
+        ),
+        None => send_error(
+            &tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            "no X-Mms-Message-Type",
+        ),
     }
 }
 
@@ -174,7 +210,10 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
 fn version_ok(pdu: &Pdu<'_>) -> Result<(), String> {
     match pdu.version() {
         Some(v) if v.major() == 1 => Ok(()),
-        Some(v) => Err(format!("MMS version {v} is not supported; this server speaks {}", Version::V1_3)),
+        Some(v) => Err(format!(
+            "MMS version {v} is not supported; this server speaks {}",
+            Version::V1_3
+        )),
         None => Ok(()), // validate() names the missing field
     }
 }
@@ -216,9 +255,10 @@ fn sender_check(m: &Inner, ident: &Identity) -> Result<(), (ResponseStatus, Stri
             ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED,
             format!("sender {} is not a subscriber of this server", ident.msisdn),
         )),
-        Some(s) if !s.may_send => {
-            Err((ResponseStatus::PERMANENT_SERVICE_DENIED, format!("sender {} is barred from sending", ident.msisdn)))
-        }
+        Some(s) if !s.may_send => Err((
+            ResponseStatus::PERMANENT_SERVICE_DENIED,
+            format!("sender {} is barred from sending", ident.msisdn),
+        )),
         _ => Ok(()),
     }
 }
@@ -244,7 +284,8 @@ struct Stored<'a> {
 }
 
 fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -> Vec<u8> {
-    let mut p = Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3).with(Header::MessageId(Cow::Borrowed(s.message_id)));
+    let mut p =
+        Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3).with(Header::MessageId(Cow::Borrowed(s.message_id)));
     if let Some(from) = s.sender {
         p.headers.push(Header::From(FromValue::Address(Address::new(from))));
     }
@@ -285,11 +326,22 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         return send_error(tid, s, &t);
     }
     if pdu.header(ferry_mms::field::REPLY_CHARGING).is_some() {
-        return send_error(tid, ResponseStatus::PERMANENT_REPLY_CHARGING_NOT_SUPPORTED, "reply charging is not supported");
+        return send_error(
+            tid,
+            ResponseStatus::PERMANENT_REPLY_CHARGING_NOT_SUPPORTED,
+            "reply charging is not supported",
+        );
     }
-    let hidden = pdu.headers.iter().any(|h| matches!(h, Header::SenderVisibility(v) if *v == SenderVisibility::HIDE));
+    let hidden = pdu
+        .headers
+        .iter()
+        .any(|h| matches!(h, Header::SenderVisibility(v) if *v == SenderVisibility::HIDE));
     if hidden && !ident.subscriber.as_ref().is_some_and(|s| s.may_hide_sender) {
-        return send_error(tid, ResponseStatus::PERMANENT_ADDRESS_HIDING_NOT_SUPPORTED, "this sender may not hide its address");
+        return send_error(
+            tid,
+            ResponseStatus::PERMANENT_ADDRESS_HIDING_NOT_SUPPORTED,
+            "this sender may not hide its address",
+        );
     }
     let rcpts = match recipients(pdu) {
         Ok(r) => r,
@@ -299,13 +351,17 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         return send_error(
             tid,
             ResponseStatus::PERMANENT_SERVICE_DENIED,
-            &format!("too many recipients: {} (at most {})", rcpts.len(), c.limits.max_recipients),
+            &format!(
+                "too many recipients: {} (at most {})",
+                rcpts.len(),
+                c.limits.max_recipients
+            ),
         );
     }
-    if let Some(FromValue::Address(a)) = pdu.from() {
-        if normalize_msisdn(&a.value()) != ident.msisdn {
-            tracing::debug!(claimed = %a, msisdn = %ident.msisdn, "From replaced by the authenticated MSISDN");
-        }
+    if let Some(FromValue::Address(a)) = pdu.from()
+        && normalize_msisdn(&a.value()) != ident.msisdn
+    {
+        tracing::debug!(claimed = %a, msisdn = %ident.msisdn, "From replaced by the authenticated MSISDN");
     }
     let now = unix_now();
     let id = new_message_id();
@@ -314,7 +370,13 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
     let read_report = pdu.read_report().is_some_and(YesNo::is_yes);
     let body = stored_retrieve_conf(
         pdu,
-        &Stored { message_id: &id, sender: (!hidden).then_some(sender.as_str()), date: now, delivery_report, read_report },
+        &Stored {
+            message_id: &id,
+            sender: (!hidden).then_some(sender.as_str()),
+            date: now,
+            delivery_report,
+            read_report,
+        },
         Vec::new(),
     );
     let to: Vec<String> = rcpts.iter().map(|r| r.address.clone()).collect();
@@ -322,7 +384,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         id: id.clone(),
         sender: sender.clone(),
         sender_hidden: hidden,
-        content_type: pdu.content_type().map(|c| c.media.as_str().into_owned()).unwrap_or_default(),
+        content_type: pdu
+            .content_type()
+            .map(|c| c.media.as_str().into_owned())
+            .unwrap_or_default(),
         subject: pdu.subject().map(|s| s.text().into_owned()),
         message_class: pdu.message_class().map(|c| c.to_string()),
         priority: pdu.priority().map(|p| p.to_string()),
@@ -342,7 +407,16 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
             m.wake.notify_one();
             count_send(ResponseStatus::OK);
             metrics::counter!("mmsc_messages_accepted_total").increment(1);
-            m.cdr.record(Cdr { ts: now, event: "submit", message_id: id.clone(), from: sender, to, size, status: "ok".into(), class });
+            m.cdr.record(Cdr {
+                ts: now,
+                event: "submit",
+                message_id: id.clone(),
+                from: sender,
+                to,
+                size,
+                status: "ok".into(),
+                class,
+            });
             tracing::debug!(message_id = %id, "accepted");
             mms_response(StatusCode::OK, pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)))
         }
@@ -353,14 +427,27 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
 fn store_failure(tid: &str, e: StoreError) -> Response {
     tracing::error!(error = %e, "store refused a submission");
     if e.is_transient() {
-        send_error(tid, ResponseStatus::TRANSIENT_FAILURE, "temporary storage failure, try again later")
+        send_error(
+            tid,
+            ResponseStatus::TRANSIENT_FAILURE,
+            "temporary storage failure, try again later",
+        )
     } else {
-        send_error(tid, ResponseStatus::PERMANENT_FAILURE, "the message could not be stored")
+        send_error(
+            tid,
+            ResponseStatus::PERMANENT_FAILURE,
+            "the message could not be stored",
+        )
     }
 }
 
 /// `GET /m/{token}`: the M-Retrieve.conf, or its error form.
-pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn retrieve(
+    State(m): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let now = unix_now();
     let err = |http: StatusCode, status: RetrieveStatus, text: &str| {
         metrics::counter!("mmsc_retrieve_total", "status" => status.to_string()).increment(1);
@@ -370,10 +457,18 @@ pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<So
     let ident = match m.ident.identify(&m.store, peer.ip(), &headers).await {
         Ok(i) => i,
         Err(IdentityError::Unauthenticated(why)) => {
-            return challenge(err(StatusCode::UNAUTHORIZED, RetrieveStatus::PERMANENT_SERVICE_DENIED, why));
+            return challenge(err(
+                StatusCode::UNAUTHORIZED,
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                why,
+            ));
         }
         Err(IdentityError::Store(_)) => {
-            return err(StatusCode::SERVICE_UNAVAILABLE, RetrieveStatus::TRANSIENT_FAILURE, "temporary failure, try again later");
+            return err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                RetrieveStatus::TRANSIENT_FAILURE,
+                "temporary failure, try again later",
+            );
         }
     };
     let t = Instant::now();
@@ -381,19 +476,43 @@ pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<So
     store_timer("lookup", t);
     let d = match d {
         Ok(Some(d)) => d,
-        Ok(None) => return err(StatusCode::NOT_FOUND, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, "no such message"),
-        Err(_) => return err(StatusCode::SERVICE_UNAVAILABLE, RetrieveStatus::TRANSIENT_FAILURE, "temporary failure, try again later"),
+        Ok(None) => {
+            return err(
+                StatusCode::NOT_FOUND,
+                RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+                "no such message",
+            );
+        }
+        Err(_) => {
+            return err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                RetrieveStatus::TRANSIENT_FAILURE,
+                "temporary failure, try again later",
+            );
+        }
     };
     if normalize_msisdn(&d.recipient.address) != ident.msisdn {
         tracing::warn!(msisdn = %ident.msisdn, "retrieval URL presented by a subscriber it was not issued to");
-        return err(StatusCode::FORBIDDEN, RetrieveStatus::PERMANENT_SERVICE_DENIED, "this message is not addressed to you");
+        return err(
+            StatusCode::FORBIDDEN,
+            RetrieveStatus::PERMANENT_SERVICE_DENIED,
+            "this message is not addressed to you",
+        );
     }
     let state = d.recipient.state;
     if state == RecipientState::Expired || (d.message.expiry <= now && state != RecipientState::Retrieved) {
-        return err(StatusCode::GONE, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, "the message has expired");
+        return err(
+            StatusCode::GONE,
+            RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+            "the message has expired",
+        );
     }
     if state.is_final() && state != RecipientState::Retrieved {
-        return err(StatusCode::GONE, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, &format!("the message is no longer available ({state})"));
+        return err(
+            StatusCode::GONE,
+            RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+            &format!("the message is no longer available ({state})"),
+        );
     }
     let t = Instant::now();
     let body = m.store.read_body(&d.message.id).await;
@@ -401,11 +520,19 @@ pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<So
     let body = match body {
         Ok(b) => b,
         Err(StoreError::BodyGone(_)) | Err(StoreError::NotFound { .. }) => {
-            return err(StatusCode::GONE, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, "the message is no longer available");
+            return err(
+                StatusCode::GONE,
+                RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+                "the message is no longer available",
+            );
         }
         Err(e) => {
             tracing::error!(error = %e, "reading a body");
-            return err(StatusCode::SERVICE_UNAVAILABLE, RetrieveStatus::TRANSIENT_FAILURE, "temporary failure, try again later");
+            return err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                RetrieveStatus::TRANSIENT_FAILURE,
+                "temporary failure, try again later",
+            );
         }
     };
     if state != RecipientState::Retrieved {
@@ -428,16 +555,28 @@ pub(crate) async fn retrieve(State(m): Shared, ConnectInfo(peer): ConnectInfo<So
             }
             Ok(_) => {}
             Err(StoreError::InvalidTransition { .. }) => {
-                return err(StatusCode::GONE, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, "the message is no longer available");
+                return err(
+                    StatusCode::GONE,
+                    RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+                    "the message is no longer available",
+                );
             }
             Err(e) => {
                 tracing::error!(error = %e, "marking retrieved");
-                return err(StatusCode::SERVICE_UNAVAILABLE, RetrieveStatus::TRANSIENT_FAILURE, "temporary failure, try again later");
+                return err(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    RetrieveStatus::TRANSIENT_FAILURE,
+                    "temporary failure, try again later",
+                );
             }
         }
     }
     metrics::counter!("mmsc_retrieve_total", "status" => "ok").increment(1);
-    let tid = d.recipient.transaction_id.clone().unwrap_or_else(|| crate::workers::transaction_id_for(&token));
+    let tid = d
+        .recipient
+        .transaction_id
+        .clone()
+        .unwrap_or_else(|| crate::workers::transaction_id_for(&token));
     mms_response(StatusCode::OK, pdu::with_transaction_id(&body, Some(&tid)))
 }
 
@@ -476,7 +615,10 @@ fn report_allowed(pdu: &Pdu<'_>) -> Option<bool> {
 /// both fine.
 async fn change(m: &Inner, d: &ferry_store::Delivery, update: RecipientUpdate) -> Result<(), Response> {
     let t = Instant::now();
-    let r = m.store.update_recipient(RecipientKey::Id(d.recipient.id), update, unix_now()).await;
+    let r = m
+        .store
+        .update_recipient(RecipientKey::Id(d.recipient.id), update, unix_now())
+        .await;
     store_timer("update", t);
     match r {
         Ok(tr) => {
@@ -524,7 +666,11 @@ async fn notify_resp(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
     if to == RecipientState::Retrieved && ra.is_some() {
         // The recipient already retrieved (the GET moved the state): record
         // the flag, withdrawing a report not yet sent if it says No.
-        if let Err(e) = m.store.acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now()).await {
+        if let Err(e) = m
+            .store
+            .acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now())
+            .await
+        {
             tracing::error!(error = %e, "recording report-allowed");
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -548,7 +694,11 @@ async fn acknowledge(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
             return r;
         }
     }
-    match m.store.acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now()).await {
+    match m
+        .store
+        .acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now())
+        .await
+    {
         Ok(_) => empty(StatusCode::OK),
         Err(e) => {
             tracing::error!(error = %e, "recording an acknowledgement");
@@ -558,7 +708,9 @@ async fn acknowledge(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
 }
 
 async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
-    let Some(mid) = pdu.message_id() else { return empty(StatusCode::BAD_REQUEST) };
+    let Some(mid) = pdu.message_id() else {
+        return empty(StatusCode::BAD_REQUEST);
+    };
     let status = match pdu.read_status() {
         Some(ReadStatus::READ) => ReportStatus::Read,
         Some(ReadStatus::DELETED_WITHOUT_BEING_READ) => ReportStatus::DeletedWithoutRead,
@@ -641,7 +793,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(t) => return forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &t),
     };
     if rcpts.len() > c.limits.max_recipients {
-        return forward_error(tid, ResponseStatus::PERMANENT_SERVICE_DENIED, &format!("too many recipients: {}", rcpts.len()));
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_SERVICE_DENIED,
+            &format!("too many recipients: {}", rcpts.len()),
+        );
     }
     let original = match m.store.read_body(&d.message.id).await {
         Ok(b) => b,
@@ -660,13 +816,34 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
     // sender (when not hidden).
     let mut src = orig.clone();
     src.headers.retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
-    src.headers.extend(pdu.headers.iter().filter(|h| matches!(h, Header::To(_) | Header::Cc(_))).cloned());
+    src.headers.extend(
+        pdu.headers
+            .iter()
+            .filter(|h| matches!(h, Header::To(_) | Header::Cc(_)))
+            .cloned(),
+    );
     let mut extra = Vec::new();
     if !d.message.sender_hidden {
-        extra.push(Header::PreviouslySentBy { count: 1, address: Address::new(d.message.sender.clone()) });
-        extra.push(Header::PreviouslySentDate { count: 1, date: d.message.date });
+        extra.push(Header::PreviouslySentBy {
+            count: 1,
+            address: Address::new(d.message.sender.clone()),
+        });
+        extra.push(Header::PreviouslySentDate {
+            count: 1,
+            date: d.message.date,
+        });
     }
-    let body = stored_retrieve_conf(&src, &Stored { message_id: &id, sender: Some(&sender), date: now, delivery_report, read_report }, extra);
+    let body = stored_retrieve_conf(
+        &src,
+        &Stored {
+            message_id: &id,
+            sender: Some(&sender),
+            date: now,
+            delivery_report,
+            read_report,
+        },
+        extra,
+    );
     if body.len() as u64 > c.limits.max_message_size {
         return forward_error(tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "message too large");
     }
@@ -695,8 +872,20 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         let _ = change(m, &d, RecipientUpdate::to(RecipientState::Forwarded)).await;
     }
     metrics::counter!("mmsc_forward_conf_total", "status" => "ok").increment(1);
-    m.cdr.record(Cdr { ts: now, event: "forward", message_id: id.clone(), from: sender, to, size, status: "ok".into(), class: d.message.message_class.clone() });
-    mms_response(StatusCode::OK, pdu::forward_conf(tid, ResponseStatus::OK, None, Some(&id)))
+    m.cdr.record(Cdr {
+        ts: now,
+        event: "forward",
+        message_id: id.clone(),
+        from: sender,
+        to,
+        size,
+        status: "ok".into(),
+        class: d.message.message_class.clone(),
+    });
+    mms_response(
+        StatusCode::OK,
+        pdu::forward_conf(tid, ResponseStatus::OK, None, Some(&id)),
+    )
 }
 
 /// `GET /healthz`: 200 when the store answers.
@@ -711,7 +900,10 @@ pub(crate) async fn healthz(State(m): Shared) -> Response {
 pub(crate) async fn metrics_text(State(m): Shared) -> Response {
     let text = m.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     let mut r = (StatusCode::OK, text).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }
 

@@ -111,7 +111,10 @@ impl Notifier for MemoryNotifier {
             if *self.fail.lock().unwrap_or_else(|e| e.into_inner()) {
                 return Err(NotifyError::Unreachable("memory notifier set to fail".into()));
             }
-            self.pushed.lock().unwrap_or_else(|e| e.into_inner()).push(Pushed { msisdn: msisdn.to_owned(), content });
+            self.pushed.lock().unwrap_or_else(|e| e.into_inner()).push(Pushed {
+                msisdn: msisdn.to_owned(),
+                content,
+            });
             self.notify.notify_waiters();
             Ok(())
         })
@@ -140,14 +143,26 @@ pub struct PapNotifier {
 
 impl PapNotifier {
     /// A client for the gateway at `url`.
-    pub fn new(url: impl Into<String>, credentials: Option<(String, String)>, version: PapVersion, ppg_host: impl Into<String>, timeout: Duration) -> Result<Self, NotifyError> {
+    pub fn new(
+        url: impl Into<String>,
+        credentials: Option<(String, String)>,
+        version: PapVersion,
+        ppg_host: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<Self, NotifyError> {
         ferry_service::tls::install_ring_provider();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| NotifyError::Unreachable(format!("building HTTP client: {e}")))?;
-        Ok(Self { client, url: url.into(), credentials, version, ppg_host: ppg_host.into() })
+        Ok(Self {
+            client,
+            url: url.into(),
+            credentials,
+            version,
+            ppg_host: ppg_host.into(),
+        })
     }
 
     /// The PAP client address of an MSISDN: `WAPPUSH=+1555.../TYPE=PLMN@ppg`.
@@ -181,16 +196,28 @@ impl Notifier for PapNotifier {
             }
             let resp = http.send().await.map_err(|e| NotifyError::Unreachable(e.to_string()))?;
             let status = resp.status();
-            let body = resp.bytes().await.map_err(|e| NotifyError::Unreachable(e.to_string()))?;
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| NotifyError::Unreachable(e.to_string()))?;
             if !status.is_success() {
                 let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                return Err(NotifyError::Http { status: status.as_u16(), body: text });
+                return Err(NotifyError::Http {
+                    status: status.as_u16(),
+                    body: text,
+                });
             }
             let doc = Document::parse(&body).map_err(|e| NotifyError::BadAnswer(e.to_string()))?;
             match doc.message {
                 Message::PushResponse(r) if r.result.code.is_success() => Ok(()),
-                Message::PushResponse(r) => Err(NotifyError::Refused { code: r.result.code.0, desc: r.result.desc.unwrap_or_default() }),
-                Message::BadMessageResponse(b) => Err(NotifyError::Refused { code: b.code.0, desc: b.desc.unwrap_or_default() }),
+                Message::PushResponse(r) => Err(NotifyError::Refused {
+                    code: r.result.code.0,
+                    desc: r.result.desc.unwrap_or_default(),
+                }),
+                Message::BadMessageResponse(b) => Err(NotifyError::Refused {
+                    code: b.code.0,
+                    desc: b.desc.unwrap_or_default(),
+                }),
                 other => Err(NotifyError::BadAnswer(format!("unexpected {}", other.element_name()))),
             }
         })

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use ferry_mms::{
-    Address, Body, ContentType, EncodedString, FromValue, Header, MessageClass, MessageType, Pdu,
-    ReadStatus, ResponseStatus, RetrieveStatus, Status, TimeValue, Version, YesNo,
+    Address, Body, ContentType, EncodedString, FromValue, Header, MessageClass, MessageType, Pdu, ReadStatus,
+    ResponseStatus, RetrieveStatus, Status, TimeValue, Version, YesNo,
 };
 
 /// The content type of MMS PDUs over HTTP and in pushes.
@@ -16,20 +16,40 @@ pub const MMS_CONTENT_TYPE: &str = "application/vnd.wap.mms-message";
 /// Message-ID of an accepted message (§6.1.2). The version is 1.3 (the
 /// highest this server speaks: the answer to an unsupported version says
 /// which one it does).
-pub fn send_conf(transaction_id: &str, status: ResponseStatus, text: Option<&str>, message_id: Option<&str>) -> Vec<u8> {
+pub fn send_conf(
+    transaction_id: &str,
+    status: ResponseStatus,
+    text: Option<&str>,
+    message_id: Option<&str>,
+) -> Vec<u8> {
     let mut p = Pdu::send_conf(Cow::Borrowed(transaction_id), status, message_id.map(Cow::Borrowed));
     if let Some(t) = text {
-        p.headers.push(Header::ResponseText { index: None, text: EncodedString::new(t) });
+        p.headers.push(Header::ResponseText {
+            index: None,
+            text: EncodedString::new(t),
+        });
     }
     p.to_bytes()
 }
 
 /// M-Forward.conf (§6.9.2).
-pub fn forward_conf(transaction_id: &str, status: ResponseStatus, text: Option<&str>, message_id: Option<&str>) -> Vec<u8> {
-    let mut p = Pdu::new(MessageType::FORWARD_CONF, Some(Cow::Borrowed(transaction_id)), Version::V1_3)
-        .with(Header::ResponseStatus { index: None, status });
+pub fn forward_conf(
+    transaction_id: &str,
+    status: ResponseStatus,
+    text: Option<&str>,
+    message_id: Option<&str>,
+) -> Vec<u8> {
+    let mut p = Pdu::new(
+        MessageType::FORWARD_CONF,
+        Some(Cow::Borrowed(transaction_id)),
+        Version::V1_3,
+    )
+    .with(Header::ResponseStatus { index: None, status });
     if let Some(t) = text {
-        p.headers.push(Header::ResponseText { index: None, text: EncodedString::new(t) });
+        p.headers.push(Header::ResponseText {
+            index: None,
+            text: EncodedString::new(t),
+        });
     }
     if let Some(id) = message_id {
         p.headers.push(Header::MessageId(Cow::Borrowed(id)));
@@ -45,7 +65,10 @@ pub fn retrieve_error(status: RetrieveStatus, text: &str, now: u64) -> Vec<u8> {
         .with(Header::Date(now))
         .with(Header::RetrieveStatus(status))
         .with(Header::RetrieveText(EncodedString::new(text)))
-        .with_body(ContentType::new("text/plain"), Body::Single(Cow::Owned(text.as_bytes().to_vec())))
+        .with_body(
+            ContentType::new("text/plain"),
+            Body::Single(Cow::Owned(text.as_bytes().to_vec())),
+        )
         .to_bytes()
 }
 
@@ -54,7 +77,9 @@ pub fn retrieve_error(status: RetrieveStatus, text: &str, now: u64) -> Vec<u8> {
 /// canonical, so the first two octets are X-Mms-Message-Type and the
 /// Transaction-ID goes right after them.
 pub fn with_transaction_id(stored: &[u8], transaction_id: Option<&str>) -> Vec<u8> {
-    let Some(tid) = transaction_id else { return stored.to_vec() };
+    let Some(tid) = transaction_id else {
+        return stored.to_vec();
+    };
     let mut out = Vec::with_capacity(stored.len() + tid.len() + 2);
     out.extend_from_slice(&stored[..2.min(stored.len())]);
     Header::TransactionId(Cow::Borrowed(tid)).encode(&mut out);
@@ -87,7 +112,12 @@ pub struct NotificationFields<'a> {
 
 /// M-Notification.ind (§6.2).
 pub fn notification_ind(f: &NotificationFields<'_>) -> Vec<u8> {
-    let mut p = Pdu::notification_ind(f.transaction_id, f.content_location, f.size, TimeValue::Absolute(f.expiry));
+    let mut p = Pdu::notification_ind(
+        f.transaction_id,
+        f.content_location,
+        f.size,
+        TimeValue::Absolute(f.expiry),
+    );
     if let Some(c) = f.class.and_then(class_from_text) {
         for h in &mut p.headers {
             if let Header::MessageClass(x) = h {
@@ -142,7 +172,10 @@ pub fn sniff_transaction_id(prefix: &[u8]) -> Option<String> {
     let rest = &prefix[3..];
     let end = rest.iter().position(|&b| b == 0)?;
     let t = rest[..end].strip_prefix(b"\x7f").unwrap_or(&rest[..end]);
-    std::str::from_utf8(t).ok().filter(|s| s.len() <= 100).map(str::to_owned)
+    std::str::from_utf8(t)
+        .ok()
+        .filter(|s| s.len() <= 100)
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -153,18 +186,35 @@ mod tests {
     fn send_conf_bytes() {
         // 8C 81 | 98 "T1" 00 | 8D 93 | 92 80 | 8B "id" 00
         let b = send_conf("T1", ResponseStatus::OK, None, Some("id"));
-        assert_eq!(b, [0x8C, 0x81, 0x98, b'T', b'1', 0, 0x8D, 0x93, 0x92, 0x80, 0x8B, b'i', b'd', 0]);
+        assert_eq!(
+            b,
+            [
+                0x8C, 0x81, 0x98, b'T', b'1', 0, 0x8D, 0x93, 0x92, 0x80, 0x8B, b'i', b'd', 0
+            ]
+        );
         let p = Pdu::decode(&b).unwrap();
         p.validate().unwrap();
-        let b = send_conf("T1", ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, Some("too big"), None);
+        let b = send_conf(
+            "T1",
+            ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED,
+            Some("too big"),
+            None,
+        );
         let p = Pdu::decode(&b).unwrap();
-        assert_eq!(p.response_status(), Some(ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED));
+        assert_eq!(
+            p.response_status(),
+            Some(ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED)
+        );
         assert_eq!(p.response_text().unwrap().text(), "too big");
     }
 
     #[test]
     fn retrieve_error_is_valid() {
-        let b = retrieve_error(RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND, "no such message", 1_700_000_000);
+        let b = retrieve_error(
+            RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
+            "no such message",
+            1_700_000_000,
+        );
         let p = Pdu::decode(&b).unwrap();
         p.validate().unwrap();
         assert_eq!(p.retrieve_status(), Some(RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND));
@@ -173,8 +223,15 @@ mod tests {
 
     #[test]
     fn transaction_id_splice() {
-        let stored = Pdu::retrieve_conf(None, Some("mid".into()), None, 5, ContentType::new("application/vnd.wap.multipart.related"), vec![])
-            .to_bytes();
+        let stored = Pdu::retrieve_conf(
+            None,
+            Some("mid".into()),
+            None,
+            5,
+            ContentType::new("application/vnd.wap.multipart.related"),
+            vec![],
+        )
+        .to_bytes();
         let b = with_transaction_id(&stored, Some("T9"));
         let p = Pdu::decode(&b).unwrap();
         assert_eq!(p.transaction_id(), Some("T9"));

@@ -12,7 +12,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferry_mms::{ReadStatus, Status};
 use ferry_service::Shutdown;
-use ferry_store::{AddressKind, Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report, ReportKind, ReportStatus};
+use ferry_store::{
+    AddressKind, Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report, ReportKind,
+    ReportStatus,
+};
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
@@ -25,7 +28,10 @@ use crate::{Inner, unix_now};
 /// notification still carries the same id), unguessable like the token.
 pub(crate) fn transaction_id_for(token: &str) -> String {
     use sha2::Digest;
-    let h = sha2::Sha256::new().chain_update(b"ferry-mmsc transaction id\0").chain_update(token.as_bytes()).finalize();
+    let h = sha2::Sha256::new()
+        .chain_update(b"ferry-mmsc transaction id\0")
+        .chain_update(token.as_bytes())
+        .finalize();
     format!("T{}", hex::encode(&h[..10]))
 }
 
@@ -34,7 +40,11 @@ pub(crate) async fn notify_loop(m: Arc<Inner>, shutdown: Shutdown) {
     let batch = (m.config.notify.concurrency * 4).min(1024) as u32;
     loop {
         let now = unix_now();
-        match m.store.claim_notifications(now, batch, m.config.notify.lease_secs).await {
+        match m
+            .store
+            .claim_notifications(now, batch, m.config.notify.lease_secs)
+            .await
+        {
             Ok(ds) if !ds.is_empty() => {
                 let full = ds.len() as u32 == batch;
                 futures_util::stream::iter(ds)
@@ -87,7 +97,9 @@ async fn notify_one(m: &Inner, d: Delivery) {
     let attempts = r.notify_attempts + 1;
     let max = m.config.notify.max_attempts;
     let last = max > 0 && attempts >= max;
-    let next = (!last).then(|| now + m.config.notify.backoff(attempts)).filter(|&t| t < d.message.expiry);
+    let next = (!last)
+        .then(|| now + m.config.notify.backoff(attempts))
+        .filter(|&t| t < d.message.expiry);
     let (sent, error) = match &result {
         Ok(()) => (true, None),
         Err(e) => (false, Some(e.to_string())),
@@ -98,13 +110,21 @@ async fn notify_one(m: &Inner, d: Delivery) {
     } else {
         tracing::debug!(%msisdn, transaction_id = %tid, attempt = attempts, "notified");
     }
-    let attempt = NotifyAttempt { sent, transaction_id: Some(tid), next_notify_at: next, error: error.clone() };
+    let attempt = NotifyAttempt {
+        sent,
+        transaction_id: Some(tid),
+        next_notify_at: next,
+        error: error.clone(),
+    };
     if let Err(e) = m.store.record_notification(r.id, attempt, unix_now()).await {
         tracing::error!(error = %e, "recording a notification");
         return;
     }
     if last && !sent && r.state != RecipientState::Notified {
-        let u = RecipientUpdate::to(RecipientState::Failed).reason(format!("not notified after {attempts} attempts: {}", error.unwrap_or_default()));
+        let u = RecipientUpdate::to(RecipientState::Failed).reason(format!(
+            "not notified after {attempts} attempts: {}",
+            error.unwrap_or_default()
+        ));
         let _ = m.store.update_recipient(RecipientKey::Id(r.id), u, unix_now()).await;
     }
 }
@@ -130,7 +150,9 @@ pub(crate) async fn report_loop(m: Arc<Inner>, shutdown: Shutdown) {
         match m.store.claim_reports(now, 128, 60).await {
             Ok(rs) if !rs.is_empty() => {
                 let full = rs.len() == 128;
-                futures_util::stream::iter(rs).for_each_concurrent(32, |r| report_one(&m, r)).await;
+                futures_util::stream::iter(rs)
+                    .for_each_concurrent(32, |r| report_one(&m, r))
+                    .await;
                 if full {
                     continue;
                 }
@@ -152,19 +174,35 @@ async fn report_one(m: &Inner, r: Report) {
     let grace_until = r.date + c.ack_grace_secs;
     if r.kind == ReportKind::Delivery && r.status == ReportStatus::Retrieved && now < grace_until {
         // Leave room for the recipient's Report-Allowed: No.
-        let _ = m.store.report_retry(r.id, grace_until, "waiting for the recipient's acknowledgement", now).await;
+        let _ = m
+            .store
+            .report_retry(r.id, grace_until, "waiting for the recipient's acknowledgement", now)
+            .await;
         return;
     }
     let to = normalize_msisdn(&r.to);
     if !is_msisdn(&to) {
-        let _ = m.store.report_failed(r.id, format!("sender {} cannot be reached by WAP Push", r.to), now).await;
+        let _ = m
+            .store
+            .report_failed(r.id, format!("sender {} cannot be reached by WAP Push", r.to), now)
+            .await;
         return;
     }
     let (content, event) = match r.kind {
-        ReportKind::Delivery => (pdu::delivery_ind(&r.message_id, &r.from, r.date, delivery_status(r.status)), "delivery-report"),
+        ReportKind::Delivery => (
+            pdu::delivery_ind(&r.message_id, &r.from, r.date, delivery_status(r.status)),
+            "delivery-report",
+        ),
         _ => {
-            let rs = if r.status == ReportStatus::DeletedWithoutRead { ReadStatus::DELETED_WITHOUT_BEING_READ } else { ReadStatus::READ };
-            (pdu::read_orig_ind(&r.message_id, &r.to, &r.from, r.date, rs), "read-report")
+            let rs = if r.status == ReportStatus::DeletedWithoutRead {
+                ReadStatus::DELETED_WITHOUT_BEING_READ
+            } else {
+                ReadStatus::READ
+            };
+            (
+                pdu::read_orig_ind(&r.message_id, &r.to, &r.from, r.date, rs),
+                "read-report",
+            )
         }
     };
     let size = content.len() as u64;

@@ -24,8 +24,16 @@ struct Ppg {
     pushes: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
-async fn ppg_handler(axum::extract::State(ppg): axum::extract::State<Arc<Ppg>>, headers: HeaderMap, body: axum::body::Bytes) -> (axum::http::StatusCode, String) {
-    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+async fn ppg_handler(
+    axum::extract::State(ppg): axum::extract::State<Arc<Ppg>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, String) {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let Ok(Request::Push(req)) = Request::parse(&ct, &body) else {
         return (axum::http::StatusCode::BAD_REQUEST, String::new());
     };
@@ -33,8 +41,17 @@ async fn ppg_handler(axum::extract::State(ppg): axum::extract::State<Arc<Ppg>>, 
         tokio::time::sleep(Duration::from_secs(600)).await;
     }
     let address = req.message.addresses[0].address_value.clone();
-    ppg.pushes.lock().unwrap().push((address, req.content_body().unwrap().into_owned()));
-    let doc = Document { product_name: None, message: Message::PushResponse(PushResponse::new(req.message.push_id.clone(), StatusCode::ACCEPTED_FOR_PROCESSING)) };
+    ppg.pushes
+        .lock()
+        .unwrap()
+        .push((address, req.content_body().unwrap().into_owned()));
+    let doc = Document {
+        product_name: None,
+        message: Message::PushResponse(PushResponse::new(
+            req.message.push_id.clone(),
+            StatusCode::ACCEPTED_FOR_PROCESSING,
+        )),
+    };
     (axum::http::StatusCode::ACCEPTED, doc.to_xml(PapVersion::V2_0))
 }
 
@@ -51,7 +68,11 @@ fn spawn_mmsc(config: &std::path::Path) -> Child {
 async fn wait_healthy(base: &str) {
     let c = reqwest::Client::new();
     for _ in 0..200 {
-        if c.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if c.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -68,16 +89,24 @@ async fn accepted_message_survives_sigkill() {
     ppg.hang.store(true, Ordering::SeqCst);
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let ppg_url = format!("http://{}/pap", l.local_addr().unwrap());
-    let app = axum::Router::new().route("/pap", axum::routing::post(ppg_handler)).with_state(ppg.clone());
+    let app = axum::Router::new()
+        .route("/pap", axum::routing::post(ppg_handler))
+        .with_state(ppg.clone());
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
 
     // A free port for the MMSC, its configuration and subscribers.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let gateway = format!("[gateway]\nkind = \"pap\"\nurl = \"{ppg_url}\"\ntimeout_ms = 60000");
     let text = config_text(port, dir.path(), &gateway).replace("[notify]\n", "[notify]\nlease_secs = 2\n");
     let config = dir.path().join("mmsc.toml");
     std::fs::write(&config, text).unwrap();
-    let store = Store::open_sqlite(SqliteConfig::new(dir.path().join("store"))).await.unwrap();
+    let store = Store::open_sqlite(SqliteConfig::new(dir.path().join("store")))
+        .await
+        .unwrap();
     for m in [ALICE, BOB] {
         store.add_subscriber(NewSubscriber::new(m), 0).await.unwrap();
     }
@@ -87,7 +116,9 @@ async fn accepted_message_survives_sigkill() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn_mmsc(&config);
     wait_healthy(&base).await;
-    let a = Handset::new(&base, Some(ALICE), None).post(send_req("T-crash", &[BOB], 30_000).to_bytes()).await;
+    let a = Handset::new(&base, Some(ALICE), None)
+        .post(send_req("T-crash", &[BOB], 30_000).to_bytes())
+        .await;
     assert_eq!(a.pdu().response_status(), Some(ResponseStatus::OK));
     let id = a.pdu().message_id().unwrap().to_owned();
     // The notification is in flight (the gateway holds it): kill -9.

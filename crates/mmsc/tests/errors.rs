@@ -10,7 +10,10 @@ use ferry_mmsc::store::NewSubscriber;
 
 async fn send_status(h: &Handset, body: Vec<u8>) -> (u16, ResponseStatus, String, String) {
     let a = h.post(body).await;
-    assert_eq!(a.headers["content-type"], "application/vnd.wap.mms-message", "an MMS PDU, never an HTML page");
+    assert_eq!(
+        a.headers["content-type"], "application/vnd.wap.mms-message",
+        "an MMS PDU, never an HTML page"
+    );
     let p = a.pdu();
     assert_eq!(p.message_type(), Some(MessageType::SEND_CONF));
     p.validate().unwrap();
@@ -26,14 +29,48 @@ async fn send_status(h: &Handset, body: Vec<u8>) -> (u16, ResponseStatus, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_conf_errors() {
     let h = Harness::start(|_| {}).await;
-    h.store.add_subscriber({ let mut s = NewSubscriber::new("+15550000009"); s.may_send = false; s }, 0).await.unwrap();
-    h.store.add_subscriber({ let mut s = NewSubscriber::new("+15550000008"); s.max_message_size = Some(5_000); s }, 0).await.unwrap();
-    h.store.add_subscriber({ let mut s = NewSubscriber::new("+15550000007"); s.may_hide_sender = true; s }, 0).await.unwrap();
+    h.store
+        .add_subscriber(
+            {
+                let mut s = NewSubscriber::new("+15550000009");
+                s.may_send = false;
+                s
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    h.store
+        .add_subscriber(
+            {
+                let mut s = NewSubscriber::new("+15550000008");
+                s.max_message_size = Some(5_000);
+                s
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    h.store
+        .add_subscriber(
+            {
+                let mut s = NewSubscriber::new("+15550000007");
+                s.may_hide_sender = true;
+                s
+            },
+            0,
+        )
+        .await
+        .unwrap();
     let alice = h.handset(ALICE);
 
     // Malformed PDU (not an MMS PDU at all; and one cut short).
     let (http, s, t, _) = send_status(&alice, b"<html>hello</html>".to_vec()).await;
-    assert_eq!((http, s), (200, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT), "{t}");
+    assert_eq!(
+        (http, s),
+        (200, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT),
+        "{t}"
+    );
     let full = send_req("T-cut", &[BOB], 2000).to_bytes();
     let (_, s, t, tid) = send_status(&alice, full[..full.len() - 900].to_vec()).await;
     assert_eq!(s, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, "{t}");
@@ -43,7 +80,10 @@ async fn send_conf_errors() {
     let mut p = send_req("T-norcpt", &[BOB], 10);
     p.headers.retain(|h| !matches!(h, Header::To(_)));
     let (_, s, t, tid) = send_status(&alice, p.to_bytes()).await;
-    assert_eq!((s, tid.as_str()), (ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, "T-norcpt"));
+    assert_eq!(
+        (s, tid.as_str()),
+        (ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, "T-norcpt")
+    );
     assert!(t.contains("recipient"), "{t}");
 
     // Unsupported major version: Error-unsupported-message, answered as 1.3.
@@ -56,7 +96,10 @@ async fn send_conf_errors() {
 
     // Too large: over the server's limit (streamed, refused before buffering), and over the subscriber's.
     let (http, s, t, tid) = send_status(&alice, send_req("T-big", &[BOB], 150_000).to_bytes()).await;
-    assert_eq!((http, s, tid.as_str()), (200, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "T-big"));
+    assert_eq!(
+        (http, s, tid.as_str()),
+        (200, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "T-big")
+    );
     assert!(t.contains("too large"), "{t}");
     let small = h.handset("+15550000008");
     let (_, s, _, _) = send_status(&small, send_req("T-sub", &[BOB], 6_000).to_bytes()).await;
@@ -77,12 +120,22 @@ async fn send_conf_errors() {
     assert!(t.contains("barred"));
 
     // Too many recipients (limit 3 in the test configuration).
-    let (_, s, t, _) = send_status(&alice, send_req("T-many", &[BOB, CAROL, "+15550000004", "+15550000005"], 10).to_bytes()).await;
+    let (_, s, t, _) = send_status(
+        &alice,
+        send_req("T-many", &[BOB, CAROL, "+15550000004", "+15550000005"], 10).to_bytes(),
+    )
+    .await;
     assert_eq!(s, ResponseStatus::PERMANENT_SERVICE_DENIED, "{t}");
     assert!(t.contains("too many recipients"), "{t}");
 
     // A recipient that is no address at all.
-    let p = Pdu::send_req("T-badaddr".to_owned(), None, vec![ferry_mms::Address::new("12ab/TYPE=PLMN")], related(), parts(10));
+    let p = Pdu::send_req(
+        "T-badaddr".to_owned(),
+        None,
+        vec![ferry_mms::Address::new("12ab/TYPE=PLMN")],
+        related(),
+        parts(10),
+    );
     let (_, s, _, _) = send_status(&alice, p.to_bytes()).await;
     assert_eq!(s, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT);
 
@@ -104,13 +157,29 @@ async fn send_conf_errors() {
     assert_eq!(s, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT);
 
     // The sender's claimed From is replaced by the authenticated MSISDN.
-    let p = Pdu::send_req("T-spoof".to_owned(), Some(ferry_mms::Address::plmn("+19999999999")), vec![ferry_mms::Address::plmn(BOB)], related(), parts(10));
+    let p = Pdu::send_req(
+        "T-spoof".to_owned(),
+        Some(ferry_mms::Address::plmn("+19999999999")),
+        vec![ferry_mms::Address::plmn(BOB)],
+        related(),
+        parts(10),
+    );
     let (_, s, _, _) = send_status(&alice, p.to_bytes()).await;
     assert_eq!(s, ResponseStatus::OK);
-    h.wait_push(BOB, MessageType::NOTIFICATION_IND, |p| p.from().is_some_and(|f| f.to_string() == format!("{ALICE}/TYPE=PLMN"))).await;
-    let froms: Vec<Option<String>> = h.pushes_to(BOB, MessageType::NOTIFICATION_IND).iter().map(|p| p.from().map(|f| f.to_string())).collect();
+    h.wait_push(BOB, MessageType::NOTIFICATION_IND, |p| {
+        p.from().is_some_and(|f| f.to_string() == format!("{ALICE}/TYPE=PLMN"))
+    })
+    .await;
+    let froms: Vec<Option<String>> = h
+        .pushes_to(BOB, MessageType::NOTIFICATION_IND)
+        .iter()
+        .map(|p| p.from().map(|f| f.to_string()))
+        .collect();
     assert!(!froms.contains(&Some("+19999999999/TYPE=PLMN".into())), "{froms:?}");
-    assert!(froms.contains(&None), "the hidden sender's notification has no From: {froms:?}");
+    assert!(
+        froms.contains(&None),
+        "the hidden sender's notification has no From: {froms:?}"
+    );
 
     // Storage failing: transient failure.
     h.store.close().await.unwrap();
@@ -128,7 +197,10 @@ async fn identity_refusals() {
     let a = anon.post(body.clone()).await;
     assert_eq!(a.status, 401);
     assert!(a.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-    assert_eq!(a.pdu().response_status(), Some(ResponseStatus::PERMANENT_SERVICE_DENIED));
+    assert_eq!(
+        a.pdu().response_status(),
+        Some(ResponseStatus::PERMANENT_SERVICE_DENIED)
+    );
     assert_eq!(a.pdu().transaction_id(), Some("T-anon"));
     // The MSISDN header from an untrusted peer (127.0.0.2) is ignored.
     let untrusted = Handset::new(&h.base, Some(ALICE), Some("127.0.0.2".parse().unwrap()));
@@ -139,13 +211,19 @@ async fn identity_refusals() {
     carol.basic = Some(("carol".into(), "wrong".into()));
     let a = carol.post(body.clone()).await;
     assert_eq!(a.status, 401);
-    assert_eq!(a.pdu().response_status(), Some(ResponseStatus::PERMANENT_SERVICE_DENIED));
+    assert_eq!(
+        a.pdu().response_status(),
+        Some(ResponseStatus::PERMANENT_SERVICE_DENIED)
+    );
     // The right one: accepted, and the sender is Carol's MSISDN.
     carol.basic = Some(("carol".into(), "secret".into()));
     let a = carol.post(body.clone()).await;
     assert_eq!((a.status, a.pdu().response_status()), (200, Some(ResponseStatus::OK)));
     let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
-    assert_eq!(Pdu::decode(&n.content).unwrap().from().unwrap().to_string(), format!("{CAROL}/TYPE=PLMN"));
+    assert_eq!(
+        Pdu::decode(&n.content).unwrap().from().unwrap().to_string(),
+        format!("{CAROL}/TYPE=PLMN")
+    );
     h.stop().await;
 }
 
@@ -166,7 +244,10 @@ async fn retrieve_errors() {
         assert_eq!(p.retrieve_status(), Some(status), "{:?}", p.retrieve_text());
     };
     // Unknown URL.
-    let a = h.handset(BOB).get(&format!("{}/m/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", h.base)).await;
+    let a = h
+        .handset(BOB)
+        .get(&format!("{}/m/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", h.base))
+        .await;
     check(&a, 404, RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND);
     // Presented by a subscriber it was not issued to.
     let a = h.handset(CAROL).get(&url).await;

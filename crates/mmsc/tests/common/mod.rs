@@ -92,7 +92,14 @@ impl Harness {
             .await
             .unwrap();
         let base = format!("http://{}", running.local_addr);
-        Self { running, shutdown, pushes, store, base, dir }
+        Self {
+            running,
+            shutdown,
+            pushes,
+            store,
+            base,
+            dir,
+        }
     }
 
     pub fn handset(&self, msisdn: &str) -> Handset {
@@ -151,7 +158,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn pdu(&self) -> Pdu<'_> {
-        Pdu::decode(&self.body).unwrap_or_else(|e| panic!("answer (HTTP {}) is no PDU: {e}: {:02X?}", self.status, self.body))
+        Pdu::decode(&self.body)
+            .unwrap_or_else(|e| panic!("answer (HTTP {}) is no PDU: {e}: {:02X?}", self.status, self.body))
     }
 }
 
@@ -162,7 +170,12 @@ impl Handset {
         if let Some(ip) = local {
             b = b.local_address(ip);
         }
-        Self { client: b.build().unwrap(), base: base.to_owned(), msisdn: msisdn.map(str::to_owned), basic: None }
+        Self {
+            client: b.build().unwrap(),
+            base: base.to_owned(),
+            msisdn: msisdn.map(str::to_owned),
+            basic: None,
+        }
     }
 
     fn auth(&self, mut r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -204,7 +217,10 @@ pub fn parts(image_len: usize) -> Vec<Part<'static>> {
     let smil = br#"<smil><body><par dur="5s"><img src="pic.jpg"/><text src="t.txt"/></par></body></smil>"#.to_vec();
     let mut p0 = Part::new(ContentType::new("application/smil"), smil);
     p0.headers.push(ferry_wsp::multipart::content_id("<smil>"));
-    let mut p1 = Part::new(ContentType::new("text/plain").with(Parameter::text("charset", "utf-8")), "Hello Bob ✓".as_bytes().to_vec());
+    let mut p1 = Part::new(
+        ContentType::new("text/plain").with(Parameter::text("charset", "utf-8")),
+        "Hello Bob ✓".as_bytes().to_vec(),
+    );
     p1.headers.push(ferry_wsp::multipart::content_location("t.txt"));
     let img: Vec<u8> = (0..image_len).map(|i| (i * 7 % 251) as u8).collect();
     let mut p2 = Part::new(ContentType::new("image/jpeg"), img);
@@ -220,8 +236,14 @@ pub fn related() -> ContentType<'static> {
 
 /// An M-Send.req from Insert-address-token to `to`, with a subject.
 pub fn send_req(tid: &str, to: &[&str], image_len: usize) -> Pdu<'static> {
-    Pdu::send_req(tid.to_owned(), None, to.iter().map(|t| Address::plmn(t)).collect(), related(), parts(image_len))
-        .with(Header::Subject(ferry_mms::EncodedString::new("Holiday")))
+    Pdu::send_req(
+        tid.to_owned(),
+        None,
+        to.iter().map(|t| Address::plmn(t)).collect(),
+        related(),
+        parts(image_len),
+    )
+    .with(Header::Subject(ferry_mms::EncodedString::new("Holiday")))
 }
 
 pub fn notify_resp(tid: &str, status: ferry_mms::Status, report_allowed: Option<bool>) -> Vec<u8> {
