@@ -55,10 +55,16 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         progress: !args.no_progress,
         stall_timeout: Duration::from_secs(30),
     };
-    let report = ferry_network::block_on(ferry_network::bench::run(opts, &mut |l: &str| eprintln!("{l}")))??;
+    let report = ferry_network::block_on(ferry_network::bench::run(opts, &mut |l: &str| {
+        eprintln!("{l}")
+    }))??;
     println!("{report}");
     if report.failed > 0 || report.completed < args.messages as u64 {
-        anyhow::bail!("{} of {} messages did not complete", args.messages as u64 - report.completed, args.messages);
+        anyhow::bail!(
+            "{} of {} messages did not complete",
+            args.messages as u64 - report.completed,
+            args.messages
+        );
     }
     Ok(())
 }

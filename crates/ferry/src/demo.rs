@@ -18,7 +18,15 @@ pub(crate) struct DemoArgs {
 /// Runs the demo.
 pub(crate) fn run(args: &DemoArgs) -> Result<()> {
     ferry_network::init_logging("error");
-    let opts = ferry_network::demo::DemoOptions { data_dir: args.data_dir.clone() };
-    let outcome = ferry_network::block_on(ferry_network::demo::run(opts, &mut |line: &str| println!("{line}")))??;
-    if outcome.ok() { Ok(()) } else { bail!("the demo failed (see above)") }
+    let opts = ferry_network::demo::DemoOptions {
+        data_dir: args.data_dir.clone(),
+    };
+    let outcome = ferry_network::block_on(ferry_network::demo::run(opts, &mut |line: &str| {
+        println!("{line}")
+    }))??;
+    if outcome.ok() {
+        Ok(())
+    } else {
+        bail!("the demo failed (see above)")
+    }
 }

@@ -35,7 +35,11 @@ enum NetworkCommand {
 pub(crate) fn run(args: &NetworkArgs) -> Result<()> {
     ferry_network::init_logging("warn");
     match &args.command {
-        NetworkCommand::Up { config, data_dir, quiet } => {
+        NetworkCommand::Up {
+            config,
+            data_dir,
+            quiet,
+        } => {
             let mut c = NetworkConfig::load(config)?;
             if let Some(d) = data_dir {
                 c.data_dir = d.clone();

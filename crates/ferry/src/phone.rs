@@ -138,7 +138,9 @@ pub(crate) fn run(args: &PhoneArgs) -> Result<()> {
     let dir: &std::path::Path = match (&args.network, &args.phone) {
         (Some(net), Some(who)) => {
             if matches!(args.command, PhoneCommand::Init(_) | PhoneCommand::Watch) {
-                bail!("phone {who} runs inside `ferry network up` (which prints its events and wrote its phone.toml): use inbox, show, fetch, read or send");
+                bail!(
+                    "phone {who} runs inside `ferry network up` (which prints its events and wrote its phone.toml): use inbox, show, fetch, read or send"
+                );
             }
             in_network = ferry_network::phone_dir(net, who)?;
             &in_network

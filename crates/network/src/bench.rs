@@ -136,7 +136,11 @@ impl BenchReport {
 }
 
 fn fmt_us(us: u64) -> String {
-    if us >= 10_000 { format!("{:.0} ms", us as f64 / 1000.0) } else { format!("{:.2} ms", us as f64 / 1000.0) }
+    if us >= 10_000 {
+        format!("{:.0} ms", us as f64 / 1000.0)
+    } else {
+        format!("{:.2} ms", us as f64 / 1000.0)
+    }
 }
 
 impl std::fmt::Display for BenchReport {
@@ -150,11 +154,20 @@ impl std::fmt::Display for BenchReport {
             o.size,
             o.deferred_percent,
             o.concurrency,
-            o.rate.map_or_else(String::new, |r| format!(", offered {r}/s")),
+            o.rate
+                .map_or_else(String::new, |r| format!(", offered {r}/s")),
             if o.delivery_reports { "on" } else { "off" }
         )?;
-        writeln!(f, "durable stores (SQLite WAL, synchronous=FULL) in {}", self.data_dir.display())?;
-        writeln!(f, "{:<11} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}", "stage", "count", "per sec", "p50", "p90", "p99", "max")?;
+        writeln!(
+            f,
+            "durable stores (SQLite WAL, synchronous=FULL) in {}",
+            self.data_dir.display()
+        )?;
+        writeln!(
+            f,
+            "{:<11} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "stage", "count", "per sec", "p50", "p90", "p99", "max"
+        )?;
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         for s in &self.stages {
             writeln!(
@@ -255,7 +268,10 @@ pub async fn run(opts: BenchOptions, say: &mut (dyn FnMut(&str) + Send)) -> Resu
             None
         }
         None => {
-            let t = tempfile::Builder::new().prefix("ferry-bench-").tempdir().context("creating a temporary directory")?;
+            let t = tempfile::Builder::new()
+                .prefix("ferry-bench-")
+                .tempdir()
+                .context("creating a temporary directory")?;
             config.data_dir = t.path().to_owned();
             Some(t)
         }
@@ -271,9 +287,19 @@ pub async fn run(opts: BenchOptions, say: &mut (dyn FnMut(&str) + Send)) -> Resu
     Ok(report)
 }
 
-async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + Send)) -> Result<BenchReport> {
+async fn drive(
+    net: &Network,
+    opts: &BenchOptions,
+    say: &mut (dyn FnMut(&str) + Send),
+) -> Result<BenchReport> {
     let op = &net.operators()[0];
-    say(&format!("network up: SMSC {}, PPG {}, MMSC {}; data in {}", op.smsc_addr, op.ppg_addr, op.mmsc_addr, net.data_dir().display()));
+    say(&format!(
+        "network up: SMSC {}, PPG {}, MMSC {}; data in {}",
+        op.smsc_addr,
+        op.ppg_addr,
+        op.mmsc_addr,
+        net.data_dir().display()
+    ));
     let numbers: Vec<String> = (0..opts.phones).map(|i| msisdn(&op.numbers, i)).collect();
     let t = Instant::now();
     let store = op.mmsc_store.clone();
@@ -282,7 +308,9 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
             let store = store.clone();
             async move {
                 if store.subscriber(&m).await?.is_none() {
-                    store.add_subscriber(NewSubscriber::new(m), ferry_mmsc::unix_now()).await?;
+                    store
+                        .add_subscriber(NewSubscriber::new(m), ferry_mmsc::unix_now())
+                        .await?;
                 }
                 Ok(())
             }
@@ -291,7 +319,11 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
         .collect()
         .await;
     added.into_iter().collect::<Result<Vec<()>>>()?;
-    say(&format!("{} subscribers in the MMSC ({:.1} s)", opts.phones, t.elapsed().as_secs_f64()));
+    say(&format!(
+        "{} subscribers in the MMSC ({:.1} s)",
+        opts.phones,
+        t.elapsed().as_secs_f64()
+    ));
 
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -302,9 +334,11 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
     let progress = opts.progress.then(|| {
         let p = indicatif::ProgressBar::new(opts.messages as u64);
         p.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} end to end, {per_sec} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} end to end, {per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         p
     });
@@ -327,7 +361,9 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
     let binds: Vec<_> = links.iter().map(|l| l.esme().clone()).collect();
     let waited = tokio::time::timeout(Duration::from_secs(60), async {
         for e in &binds {
-            e.bound().await.map_err(|e| anyhow::anyhow!("a phone could not bind: {e}"))?;
+            e.bound()
+                .await
+                .map_err(|e| anyhow::anyhow!("a phone could not bind: {e}"))?;
             bound.fetch_add(1, Ordering::Relaxed);
         }
         anyhow::Ok(())
@@ -335,15 +371,28 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
     .await;
     match waited {
         Ok(r) => r?,
-        Err(_) => anyhow::bail!("only {} of {} phones bound within 60 s", bound.load(Ordering::Relaxed), opts.phones),
+        Err(_) => anyhow::bail!(
+            "only {} of {} phones bound within 60 s",
+            bound.load(Ordering::Relaxed),
+            opts.phones
+        ),
     }
-    say(&format!("{} phones bound to the SMSC ({:.1} s); {} of them defer retrieval", opts.phones, t.elapsed().as_secs_f64(), deferred_count));
+    say(&format!(
+        "{} phones bound to the SMSC ({:.1} s); {} of them defer retrieval",
+        opts.phones,
+        t.elapsed().as_secs_f64(),
+        deferred_count
+    ));
     // Clocks and the progress bar start now (start-up lines above it).
     let shared = Arc::new(Shared {
         zero: Instant::now(),
         started: (0..opts.messages).map(|_| AtomicU64::new(0)).collect(),
         hist: (0..STAGES.len())
-            .map(|_| std::sync::Mutex::new(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds")))
+            .map(|_| {
+                std::sync::Mutex::new(
+                    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
+                )
+            })
             .collect(),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
@@ -357,7 +406,13 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
     });
 
     for (i, (link, m)) in links.into_iter().zip(numbers.iter()).enumerate() {
-        tokio::spawn(phone_loop(link, m.clone(), i < deferred_count, shared.clone(), sd.clone()));
+        tokio::spawn(phone_loop(
+            link,
+            m.clone(),
+            i < deferred_count,
+            shared.clone(),
+            sd.clone(),
+        ));
     }
 
     // The senders.
@@ -374,12 +429,18 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
     };
     let sem = Arc::new(Semaphore::new(opts.concurrency));
     let n = opts.phones;
-    let mut pace = opts.rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r.max(0.001))));
+    let mut pace = opts
+        .rate
+        .map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r.max(0.001))));
     for seq in 0..opts.messages {
         if let Some(p) = &mut pace {
             p.tick().await;
         }
-        let permit = sem.clone().acquire_owned().await.context("semaphore closed")?;
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .context("semaphore closed")?;
         let from = seq % n;
         let mut to = (from + 1 + (seq / n) * 7) % n;
         if to == from {
@@ -406,9 +467,15 @@ async fn drive(net: &Network, opts: &BenchOptions, say: &mut (dyn FnMut(&str) + 
         if done >= opts.messages as u64 {
             break;
         }
-        let idle = shared.now_us().saturating_sub(shared.last_done.load(Ordering::Relaxed));
+        let idle = shared
+            .now_us()
+            .saturating_sub(shared.last_done.load(Ordering::Relaxed));
         if idle > opts.stall_timeout.as_micros() as u64 {
-            say(&format!("no progress for {} s: stopping with {done} of {} done", opts.stall_timeout.as_secs(), opts.messages));
+            say(&format!(
+                "no progress for {} s: stopping with {done} of {} done",
+                opts.stall_timeout.as_secs(),
+                opts.messages
+            ));
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -481,7 +548,9 @@ async fn send_one(s: &Shared, seq: usize, from: &str, draft: &Draft) {
     s.started[seq].store(t0 + 1, Ordering::Release);
     match post(s, from, pdu).await {
         Ok(b) => match Pdu::decode(&b) {
-            Ok(conf) if conf.response_status().is_some_and(|st| st.is_ok()) => s.record(SUBMIT, s.now_us() - t0),
+            Ok(conf) if conf.response_status().is_some_and(|st| st.is_ok()) => {
+                s.record(SUBMIT, s.now_us() - t0)
+            }
             Ok(conf) => s.fail(&format!("M-Send.conf {:?}", conf.response_status())),
             Err(e) => s.fail(&format!("M-Send.conf does not decode: {e}")),
         },
@@ -489,7 +558,13 @@ async fn send_one(s: &Shared, seq: usize, from: &str, draft: &Draft) {
     }
 }
 
-async fn phone_loop(mut link: EsmeLink, msisdn: String, deferred: bool, s: Arc<Shared>, sd: Shutdown) {
+async fn phone_loop(
+    mut link: EsmeLink,
+    msisdn: String,
+    deferred: bool,
+    s: Arc<Shared>,
+    sd: Shutdown,
+) {
     let mut inbox = SmsInbox::new();
     let mut seen = std::collections::HashSet::new();
     let msisdn: Arc<str> = msisdn.into();
@@ -498,15 +573,26 @@ async fn phone_loop(mut link: EsmeLink, msisdn: String, deferred: bool, s: Arc<S
             _ = sd.wait() => break,
             sms = link.recv() => match sms { Some(x) => x, None => break },
         };
-        let Ok(Some(Received::WapPush { datagram, .. })) = inbox.handle_sms(Instant::now(), &sms) else { continue };
-        let Ok(push) = Push::decode(&datagram) else { continue };
-        let Ok(pdu) = Pdu::decode(push.body) else { continue };
+        let Ok(Some(Received::WapPush { datagram, .. })) = inbox.handle_sms(Instant::now(), &sms)
+        else {
+            continue;
+        };
+        let Ok(push) = Push::decode(&datagram) else {
+            continue;
+        };
+        let Ok(pdu) = Pdu::decode(push.body) else {
+            continue;
+        };
         match pdu.message_type() {
             Some(MessageType::NOTIFICATION_IND) => {
-                let seq = pdu
-                    .subject()
-                    .and_then(|x| x.text().strip_prefix("bench ").and_then(|n| n.parse::<usize>().ok()));
-                let (Some(seq), Some(url), Some(tid)) = (seq, pdu.content_location(), pdu.transaction_id()) else {
+                let seq = pdu.subject().and_then(|x| {
+                    x.text()
+                        .strip_prefix("bench ")
+                        .and_then(|n| n.parse::<usize>().ok())
+                });
+                let (Some(seq), Some(url), Some(tid)) =
+                    (seq, pdu.content_location(), pdu.transaction_id())
+                else {
                     continue;
                 };
                 // A repeated notification (the gateway delivers at least once) is not fetched twice.
@@ -552,9 +638,22 @@ async fn answer(s: &Shared, msisdn: &str, pdu: Vec<u8>) -> Result<()> {
     unreachable!("the loop returns")
 }
 
-async fn retrieve(s: &Shared, msisdn: &str, seq: usize, url: &str, tid: &str, deferred: bool) -> Result<()> {
+async fn retrieve(
+    s: &Shared,
+    msisdn: &str,
+    seq: usize,
+    url: &str,
+    tid: &str,
+    deferred: bool,
+) -> Result<()> {
     if deferred {
-        answer(s, msisdn, Pdu::notifyresp_ind(tid, Status::DEFERRED).to_bytes()).await.context("NotifyResp Deferred")?;
+        answer(
+            s,
+            msisdn,
+            Pdu::notifyresp_ind(tid, Status::DEFERRED).to_bytes(),
+        )
+        .await
+        .context("NotifyResp Deferred")?;
     }
     let t = s.now_us();
     let r = s.http.get(url).header("x-msisdn", msisdn).send().await?;
@@ -562,14 +661,20 @@ async fn retrieve(s: &Shared, msisdn: &str, seq: usize, url: &str, tid: &str, de
     let body = r.bytes().await?;
     ensure!(st.is_success(), "GET: HTTP {st}");
     let pdu = Pdu::decode(&body).context("M-Retrieve.conf")?;
-    ensure!(pdu.message_type() == Some(MessageType::RETRIEVE_CONF), "GET gave {:?}", pdu.message_type());
+    ensure!(
+        pdu.message_type() == Some(MessageType::RETRIEVE_CONF),
+        "GET gave {:?}",
+        pdu.message_type()
+    );
     s.record(FETCH, s.now_us() - t);
     let answer = if deferred {
         Pdu::acknowledge_ind(tid, Some(true)).to_bytes()
     } else {
         Pdu::notifyresp_ind(tid, Status::RETRIEVED).to_bytes()
     };
-    self::answer(s, msisdn, answer).await.context("NotifyResp/Acknowledge")?;
+    self::answer(s, msisdn, answer)
+        .await
+        .context("NotifyResp/Acknowledge")?;
     if let Some(us) = s.since_start(seq) {
         s.record(E2E, us);
     }

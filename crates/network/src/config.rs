@@ -149,14 +149,16 @@ fn yes() -> bool {
 }
 
 fn is_number(s: &str) -> bool {
-    s.strip_prefix('+').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    s.strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl NetworkConfig {
     /// Reads `path` with `FERRY_NETWORK__…` overrides, and checks it.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let c: Self = ferry_service::config::load(path, ENV_PREFIX)?;
-        c.check().map_err(|e| anyhow::anyhow!("in configuration {}: {e}", path.display()))?;
+        c.check()
+            .map_err(|e| anyhow::anyhow!("in configuration {}: {e}", path.display()))?;
         Ok(c)
     }
 
@@ -188,15 +190,23 @@ impl NetworkConfig {
         for (i, o) in self.operators.iter().enumerate() {
             let ok_name = !o.name.is_empty()
                 && o.name.len() <= 32
-                && o.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && o.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok_name {
-                problems.push(format!("operator {:?}: name must be 1 to 32 letters, digits or '-'", o.name));
+                problems.push(format!(
+                    "operator {:?}: name must be 1 to 32 letters, digits or '-'",
+                    o.name
+                ));
             }
             if !names.insert(o.name.as_str()) {
                 problems.push(format!("operator {:?} appears twice", o.name));
             }
             if !is_number(&o.numbers) {
-                problems.push(format!("operator {:?}: numbers {:?} is not '+' and digits", o.name, o.numbers));
+                problems.push(format!(
+                    "operator {:?}: numbers {:?} is not '+' and digits",
+                    o.name, o.numbers
+                ));
             }
             for other in &self.operators[..i] {
                 if o.numbers.starts_with(&other.numbers) || other.numbers.starts_with(&o.numbers) {
@@ -207,21 +217,33 @@ impl NetworkConfig {
                 }
             }
             let p = o.ports;
-            let used: Vec<u16> = [p.smsc, p.ppg, p.mmsc, p.proxy].into_iter().filter(|&x| x != 0).collect();
+            let used: Vec<u16> = [p.smsc, p.ppg, p.mmsc, p.proxy]
+                .into_iter()
+                .filter(|&x| x != 0)
+                .collect();
             if used.iter().collect::<HashSet<_>>().len() != used.len() {
                 problems.push(format!("operator {:?}: two parts on one port", o.name));
             }
             for ph in &o.phones {
                 let ok_name = !ph.name.is_empty()
-                    && ph.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                    && ph
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
                 if !ok_name {
-                    problems.push(format!("phone {:?}: name must be letters, digits, '-' or '_'", ph.name));
+                    problems.push(format!(
+                        "phone {:?}: name must be letters, digits, '-' or '_'",
+                        ph.name
+                    ));
                 }
                 if !phone_names.insert(ph.name.as_str()) {
                     problems.push(format!("phone name {:?} appears twice", ph.name));
                 }
                 if !is_number(&ph.msisdn) {
-                    problems.push(format!("phone {:?}: msisdn {:?} is not '+' and digits", ph.name, ph.msisdn));
+                    problems.push(format!(
+                        "phone {:?}: msisdn {:?} is not '+' and digits",
+                        ph.name, ph.msisdn
+                    ));
                 } else if !ph.msisdn.starts_with(&o.numbers) {
                     problems.push(format!(
                         "phone {:?}: {} is outside {:?}'s range {}",
@@ -236,7 +258,10 @@ impl NetworkConfig {
         let mut seen_ports = HashSet::new();
         for o in &self.operators {
             let p = o.ports;
-            for port in [p.smsc, p.ppg, p.mmsc, p.proxy].into_iter().filter(|&x| x != 0) {
+            for port in [p.smsc, p.ppg, p.mmsc, p.proxy]
+                .into_iter()
+                .filter(|&x| x != 0)
+            {
                 if !seen_ports.insert(port) {
                     problems.push(format!("port {port} is used twice"));
                 }
@@ -274,7 +299,13 @@ mod tests {
         assert_eq!(c.operators.len(), 2);
         for o in &c.operators {
             assert_eq!(o.phones.len(), 3);
-            assert_eq!(o.phones.iter().filter(|p| p.retrieval == RetrievalMode::Deferred).count(), 1);
+            assert_eq!(
+                o.phones
+                    .iter()
+                    .filter(|p| p.retrieval == RetrievalMode::Deferred)
+                    .count(),
+                1
+            );
         }
         let bad = format!("{EXAMPLE}\nbogus = 1\n");
         assert!(NetworkConfig::from_toml(&bad).is_err());

@@ -60,16 +60,27 @@ pub async fn run(opts: DemoOptions, out: &mut (dyn FnMut(&str) + Send)) -> Resul
     let mut config = NetworkConfig::example_on_free_ports();
     config.data_dir = match opts.data_dir {
         Some(d) => d,
-        None => tempfile::Builder::new().prefix("ferry-demo-").tempdir().context("creating a temporary directory")?.keep(),
+        None => tempfile::Builder::new()
+            .prefix("ferry-demo-")
+            .tempdir()
+            .context("creating a temporary directory")?
+            .keep(),
     };
     let tracer = Tracer::new();
     let net = Network::start(config, tracer.clone()).await?;
-    out(&format!("Ferry demo: the example network (examples/network.toml) on free loopback ports\n{}", net.describe()));
+    out(&format!(
+        "Ferry demo: the example network (examples/network.toml) on free loopback ports\n{}",
+        net.describe()
+    ));
     let result = scenarios(&net, out).await;
     let data_dir = net.data_dir().to_owned();
     net.shutdown().await;
     let (picture, scenarios) = result?;
-    let outcome = DemoOutcome { data_dir, received_picture: picture, scenarios };
+    let outcome = DemoOutcome {
+        data_dir,
+        received_picture: picture,
+        scenarios,
+    };
     out(&format!("\nsummary ({} in all):", ms(started.elapsed())));
     for (name, r) in &outcome.scenarios {
         match r {
@@ -90,16 +101,29 @@ type Scenarios = (PathBuf, Vec<(String, Result<Option<String>, String>)>);
 
 async fn scenarios(net: &Network, out: &mut (dyn FnMut(&str) + Send)) -> Result<Scenarios> {
     let op = &net.operators()[0];
-    let immediate: Vec<_> = op.phones.iter().filter(|p| p.config.retrieval.mode == RetrievalMode::Immediate).collect();
-    let deferred = op.phones.iter().find(|p| p.config.retrieval.mode == RetrievalMode::Deferred);
-    ensure!(immediate.len() >= 2, "the example needs two immediate phones on its first operator");
+    let immediate: Vec<_> = op
+        .phones
+        .iter()
+        .filter(|p| p.config.retrieval.mode == RetrievalMode::Immediate)
+        .collect();
+    let deferred = op
+        .phones
+        .iter()
+        .find(|p| p.config.retrieval.mode == RetrievalMode::Deferred);
+    ensure!(
+        immediate.len() >= 2,
+        "the example needs two immediate phones on its first operator"
+    );
     let deferred = deferred.context("the example needs a deferred phone on its first operator")?;
     let (sender, friend) = (immediate[0], immediate[1]);
     let picture = crate::png::picture();
     let mut results = Vec::new();
 
     // 1. Same operator, immediate retrieval.
-    let name = format!("{} → {} (same operator, immediate)", sender.name, friend.name);
+    let name = format!(
+        "{} → {} (same operator, immediate)",
+        sender.name, friend.name
+    );
     out(&format!("\n── 1. {name} ──"));
     let r = immediate_flow(net, &sender.name, &friend.name, &picture, out).await;
     let received = match &r {
@@ -109,14 +133,20 @@ async fn scenarios(net: &Network, out: &mut (dyn FnMut(&str) + Send)) -> Result<
     results.push((name, r.map(|_| None).map_err(|e| format!("{e:#}"))));
 
     // 2. Same operator, deferred retrieval, then fetch.
-    let name = format!("{} → {} (deferred, then fetched)", sender.name, deferred.name);
+    let name = format!(
+        "{} → {} (deferred, then fetched)",
+        sender.name, deferred.name
+    );
     out(&format!("\n── 2. {name} ──"));
     let r = deferred_flow(net, &sender.name, &deferred.name, &picture, out).await;
     results.push((name, r.map(|_| None).map_err(|e| format!("{e:#}"))));
 
     // 3. Another operator: the MM4 hook.
     if let Some(other) = net.operators().get(1).and_then(|o| o.phones.first()) {
-        let name = format!("{} → {} (operator {}, MM4)", sender.name, other.name, other.operator);
+        let name = format!(
+            "{} → {} (operator {}, MM4)",
+            sender.name, other.name, other.operator
+        );
         out(&format!("\n── 3. {name} ──"));
         let r = cross_operator(net, &sender.name, &other.name, &picture, out).await;
         results.push((name, r.map_err(|e| format!("{e:#}"))));
@@ -153,9 +183,14 @@ pub async fn wait_event<T>(
     let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Err(_) => bail!("timed out after {} s waiting for {what}", STEP_TIMEOUT.as_secs()),
+            Err(_) => bail!(
+                "timed out after {} s waiting for {what}",
+                STEP_TIMEOUT.as_secs()
+            ),
             Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
-            Ok(Err(broadcast::error::RecvError::Closed)) => bail!("the phone stopped while waiting for {what}"),
+            Ok(Err(broadcast::error::RecvError::Closed)) => {
+                bail!("the phone stopped while waiting for {what}")
+            }
             Ok(Ok(e)) => {
                 if let Some(t) = pred(&e) {
                     return Ok(t);
@@ -167,24 +202,45 @@ pub async fn wait_event<T>(
 
 fn delivered_report(message_id: &str) -> impl FnMut(&Event) -> Option<()> + '_ {
     move |e| match e {
-        Event::Mms { alert: Alert::Report(Report::Delivery { message_id: m, status, .. }), .. }
-            if m == message_id && *status == Status::RETRIEVED =>
-        {
-            Some(())
-        }
+        Event::Mms {
+            alert:
+                Alert::Report(Report::Delivery {
+                    message_id: m,
+                    status,
+                    ..
+                }),
+            ..
+        } if m == message_id && *status == Status::RETRIEVED => Some(()),
         _ => None,
     }
 }
 
 /// Prints the timeline since `mark` and checks that `want` all appear.
-fn timeline(tracer: &Tracer, mark: usize, zero: Instant, want: &[Step], out: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+fn timeline(
+    tracer: &Tracer,
+    mark: usize,
+    zero: Instant,
+    want: &[Step],
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Result<()> {
     let events = tracer.since(mark);
-    out(&format!("{:>10}  {:<6} {:<17} {:>9}  {:<34} detail", "elapsed", "where", "step", "size", "path"));
+    out(&format!(
+        "{:>10}  {:<6} {:<17} {:>9}  {:<34} detail",
+        "elapsed", "where", "step", "size", "path"
+    ));
     for e in &events {
         out(&e.line(zero));
     }
-    let missing: Vec<&str> = want.iter().filter(|w| !events.iter().any(|e| &e.step == *w)).map(|w| w.name()).collect();
-    ensure!(missing.is_empty(), "steps missing from the timeline: {}", missing.join(", "));
+    let missing: Vec<&str> = want
+        .iter()
+        .filter(|w| !events.iter().any(|e| &e.step == *w))
+        .map(|w| w.name())
+        .collect();
+    ensure!(
+        missing.is_empty(),
+        "steps missing from the timeline: {}",
+        missing.join(", ")
+    );
     Ok(())
 }
 
@@ -192,21 +248,44 @@ fn timeline(tracer: &Tracer, mark: usize, zero: Instant, want: &[Step], out: &mu
 /// returns the file.
 async fn check_picture(net: &Network, phone: &str, id: i64, picture: &[u8]) -> Result<PathBuf> {
     let h = net.handle(phone)?;
-    let info = h.show(id).await?.with_context(|| format!("message {id} is not in {phone}'s inbox"))?;
-    ensure!(info.summary.state == "received", "message {id} at {phone} is {}", info.summary.state);
+    let info = h
+        .show(id)
+        .await?
+        .with_context(|| format!("message {id} is not in {phone}'s inbox"))?;
+    ensure!(
+        info.summary.state == "received",
+        "message {id} at {phone} is {}",
+        info.summary.state
+    );
     let part = info
         .parts
         .iter()
         .find(|p| p.content_type.starts_with("image/png"))
         .with_context(|| format!("message {id} at {phone} has no image/png part"))?;
-    let got = std::fs::read(&part.path).with_context(|| format!("reading {}", part.path.display()))?;
-    ensure!(got == picture, "the picture at {} differs from the one sent ({} vs {} octets)", part.path.display(), got.len(), picture.len());
-    let smil = info.parts.iter().any(|p| p.content_type.starts_with("application/smil"));
+    let got =
+        std::fs::read(&part.path).with_context(|| format!("reading {}", part.path.display()))?;
+    ensure!(
+        got == picture,
+        "the picture at {} differs from the one sent ({} vs {} octets)",
+        part.path.display(),
+        got.len(),
+        picture.len()
+    );
+    let smil = info
+        .parts
+        .iter()
+        .any(|p| p.content_type.starts_with("application/smil"));
     ensure!(smil, "message {id} at {phone} has no SMIL part");
     Ok(part.path.clone())
 }
 
-async fn immediate_flow(net: &Network, from: &str, to: &str, picture: &[u8], out: &mut (dyn FnMut(&str) + Send)) -> Result<PathBuf> {
+async fn immediate_flow(
+    net: &Network,
+    from: &str,
+    to: &str,
+    picture: &[u8],
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Result<PathBuf> {
     let sender = net.handle(from)?;
     let recipient = net.phone(to)?;
     let mut to_events = recipient.running()?.events();
@@ -214,17 +293,37 @@ async fn immediate_flow(net: &Network, from: &str, to: &str, picture: &[u8], out
     let mark = net.tracer().mark();
     let zero = Instant::now();
     let subject = format!("A ferry for {to}");
-    let d = draft(&recipient.msisdn, &subject, &format!("Hello {to}, greetings from the ferry!"), picture);
+    let d = draft(
+        &recipient.msisdn,
+        &subject,
+        &format!("Hello {to}, greetings from the ferry!"),
+        picture,
+    );
     let sent = sender.send(&d).await?;
-    ensure!(sent.accepted(), "the MMSC did not accept the message: {sent}");
+    ensure!(
+        sent.accepted(),
+        "the MMSC did not accept the message: {sent}"
+    );
     let mid = sent.message_id.clone().unwrap_or_default();
-    let id = wait_event(&mut to_events, &format!("the message at {to}"), |e| match e {
-        Event::Mms { id, alert: Alert::Received { subject: s, .. } } if s.as_deref() == Some(subject.as_str()) => Some(*id),
-        _ => None,
-    })
+    let id = wait_event(
+        &mut to_events,
+        &format!("the message at {to}"),
+        |e| match e {
+            Event::Mms {
+                id,
+                alert: Alert::Received { subject: s, .. },
+            } if s.as_deref() == Some(subject.as_str()) => Some(*id),
+            _ => None,
+        },
+    )
     .await?
     .context("received message without a local id")?;
-    wait_event(&mut from_events, &format!("the delivery report at {from}"), delivered_report(&mid)).await?;
+    wait_event(
+        &mut from_events,
+        &format!("the delivery report at {from}"),
+        delivered_report(&mid),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(50)).await;
     timeline(
         net.tracer(),
@@ -245,11 +344,20 @@ async fn immediate_flow(net: &Network, from: &str, to: &str, picture: &[u8], out
         out,
     )?;
     let path = check_picture(net, to, id, picture).await?;
-    out(&format!("{to} has the picture, byte for byte: {}", path.display()));
+    out(&format!(
+        "{to} has the picture, byte for byte: {}",
+        path.display()
+    ));
     Ok(path)
 }
 
-async fn deferred_flow(net: &Network, from: &str, to: &str, picture: &[u8], out: &mut (dyn FnMut(&str) + Send)) -> Result<PathBuf> {
+async fn deferred_flow(
+    net: &Network,
+    from: &str,
+    to: &str,
+    picture: &[u8],
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Result<PathBuf> {
     let sender = net.handle(from)?;
     let recipient = net.phone(to)?.running()?;
     let mut to_events = recipient.events();
@@ -257,20 +365,47 @@ async fn deferred_flow(net: &Network, from: &str, to: &str, picture: &[u8], out:
     let mark = net.tracer().mark();
     let zero = Instant::now();
     let subject = format!("A ferry for {to}");
-    let d = draft(&net.phone(to)?.msisdn, &subject, &format!("Hello {to}, fetch me when you like."), picture);
+    let d = draft(
+        &net.phone(to)?.msisdn,
+        &subject,
+        &format!("Hello {to}, fetch me when you like."),
+        picture,
+    );
     let sent = sender.send(&d).await?;
-    ensure!(sent.accepted(), "the MMSC did not accept the message: {sent}");
+    ensure!(
+        sent.accepted(),
+        "the MMSC did not accept the message: {sent}"
+    );
     let mid = sent.message_id.clone().unwrap_or_default();
-    let id = wait_event(&mut to_events, &format!("the deferred alert at {to}"), |e| match e {
-        Event::Mms { id, alert: Alert::Pending(n) } if n.subject.as_deref() == Some(subject.as_str()) => Some(*id),
-        _ => None,
-    })
+    let id = wait_event(
+        &mut to_events,
+        &format!("the deferred alert at {to}"),
+        |e| match e {
+            Event::Mms {
+                id,
+                alert: Alert::Pending(n),
+            } if n.subject.as_deref() == Some(subject.as_str()) => Some(*id),
+            _ => None,
+        },
+    )
     .await?
     .context("pending message without a local id")?;
-    out(&format!("{to} was alerted (message {id}); {to} fetches it now"));
+    out(&format!(
+        "{to} was alerted (message {id}); {to} fetches it now"
+    ));
     let s = recipient.fetch(id).await?;
-    ensure!(s.state == "received", "the fetch left message {id} {}: {}", s.state, s.detail.unwrap_or_default());
-    wait_event(&mut from_events, &format!("the delivery report at {from}"), delivered_report(&mid)).await?;
+    ensure!(
+        s.state == "received",
+        "the fetch left message {id} {}: {}",
+        s.state,
+        s.detail.unwrap_or_default()
+    );
+    wait_event(
+        &mut from_events,
+        &format!("the delivery report at {from}"),
+        delivered_report(&mid),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(50)).await;
     timeline(
         net.tracer(),
@@ -292,7 +427,10 @@ async fn deferred_flow(net: &Network, from: &str, to: &str, picture: &[u8], out:
         out,
     )?;
     let path = check_picture(net, to, id, picture).await?;
-    out(&format!("{to} has the picture, byte for byte: {}", path.display()));
+    out(&format!(
+        "{to} has the picture, byte for byte: {}",
+        path.display()
+    ));
     Ok(path)
 }
 
@@ -314,5 +452,7 @@ async fn cross_operator(
         "{} ({}) is on operator {}, {} ({}) on {}: the MMSCs would need MM4 between them (not in Ferry yet).",
         a.name, a.msisdn, a.operator, b.name, b.msisdn, b.operator
     ));
-    Ok(Some("needs the MM4 interconnect between MMSCs (a later issue)".to_owned()))
+    Ok(Some(
+        "needs the MM4 interconnect between MMSCs (a later issue)".to_owned(),
+    ))
 }

@@ -25,7 +25,13 @@ pub struct TapLink<L> {
 impl<L: SmsLink> TapLink<L> {
     /// Taps `inner`, the link of phone `phone`.
     pub fn new(inner: L, operator: Arc<str>, phone: String, tracer: Tracer) -> Self {
-        Self { inner, operator, phone, tracer, inbox: SmsInbox::new() }
+        Self {
+            inner,
+            operator,
+            phone,
+            tracer,
+            inbox: SmsInbox::new(),
+        }
     }
 
     fn observe(&mut self, sms: &InboundSms) {
@@ -52,7 +58,9 @@ impl<L: SmsLink> TapLink<L> {
             let what = match Push::decode(&datagram) {
                 Ok(push) if push.is_mms() => match Pdu::decode(push.body) {
                     Ok(p) => {
-                        let t = p.message_type().map_or_else(|| "MMS PDU".to_owned(), |t| t.to_string());
+                        let t = p
+                            .message_type()
+                            .map_or_else(|| "MMS PDU".to_owned(), |t| t.to_string());
                         match p.transaction_id() {
                             Some(tid) => format!("{t}, tid {tid}"),
                             None => t,
@@ -63,7 +71,14 @@ impl<L: SmsLink> TapLink<L> {
                 Ok(push) => format!("{} push", push.content_type.media.as_str()),
                 Err(e) => format!("undecodable push: {e}"),
             };
-            self.tracer.now(&self.operator, Step::WapPush, format!("at {}", self.phone), Some(datagram.len()), None, what);
+            self.tracer.now(
+                &self.operator,
+                Step::WapPush,
+                format!("at {}", self.phone),
+                Some(datagram.len()),
+                None,
+                what,
+            );
         }
     }
 }

@@ -90,16 +90,26 @@ pub struct PhoneState {
 pub fn phone_dir(network_dir: &Path, who: &str) -> Result<PathBuf> {
     let path = network_dir.join(STATE_FILE);
     let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("reading {}: is `ferry network up` running with this data directory?", path.display())
+        format!(
+            "reading {}: is `ferry network up` running with this data directory?",
+            path.display()
+        )
     })?;
-    let state: NetworkState = serde_json::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+    let state: NetworkState =
+        serde_json::from_str(&text).with_context(|| format!("in {}", path.display()))?;
     let all: Vec<&PhoneState> = state.operators.iter().flat_map(|o| &o.phones).collect();
-    match all.iter().find(|p| p.name == who || p.msisdn == who || p.msisdn.trim_start_matches('+') == who) {
+    match all
+        .iter()
+        .find(|p| p.name == who || p.msisdn == who || p.msisdn.trim_start_matches('+') == who)
+    {
         Some(p) => Ok(p.dir.clone()),
         None => bail!(
             "no phone {who:?} in {}; phones: {}",
             path.display(),
-            all.iter().map(|p| format!("{} ({})", p.name, p.msisdn)).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(|p| format!("{} ({})", p.name, p.msisdn))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -136,7 +146,8 @@ impl NetPhone {
 
     /// The running phone, or an error naming it.
     pub fn running(&self) -> Result<&PhoneHandle> {
-        self.handle().with_context(|| format!("phone {} is not attached", self.name))
+        self.handle()
+            .with_context(|| format!("phone {} is not attached", self.name))
     }
 
     /// Whether it is attached to its SMSC.
@@ -214,12 +225,20 @@ impl Network {
     pub async fn start(config: NetworkConfig, tracer: Tracer) -> Result<Network> {
         config.check()?;
         let data_dir = config.data_dir.clone();
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let data_dir = data_dir.canonicalize().with_context(|| format!("resolving {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let data_dir = data_dir
+            .canonicalize()
+            .with_context(|| format!("resolving {}", data_dir.display()))?;
         let _ = ferry_service::telemetry::metrics();
         ferry_service::tls::install_ring_provider();
         let names: Names = Arc::new(
-            config.operators.iter().flat_map(|o| &o.phones).map(|p| (p.msisdn.clone(), p.name.clone())).collect(),
+            config
+                .operators
+                .iter()
+                .flat_map(|o| &o.phones)
+                .map(|p| (p.msisdn.clone(), p.name.clone()))
+                .collect(),
         );
         let (shutdown, finished) = Shutdown::new();
         let mut net = Network {
@@ -235,13 +254,20 @@ impl Network {
         let host = config.host;
         let mut smsc_ports = Vec::new();
         for o in &config.operators {
-            smsc_ports.push(if o.ports.smsc == 0 { free_port(host)? } else { o.ports.smsc });
+            smsc_ports.push(if o.ports.smsc == 0 {
+                free_port(host)?
+            } else {
+                o.ports.smsc
+            });
         }
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
             let mut smscs = Vec::new();
             for (i, o) in config.operators.iter().enumerate() {
-                let s = net.start_smsc(i, o, &smsc_ports).await.with_context(|| format!("starting operator {:?}'s SMSC", o.name));
+                let s = net
+                    .start_smsc(i, o, &smsc_ports)
+                    .await
+                    .with_context(|| format!("starting operator {:?}'s SMSC", o.name));
                 match s {
                     Ok(s) => smscs.push(s),
                     Err(e) => {
@@ -253,11 +279,18 @@ impl Network {
                 }
             }
             for (o, smsc) in config.operators.iter().zip(smscs) {
-                let op = net.start_operator(o, smsc).await.with_context(|| format!("starting operator {:?}", o.name))?;
+                let op = net
+                    .start_operator(o, smsc)
+                    .await
+                    .with_context(|| format!("starting operator {:?}", o.name))?;
                 net.operators.push(op);
             }
             for i in 0..net.operators.len() {
-                let names: Vec<String> = net.operators[i].phones.iter().map(|p| p.name.clone()).collect();
+                let names: Vec<String> = net.operators[i]
+                    .phones
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect();
                 for (j, name) in names.iter().enumerate() {
                     if config.operators[i].phones[j].attached {
                         net.attach(name).await?;
@@ -276,7 +309,12 @@ impl Network {
         }
     }
 
-    async fn start_smsc(&self, index: usize, o: &OperatorConfig, smsc_ports: &[u16]) -> Result<ferry_smsc::Smsc> {
+    async fn start_smsc(
+        &self,
+        index: usize,
+        o: &OperatorConfig,
+        smsc_ports: &[u16],
+    ) -> Result<ferry_smsc::Smsc> {
         let host = self.config.host;
         let t = &self.config.tuning;
         let dir = self.data_dir.join(&o.name);
@@ -430,7 +468,8 @@ password = "{PAP_PASSWORD}"
             conc = t.notify_concurrency,
             grace = t.report_grace_secs,
         );
-        let mmsc_config = ferry_mmsc::Config::from_toml(&text).context("the MMSC's configuration")?;
+        let mmsc_config =
+            ferry_mmsc::Config::from_toml(&text).context("the MMSC's configuration")?;
         let store = Arc::new(
             Store::open_sqlite(SqliteConfig::new(&mmsc_dir))
                 .await
@@ -438,11 +477,18 @@ password = "{PAP_PASSWORD}"
         );
         for p in &o.phones {
             if store.subscriber(&p.msisdn).await?.is_none() {
-                store.add_subscriber(NewSubscriber::new(p.msisdn.clone()), ferry_mmsc::unix_now()).await?;
+                store
+                    .add_subscriber(NewSubscriber::new(p.msisdn.clone()), ferry_mmsc::unix_now())
+                    .await?;
             }
         }
         let pap = ferry_mmsc::notifier_from_config(&mmsc_config)?;
-        let notifier = Arc::new(RecordingNotifier::new(name.clone(), pap, self.tracer.clone(), self.names.clone()));
+        let notifier = Arc::new(RecordingNotifier::new(
+            name.clone(),
+            pap,
+            self.tracer.clone(),
+            self.names.clone(),
+        ));
         let mmsc = ferry_mmsc::Mmsc::new(mmsc_config)
             .store(store.clone())
             .notifier(notifier)
@@ -455,7 +501,14 @@ password = "{PAP_PASSWORD}"
         let proxy_listener = tokio::net::TcpListener::bind((host, o.ports.proxy))
             .await
             .with_context(|| format!("binding the MMS proxy on {host}:{}", o.ports.proxy))?;
-        let proxy = Proxy::start(name.clone(), proxy_listener, mmsc_addr, self.tracer.clone(), self.names.clone(), self.shutdown.clone())?;
+        let proxy = Proxy::start(
+            name.clone(),
+            proxy_listener,
+            mmsc_addr,
+            self.tracer.clone(),
+            self.names.clone(),
+            self.shutdown.clone(),
+        )?;
 
         let phones_dir = dir.join("phones");
         let phones = o
@@ -499,13 +552,26 @@ password = "{PAP_PASSWORD}"
         });
         c.retrieval.mode = p.retrieval;
         c.retrieval.retry_backoff_ms = self.config.tuning.fetch_retry_ms;
-        c.retrieval.retry_backoff_max_ms = self.config.tuning.fetch_retry_ms.saturating_mul(16).max(1000);
+        c.retrieval.retry_backoff_max_ms = self
+            .config
+            .tuning
+            .fetch_retry_ms
+            .saturating_mul(16)
+            .max(1000);
         let dir = phones_dir.join(&p.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         // Written at every start: the addresses may have changed.
         let path = dir.join("phone.toml");
-        std::fs::write(&path, c.to_toml()).with_context(|| format!("writing {}", path.display()))?;
-        Ok(NetPhone { name: p.name.clone(), msisdn: p.msisdn.clone(), operator: operator.clone(), dir, config: c, running: None })
+        std::fs::write(&path, c.to_toml())
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(NetPhone {
+            name: p.name.clone(),
+            msisdn: p.msisdn.clone(),
+            operator: operator.clone(),
+            dir,
+            config: c,
+            running: None,
+        })
     }
 
     fn find(&self, who: &str) -> Option<(usize, usize)> {
@@ -521,7 +587,9 @@ password = "{PAP_PASSWORD}"
 
     /// Phone `who` (name or number).
     pub fn phone(&self, who: &str) -> Result<&NetPhone> {
-        let (i, j) = self.find(who).with_context(|| format!("no phone {who:?} in the network"))?;
+        let (i, j) = self
+            .find(who)
+            .with_context(|| format!("no phone {who:?} in the network"))?;
         Ok(&self.operators[i].phones[j])
     }
 
@@ -533,7 +601,9 @@ password = "{PAP_PASSWORD}"
     /// Switches phone `who` on: it binds to its SMSC (which then hands over
     /// what it kept for it) and starts acting on notifications.
     pub async fn attach(&mut self, who: &str) -> Result<()> {
-        let (i, j) = self.find(who).with_context(|| format!("no phone {who:?} in the network"))?;
+        let (i, j) = self
+            .find(who)
+            .with_context(|| format!("no phone {who:?} in the network"))?;
         let tracer = self.tracer.clone();
         let p = &mut self.operators[i].phones[j];
         if p.running.is_some() {
@@ -547,9 +617,20 @@ password = "{PAP_PASSWORD}"
         let handle = Phone::start(p.config.clone(), &p.dir, link, shutdown.clone())
             .await
             .with_context(|| format!("starting phone {}", p.name))?;
-        tokio::spawn(forward_events(handle.events(), p.operator.clone(), p.name.clone(), tracer, shutdown.clone()));
+        tokio::spawn(forward_events(
+            handle.events(),
+            p.operator.clone(),
+            p.name.clone(),
+            tracer,
+            shutdown.clone(),
+        ));
         let bound = tokio::time::timeout(BIND_WAIT, esme.bound()).await;
-        p.running = Some(RunningPhone { handle, esme, shutdown, finished });
+        p.running = Some(RunningPhone {
+            handle,
+            esme,
+            shutdown,
+            finished,
+        });
         match bound {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => bail!("phone {} could not bind to its SMSC: {e}", p.name),
@@ -560,7 +641,9 @@ password = "{PAP_PASSWORD}"
     /// Switches phone `who` off (its SMPP session closes; the SMSC keeps
     /// its messages until it attaches again).
     pub async fn detach(&mut self, who: &str) -> Result<()> {
-        let (i, j) = self.find(who).with_context(|| format!("no phone {who:?} in the network"))?;
+        let (i, j) = self
+            .find(who)
+            .with_context(|| format!("no phone {who:?} in the network"))?;
         if let Some(r) = self.operators[i].phones[j].running.take() {
             stop_phone(r).await;
         }
@@ -574,7 +657,10 @@ password = "{PAP_PASSWORD}"
 
     /// Operator `name`.
     pub fn operator(&self, name: &str) -> Result<&Operator> {
-        self.operators.iter().find(|o| &*o.name == name).with_context(|| format!("no operator {name:?}"))
+        self.operators
+            .iter()
+            .find(|o| &*o.name == name)
+            .with_context(|| format!("no operator {name:?}"))
     }
 
     /// The timeline recorder.
@@ -677,10 +763,12 @@ password = "{PAP_PASSWORD}"
         }
         self.shutdown.trigger();
         for o in &mut self.operators {
-            if let Some(m) = o.mmsc.take() {
-                if tokio::time::timeout(Duration::from_secs(10), m.join()).await.is_err() {
-                    tracing::warn!(operator = %o.name, "the MMSC did not stop in time");
-                }
+            if let Some(m) = o.mmsc.take()
+                && tokio::time::timeout(Duration::from_secs(10), m.join())
+                    .await
+                    .is_err()
+            {
+                tracing::warn!(operator = %o.name, "the MMSC did not stop in time");
             }
             if let Err(e) = o.mmsc_store.close().await {
                 tracing::warn!(operator = %o.name, "closing the MMSC store: {e}");
@@ -692,30 +780,51 @@ password = "{PAP_PASSWORD}"
                 s.shutdown().await;
             }
         }
-        let Network { shutdown, finished, operators, .. } = self;
+        let Network {
+            shutdown,
+            finished,
+            operators,
+            ..
+        } = self;
         drop(operators);
         drop(shutdown);
-        if let Some(f) = finished {
-            if tokio::time::timeout(Duration::from_secs(10), f.wait()).await.is_err() {
-                tracing::warn!("some tasks did not stop in time");
-            }
+        if let Some(f) = finished
+            && tokio::time::timeout(Duration::from_secs(10), f.wait())
+                .await
+                .is_err()
+        {
+            tracing::warn!("some tasks did not stop in time");
         }
     }
 }
 
 async fn stop_phone(r: RunningPhone) {
-    let RunningPhone { handle, esme, shutdown, finished } = r;
+    let RunningPhone {
+        handle,
+        esme,
+        shutdown,
+        finished,
+    } = r;
     shutdown.trigger();
     drop(handle);
     drop(esme);
     drop(shutdown);
-    if tokio::time::timeout(Duration::from_secs(10), finished.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), finished.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("a phone did not stop in time");
     }
 }
 
 /// Puts a phone's own alerts in the timeline.
-async fn forward_events(mut events: broadcast::Receiver<Event>, operator: Arc<str>, phone: String, tracer: Tracer, shutdown: Shutdown) {
+async fn forward_events(
+    mut events: broadcast::Receiver<Event>,
+    operator: Arc<str>,
+    phone: String,
+    tracer: Tracer,
+    shutdown: Shutdown,
+) {
     loop {
         let e = tokio::select! {
             _ = shutdown.wait() => break,
@@ -728,15 +837,20 @@ async fn forward_events(mut events: broadcast::Receiver<Event>, operator: Arc<st
         };
         let at = format!("at {phone}");
         let id = |i: &Option<i64>| i.map_or_else(String::new, |i| format!("[{i}] "));
-        match e {
-            Event::Mms { id: i, alert } => match alert {
+        if let Event::Mms { id: i, alert } = e {
+            match alert {
                 Alert::Received { from, subject, .. } => tracer.now(
                     &operator,
                     Step::Stored,
                     at,
                     None,
                     None,
-                    format!("{}received from {}: {}", id(&i), from.unwrap_or_default(), subject.unwrap_or_default()),
+                    format!(
+                        "{}received from {}: {}",
+                        id(&i),
+                        from.unwrap_or_default(),
+                        subject.unwrap_or_default()
+                    ),
                 ),
                 Alert::Pending(n) => tracer.now(
                     &operator,
@@ -744,24 +858,66 @@ async fn forward_events(mut events: broadcast::Receiver<Event>, operator: Arc<st
                     at,
                     n.size.map(|s| s as usize),
                     None,
-                    format!("{}waiting from {}: {}", id(&i), n.from.unwrap_or_default(), n.subject.unwrap_or_default()),
+                    format!(
+                        "{}waiting from {}: {}",
+                        id(&i),
+                        n.from.unwrap_or_default(),
+                        n.subject.unwrap_or_default()
+                    ),
                 ),
-                Alert::Report(Report::Delivery { message_id, recipient, status }) => {
-                    tracer.now(&operator, Step::DeliveryReport, at, None, None, format!("{message_id} to {recipient}: {status}"))
-                }
-                Alert::Report(Report::Read { message_id, recipient, status }) => {
-                    tracer.now(&operator, Step::ReadReport, at, None, None, format!("{message_id} by {recipient}: {status}"))
-                }
-                Alert::Duplicate { transaction_id } => {
-                    tracer.now(&operator, Step::Duplicate, at, None, None, format!("notification {transaction_id} seen before: not fetched again"))
-                }
-                Alert::Failed { transaction_id, reason } => {
-                    tracer.now(&operator, Step::Failed, at, None, None, format!("fetch of {transaction_id}: {reason}"))
-                }
-                Alert::Rejected { reason, .. } => tracer.now(&operator, Step::Failed, at, None, None, format!("rejected: {reason}")),
+                Alert::Report(Report::Delivery {
+                    message_id,
+                    recipient,
+                    status,
+                }) => tracer.now(
+                    &operator,
+                    Step::DeliveryReport,
+                    at,
+                    None,
+                    None,
+                    format!("{message_id} to {recipient}: {status}"),
+                ),
+                Alert::Report(Report::Read {
+                    message_id,
+                    recipient,
+                    status,
+                }) => tracer.now(
+                    &operator,
+                    Step::ReadReport,
+                    at,
+                    None,
+                    None,
+                    format!("{message_id} by {recipient}: {status}"),
+                ),
+                Alert::Duplicate { transaction_id } => tracer.now(
+                    &operator,
+                    Step::Duplicate,
+                    at,
+                    None,
+                    None,
+                    format!("notification {transaction_id} seen before: not fetched again"),
+                ),
+                Alert::Failed {
+                    transaction_id,
+                    reason,
+                } => tracer.now(
+                    &operator,
+                    Step::Failed,
+                    at,
+                    None,
+                    None,
+                    format!("fetch of {transaction_id}: {reason}"),
+                ),
+                Alert::Rejected { reason, .. } => tracer.now(
+                    &operator,
+                    Step::Failed,
+                    at,
+                    None,
+                    None,
+                    format!("rejected: {reason}"),
+                ),
                 _ => {}
-            },
-            _ => {}
+            }
         }
     }
 }
@@ -801,7 +957,11 @@ pub fn all_events(net: &Network) -> tokio::sync::mpsc::UnboundedReceiver<(String
 /// stops it.
 pub fn up_blocking(config: NetworkConfig, quiet: bool, mut print: impl FnMut(&str)) -> Result<()> {
     crate::block_on(async move {
-        let tracer = if quiet { Tracer::disabled() } else { Tracer::new() };
+        let tracer = if quiet {
+            Tracer::disabled()
+        } else {
+            Tracer::new()
+        };
         let mut live = tracer.subscribe();
         let net = Network::start(config, tracer).await?;
         let dir = net.data_dir().display().to_string();

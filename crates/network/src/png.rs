@@ -16,7 +16,11 @@ fn crc32(parts: &[&[u8]]) -> u32 {
     for (n, t) in table.iter_mut().enumerate() {
         let mut c = n as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         *t = c;
     }
@@ -90,10 +94,18 @@ pub fn picture() -> Vec<u8> {
             let sea = 30 + (3.0 * (f64::from(x) / 4.0 + f64::from(y)).sin()) as i32;
             let (r, g, b) = if (y - 14).pow(2) + (x - 48).pow(2) < 36 {
                 (255, 220, 90) // sun
-            } else if y >= 38 && (14..=50).contains(&x) && x >= 14 + (y - 38) && x <= 50 - (y - 38) / 2 {
+            } else if y >= 38
+                && (14..=50).contains(&x)
+                && x >= 14 + (y - 38)
+                && x <= 50 - (y - 38) / 2
+            {
                 (150, 30, 30) // hull
             } else if (30..38).contains(&y) && (22..=42).contains(&x) {
-                if y % 3 == 1 && x % 4 != 1 { (40, 60, 90) } else { (240, 240, 235) } // cabins, windows
+                if y % 3 == 1 && x % 4 != 1 {
+                    (40, 60, 90)
+                } else {
+                    (240, 240, 235)
+                } // cabins, windows
             } else if (24..30).contains(&y) && (34..=37).contains(&x) {
                 (60, 60, 60) // funnel
             } else if y >= sea + 11 {
@@ -101,7 +113,11 @@ pub fn picture() -> Vec<u8> {
             } else {
                 (250 - 2 * y, 120 + 2 * y, 90 + 3 * y) // sky
             };
-            px.extend_from_slice(&[r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8]);
+            px.extend_from_slice(&[
+                r.clamp(0, 255) as u8,
+                g.clamp(0, 255) as u8,
+                b.clamp(0, 255) as u8,
+            ]);
         }
     }
     encode_rgb(WIDTH, HEIGHT, &px)

@@ -29,7 +29,10 @@ pub type Names = Arc<HashMap<String, String>>;
 
 /// Who `msisdn` is: the phone's name, or the number.
 pub fn label(names: &Names, msisdn: &str) -> String {
-    names.get(msisdn).cloned().unwrap_or_else(|| msisdn.to_owned())
+    names
+        .get(msisdn)
+        .cloned()
+        .unwrap_or_else(|| msisdn.to_owned())
 }
 
 #[derive(Debug)]
@@ -77,9 +80,12 @@ impl Proxy {
             identity_header: HeaderName::from_static("x-msisdn"),
             fail_gets: AtomicU32::new(0),
         });
-        let app = axum::Router::new().fallback(forward).with_state(state.clone());
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(state.clone());
         tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await });
+            let serve = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { shutdown.wait().await });
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "MMS proxy failed");
             }
@@ -111,10 +117,10 @@ fn pdu_step(t: Option<MessageType>) -> Step {
 /// A few words on a PDU: transaction id, status.
 fn describe(p: &Pdu<'_>) -> String {
     let mut w = Vec::new();
-    if let Some(t) = p.message_type() {
-        if pdu_step(Some(t)) == Step::Mm1 {
-            w.push(t.to_string());
-        }
+    if let Some(t) = p.message_type()
+        && pdu_step(Some(t)) == Step::Mm1
+    {
+        w.push(t.to_string());
     }
     if let Some(s) = p.status() {
         w.push(format!("status {s}"));
@@ -137,7 +143,16 @@ fn describe(p: &Pdu<'_>) -> String {
 fn is_hop_by_hop(n: &HeaderName) -> bool {
     matches!(
         n.as_str(),
-        "connection" | "proxy-connection" | "keep-alive" | "transfer-encoding" | "te" | "trailer" | "upgrade" | "host" | "content-length" | "proxy-authorization"
+        "connection"
+            | "proxy-connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "host"
+            | "content-length"
+            | "proxy-authorization"
     )
 }
 
@@ -149,30 +164,69 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
         .get(&p.identity_header)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| "phone".to_owned(), |m| label(&p.names, m));
-    let path = parts.uri.path_and_query().map_or("/", |x| x.as_str()).to_owned();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |x| x.as_str())
+        .to_owned();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            p.tracer.now(&p.operator, Step::Failed, format!("{who} → proxy"), None, None, format!("request body: {e}"));
+            p.tracer.now(
+                &p.operator,
+                Step::Failed,
+                format!("{who} → proxy"),
+                None,
+                None,
+                format!("request body: {e}"),
+            );
             return (StatusCode::BAD_REQUEST, "bad request body").into_response();
         }
     };
     let get = parts.method == Method::GET;
     let req_step = if get {
-        p.tracer.now(&p.operator, Step::Get, format!("{who} → MMSC"), None, None, path.clone());
+        p.tracer.now(
+            &p.operator,
+            Step::Get,
+            format!("{who} → MMSC"),
+            None,
+            None,
+            path.clone(),
+        );
         Step::Get
     } else {
         let (step, detail) = match Pdu::decode(&body) {
             Ok(pdu) => (pdu_step(pdu.message_type()), describe(&pdu)),
-            Err(e) => (Step::Mm1, format!("{} {path}: not an MMS PDU ({e})", parts.method)),
+            Err(e) => (
+                Step::Mm1,
+                format!("{} {path}: not an MMS PDU ({e})", parts.method),
+            ),
         };
-        p.tracer.now(&p.operator, step.clone(), format!("{who} → MMSC"), Some(body.len()), None, detail);
+        p.tracer.now(
+            &p.operator,
+            step.clone(),
+            format!("{who} → MMSC"),
+            Some(body.len()),
+            None,
+            detail,
+        );
         step
     };
     if get {
         let left = p.fail_gets.load(Ordering::SeqCst);
-        if left > 0 && p.fail_gets.compare_exchange(left, left - 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-            p.tracer.now(&p.operator, Step::Failed, format!("proxy → {who}"), None, Some(started.elapsed()), "GET refused by the proxy (injected fault): HTTP 503");
+        if left > 0
+            && p.fail_gets
+                .compare_exchange(left, left - 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            p.tracer.now(
+                &p.operator,
+                Step::Failed,
+                format!("proxy → {who}"),
+                None,
+                Some(started.elapsed()),
+                "GET refused by the proxy (injected fault): HTTP 503",
+            );
             return (StatusCode::SERVICE_UNAVAILABLE, "injected fault").into_response();
         }
     }
@@ -186,7 +240,14 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
     let resp = match out.send().await {
         Ok(r) => r,
         Err(e) => {
-            p.tracer.now(&p.operator, Step::Failed, format!("MMSC → {who}"), None, Some(started.elapsed()), format!("MMSC unreachable: {e}"));
+            p.tracer.now(
+                &p.operator,
+                Step::Failed,
+                format!("MMSC → {who}"),
+                None,
+                Some(started.elapsed()),
+                format!("MMSC unreachable: {e}"),
+            );
             return (StatusCode::BAD_GATEWAY, "MMSC unreachable").into_response();
         }
     };
@@ -195,7 +256,14 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
     let bytes = match resp.bytes().await {
         Ok(b) => b,
         Err(e) => {
-            p.tracer.now(&p.operator, Step::Failed, format!("MMSC → {who}"), None, Some(started.elapsed()), format!("reading the answer: {e}"));
+            p.tracer.now(
+                &p.operator,
+                Step::Failed,
+                format!("MMSC → {who}"),
+                None,
+                Some(started.elapsed()),
+                format!("reading the answer: {e}"),
+            );
             return (StatusCode::BAD_GATEWAY, "MMSC answer broken").into_response();
         }
     };
@@ -208,20 +276,42 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
                 (Step::Get, _) => Step::RetrieveConf,
                 _ => Step::Mm1,
             };
-            (step, format!("HTTP {}, {}", status.as_u16(), describe(&pdu)))
+            (
+                step,
+                format!("HTTP {}, {}", status.as_u16(), describe(&pdu)),
+            )
         }
         _ => {
-            let step = if req_step == Step::Get { Step::RetrieveConf } else { Step::Mm1 };
+            let step = if req_step == Step::Get {
+                Step::RetrieveConf
+            } else {
+                Step::Mm1
+            };
             (step, format!("HTTP {}", status.as_u16()))
         }
     };
-    let ans_step = if status.is_server_error() { Step::Failed } else { ans_step };
-    p.tracer.now(&p.operator, ans_step, format!("MMSC → {who}"), Some(bytes.len()), took, detail);
+    let ans_step = if status.is_server_error() {
+        Step::Failed
+    } else {
+        ans_step
+    };
+    p.tracer.now(
+        &p.operator,
+        ans_step,
+        format!("MMSC → {who}"),
+        Some(bytes.len()),
+        took,
+        detail,
+    );
     let mut r = Response::new(Body::from(bytes));
     *r.status_mut() = status;
     for (n, v) in &headers {
         if !is_hop_by_hop(n) {
-            r.headers_mut().insert(n.clone(), HeaderValue::from_bytes(v.as_bytes()).unwrap_or_else(|_| HeaderValue::from_static("")));
+            r.headers_mut().insert(
+                n.clone(),
+                HeaderValue::from_bytes(v.as_bytes())
+                    .unwrap_or_else(|_| HeaderValue::from_static("")),
+            );
         }
     }
     r

@@ -106,7 +106,9 @@ impl TraceEvent {
     pub fn line(&self, zero: Instant) -> String {
         let t = self.at.saturating_duration_since(zero);
         let size = self.size.map_or_else(String::new, |s| format!("{s} B"));
-        let took = self.took.map_or_else(String::new, |d| format!(" (in {})", ms(d)));
+        let took = self
+            .took
+            .map_or_else(String::new, |d| format!(" (in {})", ms(d)));
         format!(
             "{:>10}  {:<6} {:<17} {:>9}  {:<34} {}{took}",
             format!("+{}", ms(t)),
@@ -146,13 +148,21 @@ impl Tracer {
     /// A tracer that keeps every event and broadcasts it.
     pub fn new() -> Self {
         let (live, _) = broadcast::channel(4096);
-        Self(Arc::new(Inner { events: Mutex::new(Vec::new()), live, enabled: true }))
+        Self(Arc::new(Inner {
+            events: Mutex::new(Vec::new()),
+            live,
+            enabled: true,
+        }))
     }
 
     /// A tracer that records nothing.
     pub fn disabled() -> Self {
         let (live, _) = broadcast::channel(1);
-        Self(Arc::new(Inner { events: Mutex::new(Vec::new()), live, enabled: false }))
+        Self(Arc::new(Inner {
+            events: Mutex::new(Vec::new()),
+            live,
+            enabled: false,
+        }))
     }
 
     /// Whether events are kept.
@@ -166,11 +176,23 @@ impl Tracer {
             return;
         }
         let _ = self.0.live.send(e.clone());
-        self.0.events.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+        self.0
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
     }
 
     /// Records an event happening now.
-    pub fn now(&self, operator: &Arc<str>, step: Step, path: impl Into<String>, size: Option<usize>, took: Option<Duration>, detail: impl Into<String>) {
+    pub fn now(
+        &self,
+        operator: &Arc<str>,
+        step: Step,
+        path: impl Into<String>,
+        size: Option<usize>,
+        took: Option<Duration>,
+        detail: impl Into<String>,
+    ) {
         if !self.0.enabled {
             return;
         }
@@ -192,12 +214,23 @@ impl Tracer {
 
     /// How many events so far (a mark for [`Tracer::since`]).
     pub fn mark(&self) -> usize {
-        self.0.events.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.0
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// The events recorded after `mark`, in time order.
     pub fn since(&self, mark: usize) -> Vec<TraceEvent> {
-        let mut v: Vec<TraceEvent> = self.0.events.lock().unwrap_or_else(|p| p.into_inner()).get(mark..).unwrap_or_default().to_vec();
+        let mut v: Vec<TraceEvent> = self
+            .0
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(mark..)
+            .unwrap_or_default()
+            .to_vec();
         v.sort_by_key(|e| e.at);
         v
     }
