@@ -54,6 +54,11 @@ fn start_element(e: &quick_xml::events::BytesStart<'_>, offset: usize) -> Result
             .unescape_value()
             .map_err(|err| xml_err(offset as u64, err))?
             .into_owned();
+        // U+0000 is no XML character, raw or as a reference (which the
+        // reader refuses, so it could not be written back either).
+        if value.contains('\0') {
+            return Err(xml_err(offset as u64, "NUL character in an attribute value"));
+        }
         // Duplicates are kept; lookups take the first (linear, not quadratic).
         attrs.push((key, value));
     }

@@ -61,6 +61,17 @@ fn check_envelope(data: &[u8]) {
 
 const DOC: &str = "<?xml version=\"1.0\"?><!DOCTYPE pap PUBLIC \"-//WAPFORUM//DTD PAP 2.0//EN\" \"http://www.wapforum.org/DTDs/pap_2.0.dtd\"><pap><push-message push-id=\"a@b\"><address address-value=\"WAPPUSH=+15551234567/TYPE=PLMN@ppg.example.com\"/></push-message></pap>";
 
+/// A raw NUL in an attribute value was accepted; written back as `&#0;` it
+/// was refused (U+0000 is no XML character): now refused when read.
+#[test]
+fn nul_in_attribute_value() {
+    let doc = DOC.replace("ppg.example.com", "ppg.exa\0mple.com");
+    check_document(doc.as_bytes());
+    assert!(Document::parse(doc.as_bytes()).is_err());
+    check_document(DOC.as_bytes());
+    assert!(Document::parse(DOC.as_bytes()).is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
