@@ -314,9 +314,17 @@ fn parse_headers(input: &[u8], mut p: usize) -> Result<(Vec<Header<'_>>, usize)>
                     ErrorKind::MalformedHeader,
                 ));
             };
-            let v = last.value.to_mut();
-            v.push(' ');
-            v.push_str(text.trim());
+            // Unfolded values stay trimmed like the others: a continuation
+            // line of only white space adds nothing (written back, a value
+            // with a trailing space would read without it).
+            let t = text.trim();
+            if !t.is_empty() {
+                let v = last.value.to_mut();
+                if !v.is_empty() {
+                    v.push(' ');
+                }
+                v.push_str(t);
+            }
         } else {
             let Some((name, value)) = text.split_once(':') else {
                 return Err(DecodeError::new(

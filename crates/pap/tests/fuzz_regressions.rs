@@ -72,6 +72,19 @@ fn nul_in_attribute_value() {
     assert!(Document::parse(DOC.as_bytes()).is_ok());
 }
 
+/// A folded header whose value and continuation line are only white space
+/// unfolded to " ", which written back reads as "".
+#[test]
+fn blank_folded_header() {
+    let body = b"--b\r\nContent-Type: application/xml\r\n\r\n<pap><push-message push-id=\"a\"><address address-value=\"WAPPUSH=+1/TYPE=PLMN@p\"/></push-message></pap>\r\n--b\r\nX-A:\r\n\t\r\nX-B: b\r\n \r\n\r\nbody\r\n--b--\r\n";
+    let mut data = vec![0u8];
+    data.extend_from_slice(body);
+    check_envelope(&data);
+    let req = PushRequest::parse(CONTENT_TYPES[0], body).unwrap();
+    let values: Vec<&str> = req.content.headers.iter().map(|h| h.value.as_ref()).collect();
+    assert_eq!(values, ["", "b"]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
