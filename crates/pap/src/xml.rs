@@ -57,7 +57,10 @@ fn start_element(e: &quick_xml::events::BytesStart<'_>, offset: usize) -> Result
         // U+0000 is no XML character, raw or as a reference (which the
         // reader refuses, so it could not be written back either).
         if value.contains('\0') {
-            return Err(xml_err(offset as u64, "NUL character in an attribute value"));
+            return Err(xml_err(
+                offset as u64,
+                "NUL character in an attribute value",
+            ));
         }
         // Duplicates are kept; lookups take the first (linear, not quadratic).
         attrs.push((key, value));

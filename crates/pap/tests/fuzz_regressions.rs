@@ -11,9 +11,11 @@ fn check_document(data: &[u8]) {
     let Ok(doc) = Document::parse(data) else {
         return;
     };
-    let again = Document::parse(doc.to_xml(PapVersion::V2_0).as_bytes()).expect("a canonical PAP 2.0 document parses");
+    let again = Document::parse(doc.to_xml(PapVersion::V2_0).as_bytes())
+        .expect("a canonical PAP 2.0 document parses");
     assert_eq!(again, doc);
-    let v1 = Document::parse(doc.to_xml(PapVersion::V1_0).as_bytes()).expect("a canonical PAP 1.0 document parses");
+    let v1 = Document::parse(doc.to_xml(PapVersion::V1_0).as_bytes())
+        .expect("a canonical PAP 1.0 document parses");
     let mut expected = doc;
     if let Message::PushMessage(m) = &mut expected.message {
         m.replace_push_id = None;
@@ -24,7 +26,10 @@ fn check_document(data: &[u8]) {
         for a in &m.addresses {
             if let Ok(c) = a.client_address() {
                 let text = c.to_string();
-                assert_eq!(ClientAddress::parse(&text).expect("canonical address parses"), c);
+                assert_eq!(
+                    ClientAddress::parse(&text).expect("canonical address parses"),
+                    c
+                );
             }
         }
     }
@@ -51,12 +56,16 @@ fn check_envelope(data: &[u8]) {
     let Ok(enc) = req.encode(PapVersion::V2_0) else {
         return;
     };
-    let again = PushRequest::parse(&enc.content_type, &enc.body).expect("re-encoded request parses");
+    let again =
+        PushRequest::parse(&enc.content_type, &enc.body).expect("re-encoded request parses");
     assert_eq!(again.message, req.message);
     assert_eq!(again.product_name, req.product_name);
     assert_eq!(again.content.headers, req.content.headers);
     assert_eq!(again.content.body, req.content.body);
-    assert_eq!(again.capabilities.map(|c| (c.headers, c.body)), req.capabilities.map(|c| (c.headers, c.body)));
+    assert_eq!(
+        again.capabilities.map(|c| (c.headers, c.body)),
+        req.capabilities.map(|c| (c.headers, c.body))
+    );
 }
 
 const DOC: &str = "<?xml version=\"1.0\"?><!DOCTYPE pap PUBLIC \"-//WAPFORUM//DTD PAP 2.0//EN\" \"http://www.wapforum.org/DTDs/pap_2.0.dtd\"><pap><push-message push-id=\"a@b\"><address address-value=\"WAPPUSH=+15551234567/TYPE=PLMN@ppg.example.com\"/></push-message></pap>";
@@ -81,7 +90,12 @@ fn blank_folded_header() {
     data.extend_from_slice(body);
     check_envelope(&data);
     let req = PushRequest::parse(CONTENT_TYPES[0], body).unwrap();
-    let values: Vec<&str> = req.content.headers.iter().map(|h| h.value.as_ref()).collect();
+    let values: Vec<&str> = req
+        .content
+        .headers
+        .iter()
+        .map(|h| h.value.as_ref())
+        .collect();
     assert_eq!(values, ["", "b"]);
 }
 
