@@ -70,8 +70,11 @@ impl<'a> Pdu<'a> {
                 ));
             }
         }
-        // Headers are at least 2 octets each.
-        let mut headers = Vec::with_capacity((buf.len() / 2).min(24));
+        // Headers are at least 2 octets each. At most 16 up front: 16
+        // headers are 896 octets, which the allocator serves from its
+        // per-thread cache (larger requests take its slow path); PDUs with
+        // more headers grow the vector once.
+        let mut headers = Vec::with_capacity((buf.len() / 2).min(16));
         let mut del_form = false;
         let mut content_type = None;
         while let Some(b) = r.peek() {
