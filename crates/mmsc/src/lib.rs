@@ -43,6 +43,7 @@ pub mod identity;
 mod mm1;
 pub mod notify;
 pub mod pdu;
+pub mod peer;
 mod workers;
 
 use std::net::SocketAddr;
@@ -84,6 +85,7 @@ pub(crate) struct Inner {
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
     pub(crate) metrics: Option<PrometheusHandle>,
+    pub(crate) peers: peer::Peers,
 }
 
 /// A running MMSC.
@@ -117,6 +119,17 @@ impl Running {
     /// Runs one expiry/collection sweep now (tests).
     pub async fn sweep(&self) {
         workers::sweep_once(&self.inner).await;
+    }
+
+    /// The copies kept of messages fetched from peer MMSCs for this
+    /// server's subscribers (sender-hosted retrieval).
+    pub fn peer_copies(&self) -> Vec<peer::CopyMeta> {
+        self.inner.peers.copies()
+    }
+
+    /// Relays every due outcome to the peers now (tests).
+    pub async fn relay_outcomes(&self) {
+        peer::relay_once(&self.inner).await;
     }
 }
 
@@ -207,7 +220,9 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
+        let peers = peer::Peers::open(&c).context("setting up the peers")?;
         let inner = Arc::new(Inner {
+            peers,
             ident: identity::Identifier::new(&c.identity),
             config: c,
             store,
@@ -242,9 +257,22 @@ impl Mmsc {
                 _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::notify_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::report_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::sweep_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(peer::relay_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
         Ok(Running {
             local_addr,
@@ -262,6 +290,9 @@ async fn fallback(
 ) -> axum::response::Response {
     if req.method() == axum::http::Method::POST {
         mm1::post(state, ci, req).await
+    } else if req.method() == axum::http::Method::GET && state.peers.is_foreign(req.uri()) {
+        let (parts, _) = req.into_parts();
+        mm1::proxy_get(&state, ci.0, &parts.uri, &parts.headers).await
     } else {
         mm1::not_found().await
     }
@@ -279,7 +310,9 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             ppg_host,
             timeout_ms,
         } => {
-            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username
+                .clone()
+                .map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
@@ -303,7 +336,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
+    let running = Mmsc::new(config)
+        .metrics(metrics)
+        .start(shutdown.clone())
+        .await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);

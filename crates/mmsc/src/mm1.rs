@@ -12,20 +12,20 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
-    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
-    SenderVisibility, Status, TimeValue, Version, YesNo,
+    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus,
+    ResponseStatus, RetrieveStatus, SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
-    ReportStatus, StoreError, new_message_id,
+    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState,
+    RecipientUpdate, ReportKind, ReportStatus, StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
-use crate::identity::{Identity, IdentityError, is_msisdn, normalize_msisdn};
+use crate::identity::{Identity, IdentityError, Via, is_msisdn, normalize_msisdn};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
 use crate::{Inner, unix_now};
 
@@ -33,8 +33,10 @@ type Shared = State<Arc<Inner>>;
 
 fn mms_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MMS_CONTENT_TYPE));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(MMS_CONTENT_TYPE),
+    );
     r
 }
 
@@ -63,13 +65,20 @@ fn store_timer(op: &'static str, start: Instant) {
 fn send_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     count_send(status);
     tracing::info!(transaction_id = tid, %status, text, "M-Send.conf error");
-    mms_response(StatusCode::OK, pdu::send_conf(tid, status, Some(text), None))
+    mms_response(
+        StatusCode::OK,
+        pdu::send_conf(tid, status, Some(text), None),
+    )
 }
 
 /// The body as read: all of it, or the first octets of one too large.
 enum ReadBody {
     Whole(Vec<u8>),
-    TooLarge { prefix: Vec<u8>, seen: u64, drained: bool },
+    TooLarge {
+        prefix: Vec<u8>,
+        seen: u64,
+        drained: bool,
+    },
     Broken(Vec<u8>),
 }
 
@@ -120,9 +129,29 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
 }
 
 /// `POST` of an MMS PDU.
-pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+pub(crate) async fn post(
+    State(m): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let c = &m.config;
+    if m.peers.is_foreign(&parts.uri) {
+        let _ = read_body(body, &parts.headers, 512, c.limits.drain_limit).await;
+        tracing::warn!(%peer, uri = %parts.uri, "POST in proxy form for another server refused");
+        return mms_response(
+            StatusCode::FORBIDDEN,
+            pdu::send_conf(
+                "",
+                ResponseStatus::PERMANENT_SERVICE_DENIED,
+                Some("this MMSC is not a proxy: POST to it, not through it"),
+                None,
+            ),
+        );
+    }
+    if crate::peer::is_peer_request(&parts.headers) {
+        return peer_post(&m, parts, body).await;
+    }
     let ident = m.ident.identify(&m.store, peer.ip(), &parts.headers).await;
     let ident = match ident {
         Ok(i) => i,
@@ -138,7 +167,12 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             tracing::info!(%peer, why, "request refused: subscriber not identified");
             let r = mms_response(
                 StatusCode::UNAUTHORIZED,
-                pdu::send_conf(&tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(why), None),
+                pdu::send_conf(
+                    &tid,
+                    ResponseStatus::PERMANENT_SERVICE_DENIED,
+                    Some(why),
+                    None,
+                ),
             );
             return challenge(r);
         }
@@ -162,9 +196,14 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             tracing::info!(%peer, "request body broken off");
             return empty(StatusCode::BAD_REQUEST);
         }
-        ReadBody::TooLarge { prefix, seen, drained } => {
+        ReadBody::TooLarge {
+            prefix,
+            seen,
+            drained,
+        } => {
             let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
-            let text = format!("message too large: more than {limit} octets (at least {seen} sent)");
+            let text =
+                format!("message too large: more than {limit} octets (at least {seen} sent)");
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
                 r.headers_mut()
@@ -185,6 +224,15 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
         }
     };
     let tid = pdu.transaction_id().unwrap_or("").to_owned();
+    if matches!(
+        pdu.message_type(),
+        Some(
+            MessageType::NOTIFYRESP_IND | MessageType::ACKNOWLEDGE_IND | MessageType::READ_REC_IND
+        )
+    ) && let Some(r) = crate::peer::relay_outcome(&m, &ident, &pdu, &bytes).await
+    {
+        return r;
+    }
     match pdu.message_type() {
         Some(MessageType::SEND_REQ) => submit(&m, &ident, &pdu, &tid, bytes.len() as u64).await,
         Some(MessageType::FORWARD_REQ) => forward(&m, &ident, &pdu, &tid).await,
@@ -200,6 +248,75 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             &tid,
             ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
             "no X-Mms-Message-Type",
+        ),
+    }
+}
+
+/// A POST signed by a peer MMSC: an outcome (M-NotifyResp.ind,
+/// M-Acknowledge.ind, M-Read-Rec.ind) its subscriber sent about a message
+/// of this server it fetched.
+async fn peer_post(m: &Arc<Inner>, parts: axum::http::request::Parts, body: Body) -> Response {
+    let c = &m.config;
+    let refuse = |http: StatusCode, tid: &str, text: &str| {
+        count_send(ResponseStatus::PERMANENT_SERVICE_DENIED);
+        tracing::info!(text, "peer POST refused");
+        mms_response(
+            http,
+            pdu::send_conf(
+                tid,
+                ResponseStatus::PERMANENT_SERVICE_DENIED,
+                Some(text),
+                None,
+            ),
+        )
+    };
+    let bytes = match read_body(
+        body,
+        &parts.headers,
+        c.limits.max_message_size,
+        c.limits.drain_limit,
+    )
+    .await
+    {
+        ReadBody::Whole(b) => b,
+        ReadBody::Broken(_) => return empty(StatusCode::BAD_REQUEST),
+        ReadBody::TooLarge { .. } => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "",
+                "too large for an outcome PDU",
+            );
+        }
+    };
+    let tid = pdu::sniff_transaction_id(&bytes).unwrap_or_default();
+    let caller = match crate::peer::authenticate(m, "POST", &parts.uri, &parts.headers, &bytes) {
+        Ok(c) => c,
+        Err(e) => return refuse(e.http(), &tid, &e.to_string()),
+    };
+    let pdu = match Pdu::decode(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            return send_error(
+                &tid,
+                ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+                &format!("malformed PDU: {e}"),
+            );
+        }
+    };
+    let ident = Identity {
+        msisdn: caller.acting_for.clone(),
+        subscriber: None,
+        via: Via::Peer,
+    };
+    tracing::debug!(peer = %caller.peer, acting_for = %caller.acting_for, "outcome relayed by a peer");
+    match pdu.message_type() {
+        Some(MessageType::NOTIFYRESP_IND) => notify_resp(m, &ident, &pdu).await,
+        Some(MessageType::ACKNOWLEDGE_IND) => acknowledge(m, &ident, &pdu).await,
+        Some(MessageType::READ_REC_IND) => read_rec(m, &ident, &pdu).await,
+        _ => refuse(
+            StatusCode::FORBIDDEN,
+            &tid,
+            "a peer may relay only M-NotifyResp.ind, M-Acknowledge.ind and M-Read-Rec.ind",
         ),
     }
 }
@@ -233,7 +350,9 @@ fn recipients(pdu: &Pdu<'_>) -> Result<Vec<NewRecipient>, String> {
             MmsKind::Unqualified => {
                 let v = normalize_msisdn(&a.value());
                 if !is_msisdn(&v) {
-                    return Err(format!("recipient {a} is neither a phone number nor an e-mail address"));
+                    return Err(format!(
+                        "recipient {a} is neither a phone number nor an e-mail address"
+                    ));
                 }
                 NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
             }
@@ -284,10 +403,11 @@ struct Stored<'a> {
 }
 
 fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -> Vec<u8> {
-    let mut p =
-        Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3).with(Header::MessageId(Cow::Borrowed(s.message_id)));
+    let mut p = Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3)
+        .with(Header::MessageId(Cow::Borrowed(s.message_id)));
     if let Some(from) = s.sender {
-        p.headers.push(Header::From(FromValue::Address(Address::new(from))));
+        p.headers
+            .push(Header::From(FromValue::Address(Address::new(from))));
     }
     for h in &src.headers {
         if matches!(h, Header::To(_) | Header::Cc(_)) {
@@ -305,8 +425,10 @@ fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -
     if let Some(pr) = src.priority() {
         p.headers.push(Header::Priority(pr));
     }
-    p.headers.push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
-    p.headers.push(Header::ReadReport(YesNo::from(s.read_report)));
+    p.headers
+        .push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
+    p.headers
+        .push(Header::ReadReport(YesNo::from(s.read_report)));
     if let Some(ct) = src.content_type() {
         p.headers.push(Header::ContentType(ct.clone()));
     }
@@ -320,7 +442,11 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         return send_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return send_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
+        return send_error(
+            tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            &e.to_string(),
+        );
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return send_error(tid, s, &t);
@@ -418,7 +544,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
                 class,
             });
             tracing::debug!(message_id = %id, "accepted");
-            mms_response(StatusCode::OK, pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)))
+            mms_response(
+                StatusCode::OK,
+                pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)),
+            )
         }
         Err(e) => store_failure(tid, e),
     }
@@ -441,11 +570,80 @@ fn store_failure(tid: &str, e: StoreError) -> Response {
     }
 }
 
-/// `GET /m/{token}`: the M-Retrieve.conf, or its error form.
+fn retrieve_err(http: StatusCode, status: RetrieveStatus, text: &str) -> Response {
+    metrics::counter!("mmsc_retrieve_total", "status" => status.to_string()).increment(1);
+    tracing::info!(%status, text, "M-Retrieve.conf error");
+    mms_response(http, pdu::retrieve_error(status, text, unix_now()))
+}
+
+/// Who asks for a message: a peer MMSC acting for its subscriber (signed
+/// request), or a subscriber of this server.
+async fn retrieval_identity(
+    m: &Inner,
+    peer: SocketAddr,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Identity, Response> {
+    if crate::peer::is_peer_request(headers) {
+        if m.peers.is_foreign(uri) {
+            return Err(retrieve_err(
+                StatusCode::FORBIDDEN,
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                "a peer's request is never passed on to another server",
+            ));
+        }
+        return match crate::peer::authenticate(m, "GET", uri, headers, b"") {
+            Ok(c) => {
+                tracing::debug!(peer = %c.peer, acting_for = %c.acting_for, "retrieval by a peer");
+                Ok(Identity {
+                    msisdn: c.acting_for,
+                    subscriber: None,
+                    via: Via::Peer,
+                })
+            }
+            Err(e) => Err(retrieve_err(
+                e.http(),
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                &e.to_string(),
+            )),
+        };
+    }
+    match m.ident.identify(&m.store, peer.ip(), headers).await {
+        Ok(i) => Ok(i),
+        Err(IdentityError::Unauthenticated(why)) => Err(challenge(retrieve_err(
+            StatusCode::UNAUTHORIZED,
+            RetrieveStatus::PERMANENT_SERVICE_DENIED,
+            why,
+        ))),
+        Err(IdentityError::Store(_)) => Err(retrieve_err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RetrieveStatus::TRANSIENT_FAILURE,
+            "temporary failure, try again later",
+        )),
+    }
+}
+
+/// A proxy-form GET of a URL that is not this server's (any path): fetched
+/// from a peer operator for the subscriber, or refused.
+pub(crate) async fn proxy_get(
+    m: &Arc<Inner>,
+    peer: SocketAddr,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    match retrieval_identity(m, peer, uri, headers).await {
+        Ok(ident) => crate::peer::fetch_for(m, &ident, uri).await,
+        Err(r) => r,
+    }
+}
+
+/// `GET /m/{token}`: the M-Retrieve.conf, or its error form. In proxy form
+/// (an absolute URI of another server), the message is fetched from a peer.
 pub(crate) async fn retrieve(
     State(m): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let now = unix_now();
@@ -454,23 +652,13 @@ pub(crate) async fn retrieve(
         tracing::info!(%status, text, "M-Retrieve.conf error");
         mms_response(http, pdu::retrieve_error(status, text, now))
     };
-    let ident = match m.ident.identify(&m.store, peer.ip(), &headers).await {
+    let ident = match retrieval_identity(&m, peer, &uri, &headers).await {
         Ok(i) => i,
-        Err(IdentityError::Unauthenticated(why)) => {
-            return challenge(err(
-                StatusCode::UNAUTHORIZED,
-                RetrieveStatus::PERMANENT_SERVICE_DENIED,
-                why,
-            ));
-        }
-        Err(IdentityError::Store(_)) => {
-            return err(
-                StatusCode::SERVICE_UNAVAILABLE,
-                RetrieveStatus::TRANSIENT_FAILURE,
-                "temporary failure, try again later",
-            );
-        }
+        Err(r) => return r,
     };
+    if ident.via != Via::Peer && m.peers.is_foreign(&uri) {
+        return crate::peer::fetch_for(&m, &ident, &uri).await;
+    }
     let t = Instant::now();
     let d = m.store.by_token(&token).await;
     store_timer("lookup", t);
@@ -500,7 +688,9 @@ pub(crate) async fn retrieve(
         );
     }
     let state = d.recipient.state;
-    if state == RecipientState::Expired || (d.message.expiry <= now && state != RecipientState::Retrieved) {
+    if state == RecipientState::Expired
+        || (d.message.expiry <= now && state != RecipientState::Retrieved)
+    {
         return err(
             StatusCode::GONE,
             RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
@@ -582,7 +772,11 @@ pub(crate) async fn retrieve(
 
 /// Finds the recipient a NotifyResp/Acknowledge is about and checks it is
 /// the caller's.
-async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_store::Delivery, Response> {
+async fn own_recipient(
+    m: &Inner,
+    ident: &Identity,
+    tid: &str,
+) -> Result<ferry_store::Delivery, Response> {
     if tid.is_empty() {
         return Err(empty(StatusCode::BAD_REQUEST));
     }
@@ -613,7 +807,11 @@ fn report_allowed(pdu: &Pdu<'_>) -> Option<bool> {
 
 /// Applies a state change; a refused one (already final) and a repeat are
 /// both fine.
-async fn change(m: &Inner, d: &ferry_store::Delivery, update: RecipientUpdate) -> Result<(), Response> {
+async fn change(
+    m: &Inner,
+    d: &ferry_store::Delivery,
+    update: RecipientUpdate,
+) -> Result<(), Response> {
     let t = Instant::now();
     let r = m
         .store
@@ -724,11 +922,17 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let Some(me) = rcpts.iter().find(|r| normalize_msisdn(&r.address) == ident.msisdn) else {
+    let Some(me) = rcpts
+        .iter()
+        .find(|r| normalize_msisdn(&r.address) == ident.msisdn)
+    else {
         return empty(StatusCode::FORBIDDEN);
     };
     if !msg.read_report {
-        tracing::info!(message_id = mid, "read report not requested by the sender: dropped");
+        tracing::info!(
+            message_id = mid,
+            "read report not requested by the sender: dropped"
+        );
         return empty(StatusCode::OK);
     }
     let now = unix_now();
@@ -755,12 +959,17 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
 fn forward_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     metrics::counter!("mmsc_forward_conf_total", "status" => status.to_string()).increment(1);
     tracing::info!(transaction_id = tid, %status, text, "M-Forward.conf error");
-    mms_response(StatusCode::OK, pdu::forward_conf(tid, status, Some(text), None))
+    mms_response(
+        StatusCode::OK,
+        pdu::forward_conf(tid, status, Some(text), None),
+    )
 }
 
 /// The token of one of our retrieval URLs.
 fn token_of<'a>(m: &Inner, url: &'a str) -> Option<&'a str> {
-    let rest = url.strip_prefix(m.config.public_base())?.strip_prefix("/m/")?;
+    let rest = url
+        .strip_prefix(m.config.public_base())?
+        .strip_prefix("/m/")?;
     (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }
 
@@ -770,7 +979,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         return forward_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            &e.to_string(),
+        );
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return forward_error(tid, s, &t);
@@ -785,7 +998,9 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let now = unix_now();
-    if d.message.expiry <= now || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved) {
+    if d.message.expiry <= now
+        || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved)
+    {
         return not_found("the message is no longer available");
     }
     let rcpts = match recipients(pdu) {
@@ -805,7 +1020,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let Ok(orig) = Pdu::decode(&original) else {
-        return forward_error(tid, ResponseStatus::PERMANENT_FAILURE, "stored message unreadable");
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_FAILURE,
+            "stored message unreadable",
+        );
     };
     let id = new_message_id();
     let sender = format!("{}/TYPE=PLMN", ident.msisdn);
@@ -815,7 +1034,8 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
     // subject, class and priority; Previously-Sent-By/Date name the original
     // sender (when not hidden).
     let mut src = orig.clone();
-    src.headers.retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
+    src.headers
+        .retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
     src.headers.extend(
         pdu.headers
             .iter()
@@ -845,7 +1065,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         extra,
     );
     if body.len() as u64 > c.limits.max_message_size {
-        return forward_error(tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "message too large");
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED,
+            "message too large",
+        );
     }
     let to: Vec<String> = rcpts.iter().map(|r| r.address.clone()).collect();
     let size = body.len() as u64;
