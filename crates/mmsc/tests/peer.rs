@@ -24,6 +24,9 @@ const ERIN: &str = "+15550200002";
 const SECRET: &str = "alpha-beta shared secret";
 
 struct Side {
+    name: String,
+    peers: String,
+    subscribers: Vec<String>,
     running: Option<Running>,
     shutdown: Shutdown,
     pushes: Arc<MemoryNotifier>,
@@ -43,14 +46,44 @@ impl Side {
         }
         self.store.close().await.unwrap();
     }
+
+    /// Stops it (if running) and starts it again on the same port with the
+    /// same data.
+    async fn restart(self) -> Side {
+        let mut me = self;
+        if me.running.is_some() {
+            me.stop().await;
+        }
+        let addr = me.base.trim_start_matches("http://").to_owned();
+        let l = TcpListener::bind(&addr).await.unwrap();
+        let subs: Vec<&str> = me.subscribers.iter().map(String::as_str).collect();
+        side_in(&me.name, l, &subs, &me.peers, me._dir).await
+    }
 }
 
 /// One MMSC named `name`, with `subscribers`, whose peers are `peers`
 /// (`[[peers]]` text), on `listener`.
 async fn side(name: &str, listener: TcpListener, subscribers: &[&str], peers: &str) -> Side {
+    side_in(
+        name,
+        listener,
+        subscribers,
+        peers,
+        tempfile::tempdir().unwrap(),
+    )
+    .await
+}
+
+/// The same, with its data in `dir` (a restart keeps it).
+async fn side_in(
+    name: &str,
+    listener: TcpListener,
+    subscribers: &[&str],
+    peers: &str,
+    dir: tempfile::TempDir,
+) -> Side {
     ferry_service::telemetry::init_logging();
     ferry_service::tls::install_ring_provider();
-    let dir = tempfile::tempdir().unwrap();
     let port = listener.local_addr().unwrap().port();
     let text = format!(
         "{}\n[peering]\nname = \"{name}\"\ntimeout_ms = 2000\nrelay_retry_secs = [1]\n{peers}",
@@ -61,10 +94,10 @@ async fn side(name: &str, listener: TcpListener, subscribers: &[&str], peers: &s
     sc.password_cost = PasswordCost::Insecure;
     let store = Arc::new(Store::open_sqlite(sc).await.unwrap());
     for m in subscribers {
-        store
-            .add_subscriber(NewSubscriber::new(*m), 0)
-            .await
-            .unwrap();
+        match store.add_subscriber(NewSubscriber::new(*m), 0).await {
+            Ok(_) | Err(ferry_mmsc::store::StoreError::Duplicate { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
     }
     let pushes = MemoryNotifier::new();
     let (shutdown, _finished) = Shutdown::new();
@@ -77,6 +110,9 @@ async fn side(name: &str, listener: TcpListener, subscribers: &[&str], peers: &s
         .unwrap();
     let base = format!("http://{}", running.local_addr);
     Side {
+        name: name.to_owned(),
+        peers: peers.to_owned(),
+        subscribers: subscribers.iter().map(|s| s.to_string()).collect(),
         running: Some(running),
         shutdown,
         pushes,
@@ -461,4 +497,39 @@ async fn configuration_is_checked() {
         "{base}\n[peering]\nname = \"a\"\n[[peers]]\nname = \"b\"\nurl = \"http://x\"\nranges = [\"1555x\"]\nsecret = \"{SECRET}\"\n"
     );
     assert!(Config::from_toml(&bad_range).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_and_the_outcome_survive_restarts_and_a_peer_outage() {
+    let (mut alpha, beta) = pair("").await;
+    let (url, tid, mid) = send_from_alpha(&alpha, DAVE).await;
+    let dave = beta_phone(&beta, DAVE);
+    let first = dave.get(&url).await;
+    assert_eq!(first.status, 200);
+    // Alpha goes away; Dave acknowledges: beta queues it and cannot relay.
+    alpha.stop().await;
+    let ack = Pdu::acknowledge_ind(tid.clone(), Some(true)).to_bytes();
+    assert_eq!(dave.post(ack).await.status, 200, "accepted: queued durably");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Beta restarts: the copy is still served (alpha is still down).
+    let beta = beta.restart().await;
+    let dave = beta_phone(&beta, DAVE);
+    let again = dave.get(&url).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body);
+    assert_eq!(beta.running().peer_copies().len(), 1);
+    // Alpha comes back: the queued acknowledgement reaches it.
+    let alpha = alpha.restart().await;
+    let mut acked = false;
+    for _ in 0..100 {
+        if alpha.store.recipients(&mid).await.unwrap()[0].acknowledged {
+            acked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(acked, "the acknowledgement was relayed after the outage");
+    let (mut alpha, mut beta) = (alpha, beta);
+    alpha.stop().await;
+    beta.stop().await;
 }
