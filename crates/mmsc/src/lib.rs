@@ -33,6 +33,12 @@
 //!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
+//!
+//! Between operators, [`peer`] does sender-hosted retrieval: as the home
+//! MMSC it fetches a peer's message for its subscriber (a proxy-form GET of
+//! the peer's URL), keeps a copy and relays the subscriber's answers; as the
+//! sender MMSC it serves a peer's signed request for that peer's
+//! subscribers. Anything else in proxy form is refused: no open proxy.
 
 #![forbid(unsafe_code)]
 

@@ -11,6 +11,7 @@
 //! name = "alpha"
 //! numbers = "+1555010"            # the operator's number range (a prefix)
 //! ports = { smsc = 2775, ppg = 8081, mmsc = 8080, proxy = 8799 }   # 0 = any free port
+//! peers = ["beta"]                # sender-hosted retrieval with beta (which lists alpha)
 //!
 //! [[operators.phones]]
 //! name = "alice"

@@ -37,9 +37,12 @@
 //! | [`bench`] | `ferry bench`: virtual phones through the whole path, percentiles |
 //! | [`png`] | the demo's picture, a PNG written at run time |
 //!
-//! Cross-operator MMS (MM4) and e-mail (MM3) are not here yet: SMS already
-//! crosses operators (each SMSC routes the other ranges to the other
-//! SMSCs), and [`demo`] has the hook where the MM4 scenario goes.
+//! Cross-operator MMS goes by sender-hosted retrieval between operators
+//! that list each other in `peers` (the example's alpha and beta): the
+//! sender's MMSC notifies the other operator's phone directly (each SMSC
+//! routes the other ranges to the other SMSCs), and the phone's home MMSC
+//! fetches the message from the sender's as a peer ([`demo`]'s third
+//! scenario). MM4 and e-mail (MM3) are not wired into the network here.
 
 #![forbid(unsafe_code)]
 
