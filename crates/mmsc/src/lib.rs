@@ -147,6 +147,7 @@ pub struct Mmsc {
     notifier: Option<Arc<dyn Notifier>>,
     listener: Option<TcpListener>,
     metrics: Option<PrometheusHandle>,
+    peer_observer: Option<Arc<dyn peer::PeerObserver>>,
 }
 
 impl Mmsc {
@@ -159,6 +160,7 @@ impl Mmsc {
             notifier: None,
             listener: None,
             metrics: None,
+            peer_observer: None,
         }
     }
 
@@ -187,6 +189,13 @@ impl Mmsc {
     #[must_use]
     pub fn metrics(mut self, h: PrometheusHandle) -> Self {
         self.metrics = Some(h);
+        self
+    }
+
+    /// Tells `o` about every peering step (sender-hosted retrieval).
+    #[must_use]
+    pub fn peer_observer(mut self, o: Arc<dyn peer::PeerObserver>) -> Self {
+        self.peer_observer = Some(o);
         self
     }
 
@@ -226,7 +235,8 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
-        let peers = peer::Peers::open(&c).context("setting up the peers")?;
+        let mut peers = peer::Peers::open(&c).context("setting up the peers")?;
+        peers.observer = self.peer_observer;
         let inner = Arc::new(Inner {
             peers,
             ident: identity::Identifier::new(&c.identity),

@@ -246,6 +246,45 @@ impl Index {
     }
 }
 
+/// What kind of peering step an observer is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerStep {
+    /// Home side: a GET to a peer MMSC for a subscriber (or the copy kept
+    /// served instead).
+    Fetch,
+    /// Home side: a proxy-form GET refused (no peer's URL).
+    Refused,
+    /// Home side: an outcome POSTed to a peer.
+    Relay,
+}
+
+/// One peering step, as an observer sees it.
+#[derive(Debug, Clone)]
+pub struct PeerEvent {
+    /// What.
+    pub step: PeerStep,
+    /// The peer's name, when there is one.
+    pub peer: Option<String>,
+    /// The subscriber acted for.
+    pub acting_for: String,
+    /// It went through (fetched, relayed); false for a failure or refusal.
+    pub ok: bool,
+    /// Octets received (a fetch) or sent (a relay).
+    pub size: Option<usize>,
+    /// How long the exchange with the peer took.
+    pub took: Option<Duration>,
+    /// A few words: the URL, the HTTP status, the reason.
+    pub detail: String,
+}
+
+/// Told about each peering step (the network launcher's timeline); called
+/// inline, so it must be quick.
+pub trait PeerObserver: Send + Sync + std::fmt::Debug + 'static {
+    /// One step.
+    fn observe(&self, event: &PeerEvent);
+}
+
 /// The peering state of one MMSC.
 #[derive(Debug)]
 pub(crate) struct Peers {
@@ -256,6 +295,7 @@ pub(crate) struct Peers {
     dir: PathBuf,
     index: Mutex<Index>,
     pub(crate) wake: Notify,
+    pub(crate) observer: Option<Arc<dyn PeerObserver>>,
 }
 
 fn key_of(url: &str, subscriber: &str) -> String {
@@ -369,7 +409,32 @@ impl Peers {
             dir,
             index: Mutex::new(index),
             wake: Notify::new(),
+            observer: None,
         })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn observe(
+        &self,
+        step: PeerStep,
+        peer: Option<&str>,
+        acting_for: &str,
+        ok: bool,
+        size: Option<usize>,
+        took: Option<Duration>,
+        detail: String,
+    ) {
+        if let Some(o) = &self.observer {
+            o.observe(&PeerEvent {
+                step,
+                peer: peer.map(str::to_owned),
+                acting_for: acting_for.to_owned(),
+                ok,
+                size,
+                took,
+                detail,
+            });
+        }
     }
 
     /// True when peers are configured.
@@ -553,6 +618,15 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         metrics::counter!("mmsc_peer_fetch_total", "result" => "not-a-peer").increment(1);
         tracing::warn!(%url, msisdn = %ident.msisdn, "retrieval from a server that is not a peer operator refused");
         let host = uri.authority().map_or("?", |a| a.as_str());
+        ps.observe(
+            PeerStep::Refused,
+            None,
+            &ident.msisdn,
+            false,
+            None,
+            None,
+            format!("{url}: {host} is not a peer operator, not fetched"),
+        );
         return retrieve_answer(
             StatusCode::FORBIDDEN,
             RetrieveStatus::PERMANENT_SERVICE_DENIED,
@@ -579,6 +653,15 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
             Ok(b) => {
                 metrics::counter!("mmsc_peer_fetch_total", "result" => "copy").increment(1);
                 tracing::debug!(%url, "served from the copy kept");
+                ps.observe(
+                    PeerStep::Fetch,
+                    Some(&p.config.name),
+                    &ident.msisdn,
+                    true,
+                    Some(b.len()),
+                    None,
+                    format!("{url}: served from the copy kept"),
+                );
                 return mms_ok(b);
             }
             Err(e) => {
@@ -594,6 +677,15 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         Err(e) => {
             metrics::counter!("mmsc_peer_fetch_total", "result" => "unreachable").increment(1);
             tracing::warn!(peer = %p.config.name, %url, error = %e, "peer MMSC unreachable");
+            ps.observe(
+                PeerStep::Fetch,
+                Some(&p.config.name),
+                &ident.msisdn,
+                false,
+                None,
+                Some(started.elapsed()),
+                format!("{url}: unreachable: {e}"),
+            );
             let http = if e.is_timeout() {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
@@ -644,6 +736,19 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
     if !status.is_success() || error_status.is_some() {
         metrics::counter!("mmsc_peer_fetch_total", "result" => "refused").increment(1);
         tracing::info!(peer = %p.config.name, %url, http = status.as_u16(), ?error_status, "peer refused the retrieval");
+        ps.observe(
+            PeerStep::Fetch,
+            Some(&p.config.name),
+            &ident.msisdn,
+            false,
+            Some(bytes.len()),
+            Some(started.elapsed()),
+            format!(
+                "{url}: HTTP {}{}",
+                status.as_u16(),
+                error_status.map(|s| format!(", {s}")).unwrap_or_default()
+            ),
+        );
         if conf.is_some() {
             // The peer's own answer, passed on (a 5xx as 502).
             let http = if status.is_server_error() {
@@ -722,6 +827,19 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, meta.clone());
     metrics::counter!("mmsc_peer_fetch_total", "result" => "fetched").increment(1);
+    ps.observe(
+        PeerStep::Fetch,
+        Some(&p.config.name),
+        &ident.msisdn,
+        true,
+        Some(bytes.len()),
+        Some(started.elapsed()),
+        format!(
+            "{url}: HTTP {}, m-retrieve-conf, message id {}; copy kept",
+            status.as_u16(),
+            meta.message_id.as_deref().unwrap_or("?")
+        ),
+    );
     tracing::info!(peer = %p.config.name, %url, msisdn = %ident.msisdn, size = meta.size,
         took_ms = started.elapsed().as_millis() as u64, "message fetched from a peer and kept");
     m.cdr.record(crate::cdr::Cdr {
@@ -884,6 +1002,7 @@ async fn relay_one(m: &Inner, path: &Path, mut o: Outcome) {
         return;
     };
     o.attempts += 1;
+    let started = std::time::Instant::now();
     let result = match &o.peer {
         Some(name) => match ps.peer(name) {
             Some(p) => post_to(ps, p, &o, &body).await,
@@ -911,6 +1030,23 @@ async fn relay_one(m: &Inner, path: &Path, mut o: Outcome) {
             }
         }
     };
+    let (ok, detail) = match &result {
+        Sent::Done => (true, format!("{}, HTTP 2xx", o.what)),
+        Sent::Permanent(e) => (false, format!("{}: {e}", o.what)),
+        Sent::Retry(e) => (
+            false,
+            format!("{}: {e} (attempt {}, will retry)", o.what, o.attempts),
+        ),
+    };
+    ps.observe(
+        PeerStep::Relay,
+        o.peer.as_deref(),
+        &o.subscriber,
+        ok,
+        Some(body.len()),
+        Some(started.elapsed()),
+        detail,
+    );
     match result {
         Sent::Done => {
             metrics::counter!("mmsc_peer_relays_total", "result" => "sent").increment(1);

@@ -25,6 +25,8 @@
 //!   refuse GETs on purpose (tests of the retry path).
 //! - [`notifier`]: the MMSC's push client wrapped by a recording one (PAP
 //!   pushes and the gateway's answers).
+//! - [`peering`]: the MMSCs' fetches from peer operators and relayed
+//!   outcomes (sender-hosted retrieval).
 //! - [`link`]: each phone's SMPP attachment, tapped (SMS segments, the WAP
 //!   Push they make).
 //! - the phones' own event streams (stored, deferred, reports, duplicates).
@@ -52,6 +54,7 @@ pub mod demo;
 pub mod link;
 pub mod network;
 pub mod notifier;
+pub mod peering;
 pub mod png;
 pub mod proxy;
 pub mod trace;

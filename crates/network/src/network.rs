@@ -553,6 +553,11 @@ password = "{PAP_PASSWORD}"
             .store(store.clone())
             .notifier(notifier)
             .listener(mmsc_listener)
+            .peer_observer(Arc::new(crate::peering::RecordingPeers::new(
+                name.clone(),
+                self.tracer.clone(),
+                self.names.clone(),
+            )))
             .metrics(ferry_service::telemetry::metrics())
             .start(self.shutdown.clone())
             .await

@@ -154,6 +154,16 @@ async fn across(net: &Network, from: &str, to: &str) {
             .any(|e| e.step == Step::NotifyResp && *e.operator == *home.name),
         "NotifyResp to the home MMSC"
     );
+    // Between the MMSCs: the home MMSC's fetch and its relay of the outcome.
+    for step in [Step::PeerFetch, Step::PeerRelay] {
+        assert!(
+            events.iter().any(|e| e.step == step
+                && *e.operator == *home.name
+                && e.path.contains(&*sender_op.name)),
+            "{step} by {}: {events:#?}",
+            home.name
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,6 +237,12 @@ async fn a_notification_pointing_at_a_non_peer_is_refused() {
     .unwrap();
     assert!(reason.contains("403"), "{reason}");
     assert!(reason.contains("not a peer operator"), "{reason}");
+    assert!(
+        net.tracer().since(0).iter().any(|e| e.step == Step::Failed
+            && *e.operator == *"beta"
+            && e.detail.contains("not a peer operator")),
+        "the refusal is in the timeline"
+    );
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
