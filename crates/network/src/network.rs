@@ -178,6 +178,7 @@ pub struct Operator {
     smsc: Option<ferry_smsc::Smsc>,
     mmsc: Option<ferry_mmsc::Running>,
     ppg: Option<ferry_ppg::server::Running>,
+    peer_secrets: HashMap<String, String>,
 }
 
 impl Operator {
@@ -189,6 +190,12 @@ impl Operator {
     /// The SMSC (queue size, bound sessions).
     pub fn smsc(&self) -> Option<&ferry_smsc::Smsc> {
         self.smsc.as_ref()
+    }
+
+    /// The shared secret of its peering with operator `peer` (made at
+    /// start; tests sign requests with it).
+    pub fn peer_secret(&self, peer: &str) -> Option<&str> {
+        self.peer_secrets.get(peer).map(String::as_str)
     }
 
     /// The copies its MMSC kept of messages fetched from peer operators
@@ -324,10 +331,20 @@ impl Network {
                     .take()
                     .context("the MMSC listener was taken")?;
                 let peering = peering_text(&config, o, &mmsc_addrs, &secrets);
-                let op = net
+                let mut op = net
                     .start_operator(o, smsc, listener, &peering)
                     .await
                     .with_context(|| format!("starting operator {:?}", o.name))?;
+                for p in &o.peers {
+                    let pair = if o.name < *p {
+                        (o.name.clone(), p.clone())
+                    } else {
+                        (p.clone(), o.name.clone())
+                    };
+                    if let Some(s) = secrets.get(&pair) {
+                        op.peer_secrets.insert(p.clone(), s.clone());
+                    }
+                }
                 net.operators.push(op);
             }
             for i in 0..net.operators.len() {
@@ -593,6 +610,7 @@ password = "{PAP_PASSWORD}"
             smsc: Some(smsc),
             mmsc: Some(mmsc),
             ppg: Some(ppg),
+            peer_secrets: HashMap::new(),
         })
     }
 

@@ -273,3 +273,108 @@ async fn a_notification_pointing_at_a_non_peer_is_refused() {
     );
     n.net.shutdown().await;
 }
+
+/// A GET of `url` signed as peer `peer` with `secret`, acting for
+/// `acting_for`: (HTTP status, Retrieve-Text).
+async fn signed_get(url: &str, peer: &str, secret: &str, acting_for: &str) -> (u16, String) {
+    let uri: reqwest::Url = url.parse().unwrap();
+    let now = ferry_mmsc::unix_now();
+    let path = match uri.query() {
+        Some(q) => format!("{}?{q}", uri.path()),
+        None => uri.path().to_owned(),
+    };
+    let sig =
+        ferry_mmsc::peer::signature(secret.as_bytes(), "GET", &path, peer, acting_for, now, b"");
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .header(ferry_mmsc::peer::PEER_HEADER, peer)
+        .header(ferry_mmsc::peer::ACTING_FOR_HEADER, acting_for)
+        .header(ferry_mmsc::peer::TIME_HEADER, now.to_string())
+        .header(ferry_mmsc::peer::SIGNATURE_HEADER, sig)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.bytes().await.unwrap();
+    let text = Pdu::decode(&body)
+        .ok()
+        .and_then(|p| p.retrieve_text().map(|t| t.text().into_owned()))
+        .unwrap_or_default();
+    (status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_mmsc_refuses_unknown_peers_and_numbers_outside_the_peers_ranges() {
+    let n = start().await;
+    let net = &n.net;
+    // Alice sends frank (beta, deferred): the message waits on alpha.
+    let frank = net.phone("frank").unwrap();
+    let mut ev = frank.running().unwrap().events();
+    let (draft, _) = picture_draft(&frank.msisdn, "for frank, later");
+    let sent = net.handle("alice").unwrap().send(&draft).await.unwrap();
+    assert!(sent.accepted(), "{sent}");
+    let mid = sent.message_id.clone().unwrap();
+    let url = wait_event(&mut ev, "frank's alert", |e| match e {
+        Event::Mms {
+            alert: Alert::Pending(n),
+            ..
+        } if n.subject.as_deref() == Some("for frank, later") => Some(n.content_location.clone()),
+        _ => None,
+    })
+    .await
+    .unwrap();
+    let alpha = net.operator("alpha").unwrap();
+    assert!(
+        url.contains(&alpha.mmsc_addr.to_string()),
+        "{url} is alpha's"
+    );
+    let secret = alpha
+        .peer_secret("beta")
+        .expect("alpha and beta share a secret");
+    // A peer that is not configured.
+    let (status, text) = signed_get(&url, "gamma", secret, &frank.msisdn).await;
+    assert_eq!(status, 403);
+    assert!(text.contains("not a peer operator"), "{text}");
+    // Beta, properly signed, but acting for a number outside its ranges.
+    let alice = &net.phone("alice").unwrap().msisdn;
+    let (status, text) = signed_get(&url, "beta", secret, alice).await;
+    assert_eq!(status, 403);
+    assert!(text.contains("number ranges"), "{text}");
+    // Beta acting for another of its subscribers than the recipient.
+    let dave = &net.phone("dave").unwrap().msisdn;
+    let (status, text) = signed_get(&url, "beta", secret, dave).await;
+    assert_eq!(status, 403);
+    assert!(text.contains("not addressed to you"), "{text}");
+    // Beta with a wrong secret.
+    let (status, _) = signed_get(&url, "beta", "0123456789abcdef0123", &frank.msisdn).await;
+    assert_eq!(status, 401);
+    // Nothing was handed out; frank's NotifyResp (Deferred), sent to beta
+    // before any fetch, reached alpha (beta offered it to its peers).
+    let mut state = RecipientState::Pending;
+    for _ in 0..100 {
+        state = alpha.mmsc_store.recipients(&mid).await.unwrap()[0].state;
+        if state == RecipientState::Deferred {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, RecipientState::Deferred);
+    // Frank fetches it through beta: served.
+    let h = frank.running().unwrap();
+    let id = h
+        .inbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.subject.as_deref() == Some("for frank, later"))
+        .unwrap()
+        .id;
+    let s = h.fetch(id).await.unwrap();
+    assert_eq!(s.state, "received", "{s:?}");
+    let rs = alpha.mmsc_store.recipients(&mid).await.unwrap();
+    assert_eq!(rs[0].state, RecipientState::Retrieved);
+    n.net.shutdown().await;
+}
