@@ -347,15 +347,9 @@ impl Config {
             "limits.max_recipients must be at least 1"
         );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
-        anyhow::ensure!(
-            self.notify.concurrency > 0,
-            "notify.concurrency must be at least 1"
-        );
+        anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
         self.check_peers()?;
-        if let GatewayConfig::Pap {
-            pap_version, url, ..
-        } = &self.gateway
-        {
+        if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
             anyhow::ensure!(
                 pap_version == "2.0" || pap_version == "1.0",
                 "gateway.pap_version must be \"2.0\" or \"1.0\", not {pap_version:?}"
@@ -520,16 +514,9 @@ impl PeerConfig {
     pub fn secret_value(&self) -> anyhow::Result<String> {
         match (&self.secret, &self.secret_env) {
             (Some(s), None) => Ok(s.clone()),
-            (None, Some(v)) => std::env::var(v).map_err(|_| {
-                anyhow::anyhow!(
-                    "peer {:?}: environment variable {v} (secret_env) is not set",
-                    self.name
-                )
-            }),
-            _ => anyhow::bail!(
-                "peer {:?}: give exactly one of secret and secret_env",
-                self.name
-            ),
+            (None, Some(v)) => std::env::var(v)
+                .map_err(|_| anyhow::anyhow!("peer {:?}: environment variable {v} (secret_env) is not set", self.name)),
+            _ => anyhow::bail!("peer {:?}: give exactly one of secret and secret_env", self.name),
         }
     }
 }
@@ -560,23 +547,13 @@ impl Config {
             return Ok(());
         }
         anyhow::ensure!(
-            self.peering
-                .name
-                .as_deref()
-                .is_some_and(|n| !n.trim().is_empty()),
+            self.peering.name.as_deref().is_some_and(|n| !n.trim().is_empty()),
             "peering.name is required when [[peers]] are configured"
         );
         let mut names = std::collections::HashSet::new();
         for p in &self.peers {
-            anyhow::ensure!(
-                !p.name.trim().is_empty(),
-                "a [[peers]] entry has an empty name"
-            );
-            anyhow::ensure!(
-                names.insert(p.name.as_str()),
-                "peer {:?} appears twice",
-                p.name
-            );
+            anyhow::ensure!(!p.name.trim().is_empty(), "a [[peers]] entry has an empty name");
+            anyhow::ensure!(names.insert(p.name.as_str()), "peer {:?} appears twice", p.name);
             anyhow::ensure!(
                 p.url.starts_with("http://") || p.url.starts_with("https://"),
                 "peer {:?}: url must start with http:// or https://, not {:?}",
@@ -617,26 +594,10 @@ mod tests {
         assert!(n.contains("10.1.2.3".parse().unwrap()));
         assert!(!n.contains("11.1.2.3".parse().unwrap()));
         assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
-        assert!(
-            parse_net("127.0.0.1")
-                .unwrap()
-                .contains("127.0.0.1".parse().unwrap())
-        );
-        assert!(
-            !parse_net("127.0.0.1")
-                .unwrap()
-                .contains("127.0.0.2".parse().unwrap())
-        );
-        assert!(
-            parse_net("::1/128")
-                .unwrap()
-                .contains("::1".parse().unwrap())
-        );
-        assert!(
-            parse_net("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
+        assert!(parse_net("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
+        assert!(!parse_net("127.0.0.1").unwrap().contains("127.0.0.2".parse().unwrap()));
+        assert!(parse_net("::1/128").unwrap().contains("::1".parse().unwrap()));
+        assert!(parse_net("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
         assert!(parse_net("10.0.0.0/33").is_err());
         assert!(parse_net("bogus").is_err());
     }

@@ -273,22 +273,10 @@ impl Mmsc {
                 _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::report_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::sweep_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(peer::relay_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
+        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(peer::relay_loop(inner.clone(), shutdown.clone())));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
         Ok(Running {
             local_addr,
@@ -326,9 +314,7 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             ppg_host,
             timeout_ms,
         } => {
-            let creds = username
-                .clone()
-                .map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
@@ -352,10 +338,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config)
-        .metrics(metrics)
-        .start(shutdown.clone())
-        .await?;
+    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);

@@ -87,15 +87,8 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
         ipad[i] ^= k[i];
         opad[i] ^= k[i];
     }
-    let inner = Sha256::new()
-        .chain_update(ipad)
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(opad)
-        .chain_update(inner)
-        .finalize()
-        .into()
+    let inner = Sha256::new().chain_update(ipad).chain_update(msg).finalize();
+    Sha256::new().chain_update(opad).chain_update(inner).finalize().into()
 }
 
 /// The signature of one request (hex).
@@ -116,11 +109,7 @@ pub fn signature(
 }
 
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Scheme, host (lowercase) and port of a URL.
@@ -166,10 +155,7 @@ impl Peer {
     }
 
     fn owns(&self, msisdn: &str) -> bool {
-        self.config
-            .ranges
-            .iter()
-            .any(|r| msisdn.starts_with(r.as_str()))
+        self.config.ranges.iter().any(|r| msisdn.starts_with(r.as_str()))
     }
 }
 
@@ -343,8 +329,7 @@ impl Peers {
                 .url
                 .parse()
                 .with_context(|| format!("peer {:?}: url {:?}", p.name, p.url))?;
-            let origin = Origin::of(&uri)
-                .with_context(|| format!("peer {:?}: url {:?} has no host", p.name, p.url))?;
+            let origin = Origin::of(&uri).with_context(|| format!("peer {:?}: url {:?} has no host", p.name, p.url))?;
             peers.push(Peer {
                 secret: p.secret_value()?.into_bytes(),
                 origin,
@@ -359,9 +344,7 @@ impl Peers {
                 .ok()
                 .as_ref()
                 .and_then(Origin::of)
-                .with_context(|| {
-                    format!("{u:?} (public_url or peering.aliases) is not an http(s) URL")
-                })?;
+                .with_context(|| format!("{u:?} (public_url or peering.aliases) is not an http(s) URL"))?;
             own.push(o);
         }
         own.push(Origin {
@@ -379,8 +362,7 @@ impl Peers {
         let mut index = Index::default();
         if !peers.is_empty() {
             for d in ["copies", "outbox", "failed"] {
-                std::fs::create_dir_all(dir.join(d))
-                    .with_context(|| format!("creating {}", dir.join(d).display()))?;
+                std::fs::create_dir_all(dir.join(d)).with_context(|| format!("creating {}", dir.join(d).display()))?;
             }
             for e in std::fs::read_dir(dir.join("copies")).context("reading the peer copies")? {
                 let p = e?.path();
@@ -488,11 +470,7 @@ impl Peers {
 
     async fn enqueue(&self, o: &Outcome) -> std::io::Result<()> {
         let path = self.dir.join("outbox").join(format!("{}.json", o.id));
-        write_durably(
-            &path,
-            &serde_json::to_vec(o).map_err(std::io::Error::other)?,
-        )
-        .await?;
+        write_durably(&path, &serde_json::to_vec(o).map_err(std::io::Error::other)?).await?;
         self.wake.notify_one();
         Ok(())
     }
@@ -593,19 +571,15 @@ pub(crate) fn authenticate(
 fn retrieve_answer(http: StatusCode, status: RetrieveStatus, text: &str) -> Response {
     metrics::counter!("mmsc_retrieve_total", "status" => status.to_string()).increment(1);
     let mut r = (http, pdu::retrieve_error(status, text, unix_now())).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(MMS_CONTENT_TYPE),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(MMS_CONTENT_TYPE));
     r
 }
 
 fn mms_ok(body: Vec<u8>) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(MMS_CONTENT_TYPE),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(MMS_CONTENT_TYPE));
     r
 }
 
@@ -694,10 +668,7 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
             return retrieve_answer(
                 http,
                 RetrieveStatus::TRANSIENT_NETWORK_PROBLEM,
-                &format!(
-                    "the MMSC of peer {} cannot be reached; try again later",
-                    p.config.name
-                ),
+                &format!("the MMSC of peer {} cannot be reached; try again later", p.config.name),
             );
         }
     };
@@ -707,10 +678,7 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         return retrieve_answer(
             StatusCode::BAD_GATEWAY,
             RetrieveStatus::PERMANENT_FAILURE,
-            &format!(
-                "the message on peer {} is larger than {max} octets",
-                p.config.name
-            ),
+            &format!("the message on peer {} is larger than {max} octets", p.config.name),
         );
     }
     let bytes = match read_limited(resp, max).await {
@@ -730,9 +698,7 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         Ok(pdu) if pdu.message_type() == Some(MessageType::RETRIEVE_CONF) => Some(pdu),
         _ => None,
     };
-    let error_status = conf
-        .and_then(|c| c.retrieve_status())
-        .filter(|s| !s.is_ok());
+    let error_status = conf.and_then(|c| c.retrieve_status()).filter(|s| !s.is_ok());
     if !status.is_success() || error_status.is_some() {
         metrics::counter!("mmsc_peer_fetch_total", "result" => "refused").increment(1);
         tracing::info!(peer = %p.config.name, %url, http = status.as_u16(), ?error_status, "peer refused the retrieval");
@@ -757,17 +723,12 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
                 StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY)
             };
             let mut r = (http, bytes).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static(MMS_CONTENT_TYPE),
-            );
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(MMS_CONTENT_TYPE));
             return r;
         }
         let (http, st) = if status.is_server_error() {
-            (
-                StatusCode::BAD_GATEWAY,
-                RetrieveStatus::TRANSIENT_NETWORK_PROBLEM,
-            )
+            (StatusCode::BAD_GATEWAY, RetrieveStatus::TRANSIENT_NETWORK_PROBLEM)
         } else {
             (StatusCode::BAD_GATEWAY, RetrieveStatus::PERMANENT_FAILURE)
         };
@@ -783,10 +744,7 @@ pub(crate) async fn fetch_for(m: &Inner, ident: &Identity, uri: &Uri) -> Respons
         return retrieve_answer(
             StatusCode::BAD_GATEWAY,
             RetrieveStatus::PERMANENT_FAILURE,
-            &format!(
-                "the answer of peer {} is not an M-Retrieve.conf",
-                p.config.name
-            ),
+            &format!("the answer of peer {} is not an M-Retrieve.conf", p.config.name),
         );
     };
     let meta = CopyMeta {
@@ -870,12 +828,7 @@ async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Vec<u8>, 
 /// it is about a message fetched from a peer (then it is queued for relay),
 /// or when its transaction is unknown here and peers are configured (then
 /// it is offered to the peers); `None` when it is this server's own.
-pub(crate) async fn relay_outcome(
-    m: &Inner,
-    ident: &Identity,
-    pdu: &Pdu<'_>,
-    raw: &[u8],
-) -> Option<Response> {
+pub(crate) async fn relay_outcome(m: &Inner, ident: &Identity, pdu: &Pdu<'_>, raw: &[u8]) -> Option<Response> {
     let ps = &m.peers;
     if !ps.enabled() {
         return None;
@@ -973,22 +926,10 @@ async fn post_to(ps: &Peers, p: &Peer, o: &Outcome, body: &[u8]) -> Sent {
         .await;
     match r {
         Ok(r) if r.status().is_success() => Sent::Done,
-        Ok(r)
-            if r.status().is_server_error()
-                || r.status().as_u16() == 429
-                || r.status().as_u16() == 408 =>
-        {
-            Sent::Retry(format!(
-                "peer {} answered HTTP {}",
-                p.config.name,
-                r.status().as_u16()
-            ))
+        Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 || r.status().as_u16() == 408 => {
+            Sent::Retry(format!("peer {} answered HTTP {}", p.config.name, r.status().as_u16()))
         }
-        Ok(r) => Sent::Permanent(format!(
-            "peer {} answered HTTP {}",
-            p.config.name,
-            r.status().as_u16()
-        )),
+        Ok(r) => Sent::Permanent(format!("peer {} answered HTTP {}", p.config.name, r.status().as_u16())),
         Err(e) => Sent::Retry(format!("peer {} unreachable: {e}", p.config.name)),
     }
 }
@@ -1033,10 +974,7 @@ async fn relay_one(m: &Inner, path: &Path, mut o: Outcome) {
     let (ok, detail) = match &result {
         Sent::Done => (true, format!("{}, HTTP 2xx", o.what)),
         Sent::Permanent(e) => (false, format!("{}: {e}", o.what)),
-        Sent::Retry(e) => (
-            false,
-            format!("{}: {e} (attempt {}, will retry)", o.what, o.attempts),
-        ),
+        Sent::Retry(e) => (false, format!("{}: {e} (attempt {}, will retry)", o.what, o.attempts)),
     };
     ps.observe(
         PeerStep::Relay,
@@ -1059,8 +997,7 @@ async fn relay_one(m: &Inner, path: &Path, mut o: Outcome) {
         Sent::Retry(e) if o.attempts >= c.relay_max_attempts => give_up(ps, path, &mut o, e).await,
         Sent::Retry(e) => {
             metrics::counter!("mmsc_peer_relays_total", "result" => "retry").increment(1);
-            let i =
-                (o.attempts.max(1) as usize - 1).min(c.relay_retry_secs.len().saturating_sub(1));
+            let i = (o.attempts.max(1) as usize - 1).min(c.relay_retry_secs.len().saturating_sub(1));
             o.next_at = now + c.relay_retry_secs.get(i).copied().unwrap_or(60);
             tracing::warn!(peer = ?o.peer, attempt = o.attempts, error = %e, "relaying an outcome failed; will retry");
             o.last_error = Some(e);
@@ -1077,10 +1014,7 @@ async fn give_up(ps: &Peers, path: &Path, o: &mut Outcome, why: String) {
     metrics::counter!("mmsc_peer_relays_total", "result" => "failed").increment(1);
     tracing::warn!(peer = ?o.peer, what = %o.what, msisdn = %o.subscriber, error = %why, "outcome not relayed: given up");
     o.last_error = Some(why);
-    let dest = ps
-        .dir
-        .join("failed")
-        .join(path.file_name().unwrap_or_default());
+    let dest = ps.dir.join("failed").join(path.file_name().unwrap_or_default());
     let written = match serde_json::to_vec_pretty(&*o) {
         Ok(b) => write_durably(&dest, &b).await,
         Err(e) => Err(std::io::Error::other(e)),
@@ -1140,10 +1074,7 @@ async fn sweep_copies(m: &Inner) {
         // Metadata first: without it the copy is not there.
         if tokio::fs::remove_file(&j).await.is_ok() {
             let _ = tokio::fs::remove_file(&b).await;
-            ps.index
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&k);
+            ps.index.lock().unwrap_or_else(|e| e.into_inner()).remove(&k);
         }
     }
 }
@@ -1153,8 +1084,7 @@ pub(crate) async fn relay_loop(m: Arc<Inner>, shutdown: Shutdown) {
     if !m.peers.enabled() {
         return;
     }
-    let poll =
-        Duration::from_millis(m.config.notify.poll_ms.max(10)).max(Duration::from_millis(100));
+    let poll = Duration::from_millis(m.config.notify.poll_ms.max(10)).max(Duration::from_millis(100));
     let mut last_sweep = 0;
     loop {
         relay_once(&m).await;

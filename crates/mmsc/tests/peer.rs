@@ -64,24 +64,11 @@ impl Side {
 /// One MMSC named `name`, with `subscribers`, whose peers are `peers`
 /// (`[[peers]]` text), on `listener`.
 async fn side(name: &str, listener: TcpListener, subscribers: &[&str], peers: &str) -> Side {
-    side_in(
-        name,
-        listener,
-        subscribers,
-        peers,
-        tempfile::tempdir().unwrap(),
-    )
-    .await
+    side_in(name, listener, subscribers, peers, tempfile::tempdir().unwrap()).await
 }
 
 /// The same, with its data in `dir` (a restart keeps it).
-async fn side_in(
-    name: &str,
-    listener: TcpListener,
-    subscribers: &[&str],
-    peers: &str,
-    dir: tempfile::TempDir,
-) -> Side {
+async fn side_in(name: &str, listener: TcpListener, subscribers: &[&str], peers: &str, dir: tempfile::TempDir) -> Side {
     ferry_service::telemetry::init_logging();
     ferry_service::tls::install_ring_provider();
     let port = listener.local_addr().unwrap().port();
@@ -123,9 +110,7 @@ async fn side_in(
 }
 
 fn peer_text(name: &str, url: &str, ranges: &str) -> String {
-    format!(
-        "[[peers]]\nname = \"{name}\"\nurl = \"{url}\"\nranges = [{ranges}]\nsecret = \"{SECRET}\"\n"
-    )
+    format!("[[peers]]\nname = \"{name}\"\nurl = \"{url}\"\nranges = [{ranges}]\nsecret = \"{SECRET}\"\n")
 }
 
 /// Alpha (subscribers ALICE, BOB) and beta (DAVE, ERIN), peers of each
@@ -137,13 +122,7 @@ async fn pair(extra: &str) -> (Side, Side) {
         format!("http://{}", la.local_addr().unwrap()),
         format!("http://{}", lb.local_addr().unwrap()),
     );
-    let alpha = side(
-        "alpha",
-        la,
-        &[ALICE, BOB],
-        &peer_text("beta", &ub, "\"+155502\""),
-    )
-    .await;
+    let alpha = side("alpha", la, &[ALICE, BOB], &peer_text("beta", &ub, "\"+155502\"")).await;
     let beta = side(
         "beta",
         lb,
@@ -217,10 +196,7 @@ async fn fetched_through_the_home_mmsc_kept_and_the_outcome_relayed() {
         .to_vec();
     assert_eq!(img, parts(3000)[2].body.to_vec(), "the image byte for byte");
     // Alpha served it (to the peer acting for Dave).
-    assert_eq!(
-        recipient_state(&alpha.store, &mid).await,
-        RecipientState::Retrieved
-    );
+    assert_eq!(recipient_state(&alpha.store, &mid).await, RecipientState::Retrieved);
     // Beta kept a copy, for Dave, with alpha's transaction id.
     let copies = beta.running().peer_copies();
     assert_eq!(copies.len(), 1, "{copies:?}");
@@ -231,9 +207,7 @@ async fn fetched_through_the_home_mmsc_kept_and_the_outcome_relayed() {
 
     // Dave's NotifyResp goes to beta, which relays it to alpha; alpha then
     // sends Alice the delivery report.
-    let r = dave
-        .post(notify_resp(&tid, Status::RETRIEVED, Some(true)))
-        .await;
+    let r = dave.post(notify_resp(&tid, Status::RETRIEVED, Some(true))).await;
     assert_eq!(r.status, 200);
     let ack = Pdu::acknowledge_ind(tid.clone(), Some(true)).to_bytes();
     assert_eq!(dave.post(ack).await.status, 200);
@@ -308,18 +282,12 @@ async fn the_home_mmsc_is_no_open_proxy() {
     let (mut alpha, mut beta) = pair("").await;
     let (stranger, hits) = tattletale().await;
     let dave = beta_phone(&beta, DAVE);
-    for url in [
-        format!("{stranger}/m/abcdef"),
-        format!("{stranger}/anything?x=1"),
-    ] {
+    for url in [format!("{stranger}/m/abcdef"), format!("{stranger}/anything?x=1")] {
         let a = dave.get(&url).await;
         assert_eq!(a.status, 403, "{url}");
         let p = a.pdu();
         assert_eq!(p.message_type(), Some(MessageType::RETRIEVE_CONF));
-        assert_eq!(
-            p.retrieve_status(),
-            Some(RetrieveStatus::PERMANENT_SERVICE_DENIED)
-        );
+        assert_eq!(p.retrieve_status(), Some(RetrieveStatus::PERMANENT_SERVICE_DENIED));
         let text = p.retrieve_text().unwrap().text().into_owned();
         assert!(text.contains("not a peer operator"), "{text}");
     }
@@ -333,11 +301,7 @@ async fn the_home_mmsc_is_no_open_proxy() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        0,
-        "the stranger was never contacted"
-    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the stranger was never contacted");
     assert!(beta.running().peer_copies().is_empty());
     alpha.stop().await;
     beta.stop().await;
@@ -368,8 +332,7 @@ async fn signed_get(url: &str, peer: &str, secret: &str, acting_for: &str) -> An
     let uri: axum::http::Uri = url.parse().unwrap();
     let now = ferry_mmsc::unix_now();
     let path = uri.path_and_query().unwrap().as_str();
-    let sig =
-        ferry_mmsc::peer::signature(secret.as_bytes(), "GET", path, peer, acting_for, now, b"");
+    let sig = ferry_mmsc::peer::signature(secret.as_bytes(), "GET", path, peer, acting_for, now, b"");
     let r = reqwest::Client::new()
         .get(url)
         .header(ferry_mmsc::peer::PEER_HEADER, peer)
@@ -390,10 +353,7 @@ async fn signed_get(url: &str, peer: &str, secret: &str, acting_for: &str) -> An
 
 fn refusal(a: &Answer) -> String {
     let p = a.pdu();
-    assert_eq!(
-        p.retrieve_status(),
-        Some(RetrieveStatus::PERMANENT_SERVICE_DENIED)
-    );
+    assert_eq!(p.retrieve_status(), Some(RetrieveStatus::PERMANENT_SERVICE_DENIED));
     p.retrieve_text().unwrap().text().into_owned()
 }
 
@@ -405,11 +365,7 @@ async fn the_sender_mmsc_serves_only_the_recipients_home_mmsc() {
     // A peer that is not configured.
     let a = signed_get(&url, "gamma", SECRET, DAVE).await;
     assert_eq!(a.status, 403);
-    assert!(
-        refusal(&a).contains("not a peer operator"),
-        "{}",
-        refusal(&a)
-    );
+    assert!(refusal(&a).contains("not a peer operator"), "{}", refusal(&a));
     // Beta with the wrong secret.
     let a = signed_get(&url, "beta", "not the shared secret at all", DAVE).await;
     assert_eq!(a.status, 401);
@@ -427,10 +383,7 @@ async fn the_sender_mmsc_serves_only_the_recipients_home_mmsc() {
     assert_eq!(a.status, 403);
     assert!(refusal(&a).contains("not addressed to you"));
     // Nobody retrieved it so far.
-    assert_ne!(
-        recipient_state(&alpha.store, &mid).await,
-        RecipientState::Retrieved
-    );
+    assert_ne!(recipient_state(&alpha.store, &mid).await, RecipientState::Retrieved);
     // A signed outcome from an unknown peer is refused as well.
     let r = reqwest::Client::new()
         .post(format!("{}/mms", alpha.base))
@@ -447,10 +400,7 @@ async fn the_sender_mmsc_serves_only_the_recipients_home_mmsc() {
     let a = signed_get(&url, "beta", SECRET, DAVE).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.pdu().message_id(), Some(mid.as_str()));
-    assert_eq!(
-        recipient_state(&alpha.store, &mid).await,
-        RecipientState::Retrieved
-    );
+    assert_eq!(recipient_state(&alpha.store, &mid).await, RecipientState::Retrieved);
     alpha.stop().await;
     beta.stop().await;
 }
@@ -482,10 +432,7 @@ async fn an_outcome_before_any_fetch_finds_its_peer() {
 async fn configuration_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let base = config_text(1, dir.path(), "[gateway]\nkind = \"memory\"");
-    let no_name = format!(
-        "{base}\n{}",
-        peer_text("beta", "http://127.0.0.1:2", "\"+155502\"")
-    );
+    let no_name = format!("{base}\n{}", peer_text("beta", "http://127.0.0.1:2", "\"+155502\""));
     let e = format!("{:#}", Config::from_toml(&no_name).unwrap_err());
     assert!(e.contains("peering.name"), "{e}");
     let short = format!(
