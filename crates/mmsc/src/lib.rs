@@ -33,6 +33,12 @@
 //!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
+//!
+//! Between operators, [`peer`] does sender-hosted retrieval: as the home
+//! MMSC it fetches a peer's message for its subscriber (a proxy-form GET of
+//! the peer's URL), keeps a copy and relays the subscriber's answers; as the
+//! sender MMSC it serves a peer's signed request for that peer's
+//! subscribers. Anything else in proxy form is refused: no open proxy.
 
 #![forbid(unsafe_code)]
 
@@ -43,6 +49,7 @@ pub mod identity;
 mod mm1;
 pub mod notify;
 pub mod pdu;
+pub mod peer;
 mod workers;
 
 use std::net::SocketAddr;
@@ -84,6 +91,7 @@ pub(crate) struct Inner {
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
     pub(crate) metrics: Option<PrometheusHandle>,
+    pub(crate) peers: peer::Peers,
 }
 
 /// A running MMSC.
@@ -118,6 +126,17 @@ impl Running {
     pub async fn sweep(&self) {
         workers::sweep_once(&self.inner).await;
     }
+
+    /// The copies kept of messages fetched from peer MMSCs for this
+    /// server's subscribers (sender-hosted retrieval).
+    pub fn peer_copies(&self) -> Vec<peer::CopyMeta> {
+        self.inner.peers.copies()
+    }
+
+    /// Relays every due outcome to the peers now (tests).
+    pub async fn relay_outcomes(&self) {
+        peer::relay_once(&self.inner).await;
+    }
 }
 
 /// Builds and starts an MMSC.
@@ -128,6 +147,7 @@ pub struct Mmsc {
     notifier: Option<Arc<dyn Notifier>>,
     listener: Option<TcpListener>,
     metrics: Option<PrometheusHandle>,
+    peer_observer: Option<Arc<dyn peer::PeerObserver>>,
 }
 
 impl Mmsc {
@@ -140,6 +160,7 @@ impl Mmsc {
             notifier: None,
             listener: None,
             metrics: None,
+            peer_observer: None,
         }
     }
 
@@ -168,6 +189,13 @@ impl Mmsc {
     #[must_use]
     pub fn metrics(mut self, h: PrometheusHandle) -> Self {
         self.metrics = Some(h);
+        self
+    }
+
+    /// Tells `o` about every peering step (sender-hosted retrieval).
+    #[must_use]
+    pub fn peer_observer(mut self, o: Arc<dyn peer::PeerObserver>) -> Self {
+        self.peer_observer = Some(o);
         self
     }
 
@@ -207,7 +235,10 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
+        let mut peers = peer::Peers::open(&c).context("setting up the peers")?;
+        peers.observer = self.peer_observer;
         let inner = Arc::new(Inner {
+            peers,
             ident: identity::Identifier::new(&c.identity),
             config: c,
             store,
@@ -245,6 +276,7 @@ impl Mmsc {
         tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(peer::relay_loop(inner.clone(), shutdown.clone())));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
         Ok(Running {
             local_addr,
@@ -262,6 +294,9 @@ async fn fallback(
 ) -> axum::response::Response {
     if req.method() == axum::http::Method::POST {
         mm1::post(state, ci, req).await
+    } else if req.method() == axum::http::Method::GET && state.peers.is_foreign(req.uri()) {
+        let (parts, _) = req.into_parts();
+        mm1::proxy_get(&state, ci.0, &parts.uri, &parts.headers).await
     } else {
         mm1::not_found().await
     }

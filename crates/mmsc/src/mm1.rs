@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
     Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
@@ -25,7 +25,7 @@ use ferry_store::{
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
-use crate::identity::{Identity, IdentityError, is_msisdn, normalize_msisdn};
+use crate::identity::{Identity, IdentityError, Via, is_msisdn, normalize_msisdn};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
 use crate::{Inner, unix_now};
 
@@ -123,6 +123,22 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
 pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let c = &m.config;
+    if m.peers.is_foreign(&parts.uri) {
+        let _ = read_body(body, &parts.headers, 512, c.limits.drain_limit).await;
+        tracing::warn!(%peer, uri = %parts.uri, "POST in proxy form for another server refused");
+        return mms_response(
+            StatusCode::FORBIDDEN,
+            pdu::send_conf(
+                "",
+                ResponseStatus::PERMANENT_SERVICE_DENIED,
+                Some("this MMSC is not a proxy: POST to it, not through it"),
+                None,
+            ),
+        );
+    }
+    if crate::peer::is_peer_request(&parts.headers) {
+        return peer_post(&m, parts, body).await;
+    }
     let ident = m.ident.identify(&m.store, peer.ip(), &parts.headers).await;
     let ident = match ident {
         Ok(i) => i,
@@ -185,6 +201,13 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
         }
     };
     let tid = pdu.transaction_id().unwrap_or("").to_owned();
+    if matches!(
+        pdu.message_type(),
+        Some(MessageType::NOTIFYRESP_IND | MessageType::ACKNOWLEDGE_IND | MessageType::READ_REC_IND)
+    ) && let Some(r) = crate::peer::relay_outcome(&m, &ident, &pdu, &bytes).await
+    {
+        return r;
+    }
     match pdu.message_type() {
         Some(MessageType::SEND_REQ) => submit(&m, &ident, &pdu, &tid, bytes.len() as u64).await,
         Some(MessageType::FORWARD_REQ) => forward(&m, &ident, &pdu, &tid).await,
@@ -200,6 +223,59 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             &tid,
             ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
             "no X-Mms-Message-Type",
+        ),
+    }
+}
+
+/// A POST signed by a peer MMSC: an outcome (M-NotifyResp.ind,
+/// M-Acknowledge.ind, M-Read-Rec.ind) its subscriber sent about a message
+/// of this server it fetched.
+async fn peer_post(m: &Arc<Inner>, parts: axum::http::request::Parts, body: Body) -> Response {
+    let c = &m.config;
+    let refuse = |http: StatusCode, tid: &str, text: &str| {
+        count_send(ResponseStatus::PERMANENT_SERVICE_DENIED);
+        tracing::info!(text, "peer POST refused");
+        mms_response(
+            http,
+            pdu::send_conf(tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(text), None),
+        )
+    };
+    let bytes = match read_body(body, &parts.headers, c.limits.max_message_size, c.limits.drain_limit).await {
+        ReadBody::Whole(b) => b,
+        ReadBody::Broken(_) => return empty(StatusCode::BAD_REQUEST),
+        ReadBody::TooLarge { .. } => {
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "", "too large for an outcome PDU");
+        }
+    };
+    let tid = pdu::sniff_transaction_id(&bytes).unwrap_or_default();
+    let caller = match crate::peer::authenticate(m, "POST", &parts.uri, &parts.headers, &bytes) {
+        Ok(c) => c,
+        Err(e) => return refuse(e.http(), &tid, &e.to_string()),
+    };
+    let pdu = match Pdu::decode(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            return send_error(
+                &tid,
+                ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+                &format!("malformed PDU: {e}"),
+            );
+        }
+    };
+    let ident = Identity {
+        msisdn: caller.acting_for.clone(),
+        subscriber: None,
+        via: Via::Peer,
+    };
+    tracing::debug!(peer = %caller.peer, acting_for = %caller.acting_for, "outcome relayed by a peer");
+    match pdu.message_type() {
+        Some(MessageType::NOTIFYRESP_IND) => notify_resp(m, &ident, &pdu).await,
+        Some(MessageType::ACKNOWLEDGE_IND) => acknowledge(m, &ident, &pdu).await,
+        Some(MessageType::READ_REC_IND) => read_rec(m, &ident, &pdu).await,
+        _ => refuse(
+            StatusCode::FORBIDDEN,
+            &tid,
+            "a peer may relay only M-NotifyResp.ind, M-Acknowledge.ind and M-Read-Rec.ind",
         ),
     }
 }
@@ -441,11 +517,70 @@ fn store_failure(tid: &str, e: StoreError) -> Response {
     }
 }
 
-/// `GET /m/{token}`: the M-Retrieve.conf, or its error form.
+fn retrieve_err(http: StatusCode, status: RetrieveStatus, text: &str) -> Response {
+    metrics::counter!("mmsc_retrieve_total", "status" => status.to_string()).increment(1);
+    tracing::info!(%status, text, "M-Retrieve.conf error");
+    mms_response(http, pdu::retrieve_error(status, text, unix_now()))
+}
+
+/// Who asks for a message: a peer MMSC acting for its subscriber (signed
+/// request), or a subscriber of this server.
+async fn retrieval_identity(m: &Inner, peer: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Result<Identity, Response> {
+    if crate::peer::is_peer_request(headers) {
+        if m.peers.is_foreign(uri) {
+            return Err(retrieve_err(
+                StatusCode::FORBIDDEN,
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                "a peer's request is never passed on to another server",
+            ));
+        }
+        return match crate::peer::authenticate(m, "GET", uri, headers, b"") {
+            Ok(c) => {
+                tracing::debug!(peer = %c.peer, acting_for = %c.acting_for, "retrieval by a peer");
+                Ok(Identity {
+                    msisdn: c.acting_for,
+                    subscriber: None,
+                    via: Via::Peer,
+                })
+            }
+            Err(e) => Err(retrieve_err(
+                e.http(),
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                &e.to_string(),
+            )),
+        };
+    }
+    match m.ident.identify(&m.store, peer.ip(), headers).await {
+        Ok(i) => Ok(i),
+        Err(IdentityError::Unauthenticated(why)) => Err(challenge(retrieve_err(
+            StatusCode::UNAUTHORIZED,
+            RetrieveStatus::PERMANENT_SERVICE_DENIED,
+            why,
+        ))),
+        Err(IdentityError::Store(_)) => Err(retrieve_err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RetrieveStatus::TRANSIENT_FAILURE,
+            "temporary failure, try again later",
+        )),
+    }
+}
+
+/// A proxy-form GET of a URL that is not this server's (any path): fetched
+/// from a peer operator for the subscriber, or refused.
+pub(crate) async fn proxy_get(m: &Arc<Inner>, peer: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Response {
+    match retrieval_identity(m, peer, uri, headers).await {
+        Ok(ident) => crate::peer::fetch_for(m, &ident, uri).await,
+        Err(r) => r,
+    }
+}
+
+/// `GET /m/{token}`: the M-Retrieve.conf, or its error form. In proxy form
+/// (an absolute URI of another server), the message is fetched from a peer.
 pub(crate) async fn retrieve(
     State(m): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let now = unix_now();
@@ -454,23 +589,13 @@ pub(crate) async fn retrieve(
         tracing::info!(%status, text, "M-Retrieve.conf error");
         mms_response(http, pdu::retrieve_error(status, text, now))
     };
-    let ident = match m.ident.identify(&m.store, peer.ip(), &headers).await {
+    let ident = match retrieval_identity(&m, peer, &uri, &headers).await {
         Ok(i) => i,
-        Err(IdentityError::Unauthenticated(why)) => {
-            return challenge(err(
-                StatusCode::UNAUTHORIZED,
-                RetrieveStatus::PERMANENT_SERVICE_DENIED,
-                why,
-            ));
-        }
-        Err(IdentityError::Store(_)) => {
-            return err(
-                StatusCode::SERVICE_UNAVAILABLE,
-                RetrieveStatus::TRANSIENT_FAILURE,
-                "temporary failure, try again later",
-            );
-        }
+        Err(r) => return r,
     };
+    if ident.via != Via::Peer && m.peers.is_foreign(&uri) {
+        return crate::peer::fetch_for(&m, &ident, &uri).await;
+    }
     let t = Instant::now();
     let d = m.store.by_token(&token).await;
     store_timer("lookup", t);

@@ -4,8 +4,10 @@
 //!
 //! 1. to a phone of the same operator that fetches at once;
 //! 2. to a deferred phone, which is alerted, then fetches;
-//! 3. to a phone of the other operator — the hook for MM4 (a later issue):
-//!    reported as skipped until the interconnect exists.
+//! 3. to a phone of the other operator, by sender-hosted retrieval: the
+//!    sender's MMSC notifies the recipient directly and the recipient's home
+//!    MMSC fetches the message from it as a peer (skipped when the two
+//!    operators are no peers).
 //!
 //! Each scenario checks its own steps (M-Send.req, M-Send.conf, PAP push,
 //! SMS segments, WAP Push, GET, M-Retrieve.conf, NotifyResp or Acknowledge,
@@ -141,10 +143,10 @@ async fn scenarios(net: &Network, out: &mut (dyn FnMut(&str) + Send)) -> Result<
     let r = deferred_flow(net, &sender.name, &deferred.name, &picture, out).await;
     results.push((name, r.map(|_| None).map_err(|e| format!("{e:#}"))));
 
-    // 3. Another operator: the MM4 hook.
+    // 3. Another operator: sender-hosted retrieval.
     if let Some(other) = net.operators().get(1).and_then(|o| o.phones.first()) {
         let name = format!(
-            "{} → {} (operator {}, MM4)",
+            "{} → {} (operator {}, sender-hosted)",
             sender.name, other.name, other.operator
         );
         out(&format!("\n── 3. {name} ──"));
@@ -434,25 +436,141 @@ async fn deferred_flow(
     Ok(path)
 }
 
-/// The hook for a message to another operator's phone (or an e-mail
-/// address): it needs the MMSC-to-MMSC interconnect (MM4) or MM3, which are
-/// a later issue. When they exist, this sends `picture` from `from` to
-/// `to`, waits for it and the delivery report, and checks the timeline like
-/// the other scenarios. Until then it reports itself skipped.
+/// A message to another operator's phone, by sender-hosted retrieval
+/// (docs/INTERCONNECT.md): the sender's MMSC keeps it and notifies the
+/// recipient directly (its push gateway's SMS crosses to the other
+/// operator's SMSC); the recipient's phone asks its own home MMSC (through
+/// its MMS proxy) for the sender MMSC's URL; the home MMSC fetches it as a
+/// peer, keeps a copy and hands it over; the phone's NotifyResp goes to the
+/// home MMSC, which relays it to the sender's, which sends the delivery
+/// report. Checks the timeline, the picture byte for byte, the report and
+/// the copy. When the two operators are no peers, it says so and is
+/// skipped.
 async fn cross_operator(
     net: &Network,
     from: &str,
     to: &str,
-    _picture: &[u8],
+    picture: &[u8],
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Option<String>> {
     let a = net.phone(from)?;
     let b = net.phone(to)?;
+    let home = net.operator(&b.operator)?;
+    let sender_op = net.operator(&a.operator)?;
+    let peers = net
+        .config()
+        .operators
+        .iter()
+        .find(|o| o.name == *a.operator)
+        .is_some_and(|o| o.peers.iter().any(|p| *p == *b.operator));
+    if !peers {
+        out(&format!(
+            "{} ({}) is on operator {}, {} ({}) on {}, which are no peers: nothing to show.",
+            a.name, a.msisdn, a.operator, b.name, b.msisdn, b.operator
+        ));
+        return Ok(Some(format!(
+            "operators {} and {} are no peers (`peers` in the network file)",
+            a.operator, b.operator
+        )));
+    }
     out(&format!(
-        "{} ({}) is on operator {}, {} ({}) on {}: the MMSCs would need MM4 between them (not in Ferry yet).",
-        a.name, a.msisdn, a.operator, b.name, b.msisdn, b.operator
+        "{} ({}) is on operator {}, {} ({}) on {}: {}'s MMSC keeps the message and notifies {} directly; {} fetches it through its home MMSC ({}), which gets it from {}'s.",
+        a.name,
+        a.msisdn,
+        a.operator,
+        b.name,
+        b.msisdn,
+        b.operator,
+        a.operator,
+        b.name,
+        b.name,
+        b.operator,
+        a.operator
     ));
-    Ok(Some(
-        "needs the MM4 interconnect between MMSCs (a later issue)".to_owned(),
-    ))
+    let copies_before = home.peer_copies().len();
+    let sender = net.handle(from)?;
+    let mut to_events = b.running()?.events();
+    let mut from_events = sender.events();
+    let mark = net.tracer().mark();
+    let zero = Instant::now();
+    let subject = format!("A ferry across to {to}");
+    let d = draft(
+        &b.msisdn,
+        &subject,
+        &format!("Hello {to}, greetings from operator {}!", a.operator),
+        picture,
+    );
+    let sent = sender.send(&d).await?;
+    ensure!(
+        sent.accepted(),
+        "the MMSC did not accept the message: {sent}"
+    );
+    let mid = sent.message_id.clone().unwrap_or_default();
+    let id = wait_event(
+        &mut to_events,
+        &format!("the message at {to}"),
+        |e| match e {
+            Event::Mms {
+                id,
+                alert: Alert::Received { subject: s, .. },
+            } if s.as_deref() == Some(subject.as_str()) => Some(*id),
+            _ => None,
+        },
+    )
+    .await?
+    .context("received message without a local id")?;
+    wait_event(
+        &mut from_events,
+        &format!("the delivery report at {from}"),
+        delivered_report(&mid),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    timeline(
+        net.tracer(),
+        mark,
+        zero,
+        &[
+            Step::SendReq,
+            Step::SendConf,
+            Step::PapPush,
+            Step::SmsSegment,
+            Step::WapPush,
+            Step::Get,
+            Step::PeerFetch,
+            Step::RetrieveConf,
+            Step::NotifyResp,
+            Step::PeerRelay,
+            Step::Stored,
+            Step::DeliveryReport,
+        ],
+        out,
+    )?;
+    let sender_mmsc = sender_op.mmsc_addr.to_string();
+    let via_home = net.tracer().since(mark).iter().any(|e| {
+        e.step == Step::Get && *e.operator == *home.name && e.detail.contains(&sender_mmsc)
+    });
+    ensure!(
+        via_home,
+        "{to}'s GET of {}'s URL did not go through its home operator {}",
+        a.operator,
+        home.name
+    );
+    let path = check_picture(net, to, id, picture).await?;
+    let copies = home.peer_copies();
+    ensure!(
+        copies.len() > copies_before
+            && copies
+                .iter()
+                .any(|c| c.message_id.as_deref() == Some(mid.as_str())),
+        "{}'s MMSC kept no copy of message {mid}",
+        home.name
+    );
+    out(&format!(
+        "{to} has the picture, byte for byte: {}\n{}'s MMSC kept a copy of {mid} (fetched from {}); {from} has the delivery report",
+        path.display(),
+        home.name,
+        a.operator
+    ));
+    Ok(None)
 }

@@ -178,6 +178,7 @@ pub struct Operator {
     smsc: Option<ferry_smsc::Smsc>,
     mmsc: Option<ferry_mmsc::Running>,
     ppg: Option<ferry_ppg::server::Running>,
+    peer_secrets: HashMap<String, String>,
 }
 
 impl Operator {
@@ -189,6 +190,21 @@ impl Operator {
     /// The SMSC (queue size, bound sessions).
     pub fn smsc(&self) -> Option<&ferry_smsc::Smsc> {
         self.smsc.as_ref()
+    }
+
+    /// The shared secret of its peering with operator `peer` (made at
+    /// start; tests sign requests with it).
+    pub fn peer_secret(&self, peer: &str) -> Option<&str> {
+        self.peer_secrets.get(peer).map(String::as_str)
+    }
+
+    /// The copies its MMSC kept of messages fetched from peer operators
+    /// for its subscribers (sender-hosted retrieval).
+    pub fn peer_copies(&self) -> Vec<ferry_mmsc::peer::CopyMeta> {
+        self.mmsc
+            .as_ref()
+            .map(|m| m.peer_copies())
+            .unwrap_or_default()
     }
 }
 
@@ -260,6 +276,38 @@ impl Network {
                 o.ports.smsc
             });
         }
+        // Every MMSC's listener too: peers need each other's URLs.
+        let mut mmsc_listeners = Vec::new();
+        for o in &config.operators {
+            let l = tokio::net::TcpListener::bind((host, o.ports.mmsc))
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the MMSC of {:?} on {host}:{}",
+                        o.name, o.ports.mmsc
+                    )
+                })?;
+            mmsc_listeners.push(Some(l));
+        }
+        let mmsc_addrs: Vec<SocketAddr> = mmsc_listeners
+            .iter()
+            .map(|l| l.as_ref().and_then(|l| l.local_addr().ok()))
+            .collect::<Option<_>>()
+            .context("reading the MMSC listeners' addresses")?;
+        // One shared secret per pair of peers, new at every start.
+        let mut secrets: HashMap<(String, String), String> = HashMap::new();
+        for o in &config.operators {
+            for p in &o.peers {
+                let pair = if o.name < *p {
+                    (o.name.clone(), p.clone())
+                } else {
+                    (p.clone(), o.name.clone())
+                };
+                secrets
+                    .entry(pair)
+                    .or_insert_with(|| format!("{:032x}", rand::random::<u128>()));
+            }
+        }
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
             let mut smscs = Vec::new();
@@ -278,11 +326,25 @@ impl Network {
                     }
                 }
             }
-            for (o, smsc) in config.operators.iter().zip(smscs) {
-                let op = net
-                    .start_operator(o, smsc)
+            for (i, (o, smsc)) in config.operators.iter().zip(smscs).enumerate() {
+                let listener = mmsc_listeners[i]
+                    .take()
+                    .context("the MMSC listener was taken")?;
+                let peering = peering_text(&config, o, &mmsc_addrs, &secrets);
+                let mut op = net
+                    .start_operator(o, smsc, listener, &peering)
                     .await
                     .with_context(|| format!("starting operator {:?}", o.name))?;
+                for p in &o.peers {
+                    let pair = if o.name < *p {
+                        (o.name.clone(), p.clone())
+                    } else {
+                        (p.clone(), o.name.clone())
+                    };
+                    if let Some(s) = secrets.get(&pair) {
+                        op.peer_secrets.insert(p.clone(), s.clone());
+                    }
+                }
                 net.operators.push(op);
             }
             for i in 0..net.operators.len() {
@@ -383,7 +445,13 @@ impl Network {
         ferry_smsc::Smsc::start(smsc_config).await
     }
 
-    async fn start_operator(&self, o: &OperatorConfig, smsc: ferry_smsc::Smsc) -> Result<Operator> {
+    async fn start_operator(
+        &self,
+        o: &OperatorConfig,
+        smsc: ferry_smsc::Smsc,
+        mmsc_listener: tokio::net::TcpListener,
+        peering: &str,
+    ) -> Result<Operator> {
         let host = self.config.host;
         let t = &self.config.tuning;
         let name: Arc<str> = o.name.as_str().into();
@@ -410,7 +478,18 @@ impl Network {
                 password: PPG_PASSWORD.into(),
                 system_type: String::new(),
                 source_addr: "9200".into(),
-                prefixes: vec![o.numbers.clone()],
+                // Its own numbers, and its peers' (notified directly: the
+                // SMSC routes their SMS on to their SMSC).
+                prefixes: std::iter::once(&o.numbers)
+                    .chain(
+                        self.config
+                            .operators
+                            .iter()
+                            .filter(|x| o.peers.contains(&x.name))
+                            .map(|x| &x.numbers),
+                    )
+                    .cloned()
+                    .collect(),
                 window: 256,
                 receipts: true,
             }],
@@ -433,9 +512,6 @@ impl Network {
 
         // MMSC, behind the recording proxy, pushing through the recording
         // PAP client.
-        let mmsc_listener = tokio::net::TcpListener::bind((host, o.ports.mmsc))
-            .await
-            .with_context(|| format!("binding the MMSC on {host}:{}", o.ports.mmsc))?;
         let mmsc_addr = mmsc_listener.local_addr()?;
         let mmsc_dir = dir.join("mmsc");
         let text = format!(
@@ -461,6 +537,7 @@ kind = "pap"
 url = "http://{ppg_addr}/pap"
 username = "{PAP_USER}"
 password = "{PAP_PASSWORD}"
+{peering}
 "#,
             store = toml_str(&mmsc_dir.display().to_string()),
             retry = t.notify_retry_secs,
@@ -493,6 +570,11 @@ password = "{PAP_PASSWORD}"
             .store(store.clone())
             .notifier(notifier)
             .listener(mmsc_listener)
+            .peer_observer(Arc::new(crate::peering::RecordingPeers::new(
+                name.clone(),
+                self.tracer.clone(),
+                self.names.clone(),
+            )))
             .metrics(ferry_service::telemetry::metrics())
             .start(self.shutdown.clone())
             .await
@@ -528,6 +610,7 @@ password = "{PAP_PASSWORD}"
             smsc: Some(smsc),
             mmsc: Some(mmsc),
             ppg: Some(ppg),
+            peer_secrets: HashMap::new(),
         })
     }
 
@@ -796,6 +879,38 @@ password = "{PAP_PASSWORD}"
             tracing::warn!("some tasks did not stop in time");
         }
     }
+}
+
+/// The `[peering]` and `[[peers]]` sections of operator `o`'s MMSC.
+fn peering_text(
+    config: &NetworkConfig,
+    o: &OperatorConfig,
+    mmsc_addrs: &[SocketAddr],
+    secrets: &HashMap<(String, String), String>,
+) -> String {
+    if o.peers.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("[peering]\nname = {}\n", toml_str(&o.name));
+    for (j, other) in config.operators.iter().enumerate() {
+        if !o.peers.contains(&other.name) {
+            continue;
+        }
+        let pair = if o.name < other.name {
+            (o.name.clone(), other.name.clone())
+        } else {
+            (other.name.clone(), o.name.clone())
+        };
+        let secret = secrets.get(&pair).cloned().unwrap_or_default();
+        s.push_str(&format!(
+            "[[peers]]\nname = {}\nurl = \"http://{}\"\nranges = [{}]\nsecret = {}\n",
+            toml_str(&other.name),
+            mmsc_addrs[j],
+            toml_str(&other.numbers),
+            toml_str(&secret)
+        ));
+    }
+    s
 }
 
 async fn stop_phone(r: RunningPhone) {
