@@ -426,7 +426,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
 
 fn store_failure(tid: &str, e: StoreError) -> Response {
     tracing::error!(error = %e, "store refused a submission");
-    if e.is_transient() {
+    if matches!(e, StoreError::Full { .. }) {
+        metrics::counter!("mmsc_storage_full_total").increment(1);
+        send_error(tid, ResponseStatus::TRANSIENT_FAILURE, "storage full, try again later")
+    } else if e.is_transient() {
         send_error(
             tid,
             ResponseStatus::TRANSIENT_FAILURE,
@@ -587,13 +590,10 @@ async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_s
         return Err(empty(StatusCode::BAD_REQUEST));
     }
     let key = RecipientKey::TransactionId(tid.to_owned());
-    let mut found = m.store.delivery(&key).await;
-    if matches!(found, Ok(None)) {
-        // The answer may have overtaken the recording of its notification.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        found = m.store.delivery(&key).await;
-    }
-    match found {
+    // The store records the transaction id with the recipient at submission,
+    // so an answer that overtakes the recording of its notification (the SMS
+    // beat the push gateway's answer back to us) is found all the same.
+    match m.store.delivery(&key).await {
         Ok(Some(d)) if normalize_msisdn(&d.recipient.address) == ident.msisdn => Ok(d),
         Ok(Some(_)) => Err(empty(StatusCode::FORBIDDEN)),
         Ok(None) => Err(empty(StatusCode::NOT_FOUND)),

@@ -14,7 +14,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,6 +112,8 @@ struct Inner {
     ids: Arc<store::PushIds>,
     /// Rows accepted and not handed to a link: the cancellable ones.
     unsent: Mutex<HashSet<i64>>,
+    /// Pushes being handed to the SMSC (a submission waits for the link).
+    submitting: AtomicUsize,
     dispatch: mpsc::UnboundedSender<Job>,
     segments: Mutex<SegmentMap>,
     tid: AtomicU8,
@@ -171,6 +173,7 @@ impl Gateway {
             readers: db.readers.clone(),
             ids,
             unsent: Mutex::new(HashSet::new()),
+            submitting: AtomicUsize::new(0),
             dispatch: dtx,
             segments: Mutex::new(SegmentMap::default()),
             tid: AtomicU8::new(0),
@@ -212,9 +215,11 @@ impl Gateway {
         &self.inner.sender_name
     }
 
-    /// Rows waiting to be submitted (queue depth).
+    /// Pushes accepted and not yet accepted by the SMSC: queued, waiting
+    /// to be retried, or being submitted (waiting for the SMPP link to come
+    /// back). The `ppg_queue_depth` gauge.
     pub fn queue_depth(&self) -> usize {
-        self.unsent().len()
+        self.unsent().len() + self.inner.submitting.load(Ordering::Relaxed)
     }
 
     /// The reader pool (status queries).
@@ -385,7 +390,10 @@ impl Gateway {
         };
         job.attempts += 1;
         let opts = SendOptions { deliver_before: job.deliver_before };
-        match bearer.send_push(&job.dest, &job.datagram, opts).await {
+        self.inner.submitting.fetch_add(1, Ordering::Relaxed);
+        let sent = bearer.send_push(&job.dest, &job.datagram, opts).await;
+        self.inner.submitting.fetch_sub(1, Ordering::Relaxed);
+        match sent {
             Ok(ids) => {
                 self.inner.metrics.sms_submitted.increment(ids.len() as u64);
                 let link: Arc<str> = bearer.name().into();

@@ -378,7 +378,8 @@ pub(crate) async fn insert_submissions(
         if let Some(rowid) = inserted.get(&s.body_key) {
             for (r, token) in s.message.recipients.iter().zip(&s.tokens) {
                 recipients.push(serde_json::json!({
-                    "m": rowid, "a": r.address, "k": r.kind.as_str(), "t": token, "now": to_i64(s.now, "now")?,
+                    "m": rowid, "a": r.address, "k": r.kind.as_str(), "t": token,
+                    "x": transaction_id_for(token), "now": to_i64(s.now, "now")?,
                 }));
             }
         }
@@ -386,9 +387,10 @@ pub(crate) async fn insert_submissions(
     let mut ids = std::collections::HashMap::with_capacity(recipients.len());
     if !recipients.is_empty() {
         let rows = sqlx::query(
-            "INSERT INTO recipients (message, address, kind, state, token, next_notify_at, updated_at) \
-             SELECT value ->> 'm', value ->> 'a', value ->> 'k', 'pending', value ->> 't', value ->> 'now', \
-               value ->> 'now' \
+            "INSERT INTO recipients (message, address, kind, state, token, transaction_id, next_notify_at, \
+               updated_at) \
+             SELECT value ->> 'm', value ->> 'a', value ->> 'k', 'pending', value ->> 't', value ->> 'x', \
+               value ->> 'now', value ->> 'now' \
              FROM json_each(?) RETURNING id, token",
         )
         .bind(serde_json::Value::Array(recipients).to_string())
