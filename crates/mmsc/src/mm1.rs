@@ -564,6 +564,14 @@ pub(crate) async fn retrieve(
                     "the message is no longer available",
                 );
             }
+            Err(e @ StoreError::Full { .. }) => {
+                // The disk is full: the message is still served (reading
+                // needs no space); its state stays as it was, so the
+                // recipient's M-NotifyResp.ind / M-Acknowledge.ind (or the
+                // next notification, which the handset recognises by its
+                // transaction id) records the retrieval once there is room.
+                tracing::warn!(error = %e, "retrieval not recorded: storage full");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "marking retrieved");
                 return err(
