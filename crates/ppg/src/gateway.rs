@@ -112,6 +112,8 @@ struct Inner {
     ids: Arc<store::PushIds>,
     /// Rows accepted and not handed to a link: the cancellable ones.
     unsent: Mutex<HashSet<i64>>,
+    /// The database file (for the free-space check).
+    db_path: std::path::PathBuf,
     /// Pushes being handed to the SMSC (a submission waits for the link).
     submitting: AtomicUsize,
     dispatch: mpsc::UnboundedSender<Job>,
@@ -173,6 +175,7 @@ impl Gateway {
             readers: db.readers.clone(),
             ids,
             unsent: Mutex::new(HashSet::new()),
+            db_path: db.path.clone(),
             submitting: AtomicUsize::new(0),
             dispatch: dtx,
             segments: Mutex::new(SegmentMap::default()),
@@ -285,6 +288,15 @@ impl Gateway {
             return Err(Refusal::new(StatusCode::ADDRESS_ERROR, "no address"));
         }
         let datagram = self.datagram(content)?;
+        let min_free = self.inner.delivery.min_free_bytes;
+        if min_free > 0 {
+            let free = ferry_service::db::free_bytes(&self.inner.db_path).unwrap_or(0);
+            if free < min_free.saturating_add(datagram.len() as u64) {
+                metrics::counter!("ppg_storage_full_total").increment(1);
+                tracing::warn!(free, min_free, "push {} refused: storage full", message.push_id);
+                return Err(Refusal::new(StatusCode::SERVICE_FAILURE, "storage full, try again later"));
+            }
+        }
         let push = NewPush {
             initiator: initiator.clone(),
             push_id: message.push_id.clone(),

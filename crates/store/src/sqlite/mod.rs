@@ -621,7 +621,4 @@ impl Backend for SqliteBackend {
 mod tests;
 
 /// Octets available to an unprivileged writer on the file system of `dir`.
-pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
-    let st = rustix::fs::statvfs(dir)?;
-    Ok(st.f_bavail.saturating_mul(st.f_frsize))
-}
+pub use ferry_service::db::free_bytes;
