@@ -671,9 +671,10 @@ async fn notify_resp(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
     if let Err(r) = change(m, &d, update).await {
         return r;
     }
-    if to == RecipientState::Retrieved && ra.is_some() {
-        // The recipient already retrieved (the GET moved the state): record
-        // the flag, withdrawing a report not yet sent if it says No.
+    if to == RecipientState::Retrieved {
+        // The recipient already retrieved (the GET moved the state) and
+        // confirms it: record that (the body may go now) and the flag,
+        // withdrawing a report not yet sent if it says No.
         if let Err(e) = m
             .store
             .acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now())

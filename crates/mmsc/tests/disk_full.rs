@@ -176,7 +176,7 @@ async fn full_file_system_refuses_transiently_and_resumes_when_space_returns() {
     struct Unmount<'a>(&'a Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
+            let _ = std::process::Command::new("umount").arg("-l").arg(self.0).status();
         }
     }
     let _guard = Unmount(mnt.path());

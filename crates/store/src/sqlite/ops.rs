@@ -757,12 +757,20 @@ pub(crate) async fn finish_report(
 
 /// Marks the bodies of messages with no live recipient as removed; returns
 /// their keys and sizes. The files go after the commit.
+///
+/// A body stays while a recipient has fetched it but not yet confirmed
+/// (M-NotifyResp.ind Retrieved or M-Acknowledge.ind) and the message has not
+/// expired: the M-Retrieve.conf may have been lost on its way (the
+/// connection or the server died after the GET was recorded), and the
+/// handset fetches again.
 pub(crate) async fn collect_bodies(
     c: &mut SqliteConnection,
     now: u64,
 ) -> Result<Vec<(String, u64)>> {
     let rows = sqlx::query(
-        "UPDATE messages SET body_removed_at = ? WHERE live_recipients = 0 AND body_removed_at IS NULL \
+        "UPDATE messages SET body_removed_at = ?1 WHERE live_recipients = 0 AND body_removed_at IS NULL \
+         AND NOT (expiry > ?1 AND EXISTS (SELECT 1 FROM recipients r WHERE r.message = messages.id \
+           AND r.state = 'retrieved' AND r.acknowledged = 0)) \
          RETURNING body_key, size",
     )
     .bind(to_i64(now, "now")?)
