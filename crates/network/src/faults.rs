@@ -999,7 +999,14 @@ async fn drive(
             let l = shared.ledger();
             let got: HashSet<&String> = l.inbox.keys().map(|(_, mid)| mid).collect();
             l.ok.keys()
-                .filter(|mid| !got.contains(mid) && !l.reports.contains_key(*mid))
+                .filter(|mid| {
+                    // Open: not in an inbox, and no report saying why not.
+                    !got.contains(mid)
+                        && !l
+                            .reports
+                            .get(*mid)
+                            .is_some_and(|v| v.iter().any(|s| *s != Status::RETRIEVED))
+                })
                 .count()
         };
         if open == 0 {
