@@ -52,6 +52,22 @@ pub struct Config {
     /// Peer operators' MMSCs (sender-hosted retrieval, `[[peers]]`).
     #[serde(default)]
     pub peers: Vec<PeerConfig>,
+    /// The durable store's limits.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// `[store]`: limits of the durable store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Octets of free space kept on the store's file system: an M-Send.req
+    /// (or M-Forward.req) that would leave less is refused with
+    /// Error-transient-failure, "storage full, try again later", before the
+    /// disk is actually full. 0 (the default): only a real ENOSPC /
+    /// SQLITE_FULL refuses.
+    #[serde(default)]
+    pub min_free_bytes: u64,
 }
 
 /// How the subscriber behind a request is identified.

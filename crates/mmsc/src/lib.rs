@@ -207,8 +207,12 @@ impl Mmsc {
         let store = match self.store {
             Some(s) => s,
             None => Arc::new(
-                Store::open_sqlite(ferry_store::sqlite::SqliteConfig::new(&c.store_dir))
-                    .await
+                Store::open_sqlite({
+                    let mut sc = ferry_store::sqlite::SqliteConfig::new(&c.store_dir);
+                    sc.min_free_bytes = c.store.min_free_bytes;
+                    sc
+                })
+                .await
                     .with_context(|| format!("opening the store in {}", c.store_dir.display()))?,
             ),
         };

@@ -502,7 +502,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
 
 fn store_failure(tid: &str, e: StoreError) -> Response {
     tracing::error!(error = %e, "store refused a submission");
-    if e.is_transient() {
+    if matches!(e, StoreError::Full { .. }) {
+        metrics::counter!("mmsc_storage_full_total").increment(1);
+        send_error(tid, ResponseStatus::TRANSIENT_FAILURE, "storage full, try again later")
+    } else if e.is_transient() {
         send_error(
             tid,
             ResponseStatus::TRANSIENT_FAILURE,
@@ -686,6 +689,14 @@ pub(crate) async fn retrieve(
                     "the message is no longer available",
                 );
             }
+            Err(e @ StoreError::Full { .. }) => {
+                // The disk is full: the message is still served (reading
+                // needs no space); its state stays as it was, so the
+                // recipient's M-NotifyResp.ind / M-Acknowledge.ind (or the
+                // next notification, which the handset recognises by its
+                // transaction id) records the retrieval once there is room.
+                tracing::warn!(error = %e, "retrieval not recorded: storage full");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "marking retrieved");
                 return err(
@@ -712,13 +723,10 @@ async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_s
         return Err(empty(StatusCode::BAD_REQUEST));
     }
     let key = RecipientKey::TransactionId(tid.to_owned());
-    let mut found = m.store.delivery(&key).await;
-    if matches!(found, Ok(None)) {
-        // The answer may have overtaken the recording of its notification.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        found = m.store.delivery(&key).await;
-    }
-    match found {
+    // The store records the transaction id with the recipient at submission,
+    // so an answer that overtakes the recording of its notification (the SMS
+    // beat the push gateway's answer back to us) is found all the same.
+    match m.store.delivery(&key).await {
         Ok(Some(d)) if normalize_msisdn(&d.recipient.address) == ident.msisdn => Ok(d),
         Ok(Some(_)) => Err(empty(StatusCode::FORBIDDEN)),
         Ok(None) => Err(empty(StatusCode::NOT_FOUND)),
@@ -788,9 +796,10 @@ async fn notify_resp(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
     if let Err(r) = change(m, &d, update).await {
         return r;
     }
-    if to == RecipientState::Retrieved && ra.is_some() {
-        // The recipient already retrieved (the GET moved the state): record
-        // the flag, withdrawing a report not yet sent if it says No.
+    if to == RecipientState::Retrieved {
+        // The recipient already retrieved (the GET moved the state) and
+        // confirms it: record that (the body may go now) and the flag,
+        // withdrawing a report not yet sent if it says No.
         if let Err(e) = m
             .store
             .acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now())

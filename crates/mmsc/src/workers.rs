@@ -23,16 +23,10 @@ use crate::identity::{is_msisdn, normalize_msisdn};
 use crate::pdu::{self, NotificationFields};
 use crate::{Inner, unix_now};
 
-/// The transaction id of a recipient's notifications: derived from its
-/// retrieval token (so a retrieval that overtakes the recording of the first
-/// notification still carries the same id), unguessable like the token.
+/// The transaction id of a recipient's notifications (the store records it
+/// at submission; derived again here for rows written before it did).
 pub(crate) fn transaction_id_for(token: &str) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::new()
-        .chain_update(b"ferry-mmsc transaction id\0")
-        .chain_update(token.as_bytes())
-        .finalize();
-    format!("T{}", hex::encode(&h[..10]))
+    ferry_store::transaction_id_for(token)
 }
 
 /// Sends due notifications until shutdown.

@@ -51,6 +51,8 @@
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod faults;
+pub mod fleet;
 pub mod link;
 pub mod network;
 pub mod notifier;

@@ -597,6 +597,13 @@ pub async fn gc_safety(s: &Store) {
     )
     .await
     .unwrap();
+    // Fetched but not confirmed: the M-Retrieve.conf may have been lost, the
+    // handset may fetch again — the body stays (until expiry).
+    let st = s.collect_garbage(T0 + 2, None).await.unwrap();
+    assert_eq!(st.bodies_removed, 0, "a fetched, unconfirmed body stays");
+    s.acknowledge(RecipientKey::Id(a.recipients[0].id), None, T0 + 2)
+        .await
+        .unwrap();
     let st = s.collect_garbage(T0 + 2, None).await.unwrap();
     assert_eq!(st.bodies_removed, 1);
     assert_eq!(st.bytes_freed, message("gc-a", &[]).body.len() as u64);

@@ -46,6 +46,11 @@ pub struct SqliteConfig {
     pub max_batch: usize,
     /// Cost of new password hashes.
     pub password_cost: PasswordCost,
+    /// Octets of free space to keep on the store's file system: a
+    /// submission that would leave less fails with [`StoreError::Full`]
+    /// before anything is written (0: no check; a real ENOSPC or
+    /// SQLITE_FULL is [`StoreError::Full`] either way).
+    pub min_free_bytes: u64,
 }
 
 impl SqliteConfig {
@@ -55,6 +60,7 @@ impl SqliteConfig {
             dir: dir.into(),
             max_batch: 256,
             password_cost: PasswordCost::Standard,
+            min_free_bytes: 0,
         }
     }
 }
@@ -79,6 +85,7 @@ pub struct SqliteBackend {
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     stats: Arc<WriterStats>,
     password_cost: PasswordCost,
+    min_free_bytes: u64,
 }
 
 fn open_err(path: &Path, detail: impl std::fmt::Display) -> StoreError {
@@ -126,7 +133,26 @@ impl SqliteBackend {
             writer_task: Mutex::new(Some(task)),
             stats,
             password_cost: config.password_cost,
+            min_free_bytes: config.min_free_bytes,
         })
+    }
+
+    /// Refuses (with [`StoreError::Full`]) a write of `len` octets that
+    /// would leave less than `min_free_bytes` free.
+    fn check_free_space(&self, len: u64) -> Result<()> {
+        let dir = self.bodies.dir();
+        let free = free_bytes(dir).map_err(|e| StoreError::io("reading the free space", e))?;
+        if free < len.saturating_add(self.min_free_bytes) {
+            return Err(StoreError::Full {
+                context: "storing a message".into(),
+                detail: format!(
+                    "{free} octets free on {}, {} to keep free (min_free_bytes)",
+                    dir.display(),
+                    self.min_free_bytes
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Counters of the group-commit writer.
@@ -171,6 +197,9 @@ impl SqliteBackend {
 
     async fn do_submit(&self, msg: NewMessage, now: u64) -> Result<Submitted> {
         validate(&msg)?;
+        if self.min_free_bytes > 0 {
+            self.check_free_space(msg.body.len() as u64)?;
+        }
         let writer = self.writer().await?;
         let key = bodies::new_key();
         let tokens: Vec<String> = msg
@@ -590,3 +619,6 @@ impl Backend for SqliteBackend {
 
 #[cfg(test)]
 mod tests;
+
+/// Octets available to an unprivileged writer on the file system of `dir`.
+pub use ferry_service::db::free_bytes;

@@ -315,6 +315,9 @@ async fn disk_full_is_transient_and_clean() {
         s.mark_retrieved(&sub.recipients[0].token, T0)
             .await
             .unwrap();
+        s.acknowledge(RecipientKey::Id(sub.recipients[0].id), None, T0)
+            .await
+            .unwrap();
     }
     let gc = s.collect_garbage(T0, None).await.unwrap();
     assert!(gc.bodies_removed > 5);
