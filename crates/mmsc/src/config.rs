@@ -45,6 +45,19 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// The push gateway.
     pub gateway: GatewayConfig,
+    /// Recipient routing: our number ranges, other operators, number
+    /// portability (see docs/INTERCONNECT.md). None: every number is ours.
+    #[serde(default)]
+    pub routing: Option<ferry_interconnect::RoutingConfig>,
+    /// MM4 to other operators' MMSCs.
+    #[serde(default)]
+    pub mm4: Option<crate::interconnect::Mm4Config>,
+    /// MM3: e-mail recipients, through the mail relay.
+    #[serde(default)]
+    pub mm3: Option<crate::interconnect::Mm3Config>,
+    /// The SMTP listener: MM4 from peer MMSCs, e-mail for our subscribers.
+    #[serde(default)]
+    pub smtp: Option<ferry_interconnect::ListenerConfig>,
 }
 
 /// How the subscriber behind a request is identified.
@@ -340,8 +353,14 @@ impl Config {
             "limits.max_recipients must be at least 1"
         );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
-        anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
-        if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
+        anyhow::ensure!(
+            self.notify.concurrency > 0,
+            "notify.concurrency must be at least 1"
+        );
+        if let GatewayConfig::Pap {
+            pap_version, url, ..
+        } = &self.gateway
+        {
             anyhow::ensure!(
                 pap_version == "2.0" || pap_version == "1.0",
                 "gateway.pap_version must be \"2.0\" or \"1.0\", not {pap_version:?}"
@@ -351,6 +370,7 @@ impl Config {
                 "gateway.url must be an http(s) URL"
             );
         }
+        crate::interconnect::check_config(self)?;
         Ok(())
     }
 
@@ -435,10 +455,26 @@ mod tests {
         assert!(n.contains("10.1.2.3".parse().unwrap()));
         assert!(!n.contains("11.1.2.3".parse().unwrap()));
         assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
-        assert!(parse_net("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
-        assert!(!parse_net("127.0.0.1").unwrap().contains("127.0.0.2".parse().unwrap()));
-        assert!(parse_net("::1/128").unwrap().contains("::1".parse().unwrap()));
-        assert!(parse_net("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            parse_net("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        assert!(
+            !parse_net("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.2".parse().unwrap())
+        );
+        assert!(
+            parse_net("::1/128")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            parse_net("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         assert!(parse_net("10.0.0.0/33").is_err());
         assert!(parse_net("bogus").is_err());
     }

@@ -40,6 +40,7 @@ pub mod cdr;
 pub mod cli;
 pub mod config;
 pub mod identity;
+pub mod interconnect;
 mod mm1;
 pub mod notify;
 pub mod pdu;
@@ -84,6 +85,9 @@ pub(crate) struct Inner {
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
     pub(crate) metrics: Option<PrometheusHandle>,
+    /// Routing, MM4 peers, the mail relay.
+    pub(crate) ic: interconnect::Interconnect,
+    pub(crate) wake_outbox: Notify,
 }
 
 /// A running MMSC.
@@ -91,6 +95,8 @@ pub(crate) struct Inner {
 pub struct Running {
     /// The address MM1 listens on.
     pub local_addr: SocketAddr,
+    /// The address the SMTP listener (MM4, MM3 in) listens on, if configured.
+    pub smtp_addr: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     cdr_task: Option<tokio::task::JoinHandle<()>>,
     inner: Arc<Inner>,
@@ -207,6 +213,7 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
+        let ic = interconnect::Interconnect::open(&c).await?;
         let inner = Arc::new(Inner {
             ident: identity::Identifier::new(&c.identity),
             config: c,
@@ -216,6 +223,8 @@ impl Mmsc {
             wake: Notify::new(),
             wake_reports: Notify::new(),
             metrics: self.metrics,
+            ic,
+            wake_outbox: Notify::new(),
         });
         let app = Router::new()
             .route("/m/{token}", get(mm1::retrieve))
@@ -242,12 +251,39 @@ impl Mmsc {
                 _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::notify_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::report_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::sweep_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(interconnect::outbox::outbox_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(interconnect::portability_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        let mut smtp_addr = None;
+        if let Some(lc) = inner.config.smtp.clone() {
+            let handler = interconnect::inbound::Inbound { m: inner.clone() };
+            let l = ferry_interconnect::SmtpListener::start(lc, handler, shutdown.clone())
+                .await
+                .context("starting the SMTP listener ([smtp])")?;
+            smtp_addr = Some(l.local_addr());
+            tasks.push(tokio::spawn(l.join()));
+        }
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
         Ok(Running {
             local_addr,
+            smtp_addr,
             tasks,
             cdr_task,
             inner,
@@ -279,7 +315,9 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             ppg_host,
             timeout_ms,
         } => {
-            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username
+                .clone()
+                .map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
@@ -303,7 +341,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
+    let running = Mmsc::new(config)
+        .metrics(metrics)
+        .start(shutdown.clone())
+        .await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);
