@@ -69,8 +69,16 @@ impl Inbound {
             let msisdn = match &self.m.ic.router {
                 Some(router) => match router.resolve(r) {
                     Route::Local { msisdn } => Some(msisdn),
-                    other => {
-                        refused.push(format!("{r}: {other:?}"));
+                    Route::Operator { name, .. } => {
+                        refused.push(format!("{r} is served by operator {name}"));
+                        None
+                    }
+                    Route::Email(_) => {
+                        refused.push(format!("{r} is not +number@ one of our domains"));
+                        None
+                    }
+                    Route::Unroutable(why) => {
+                        refused.push(format!("{r}: {why}"));
                         None
                     }
                 },
