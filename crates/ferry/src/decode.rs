@@ -60,9 +60,7 @@ pub(crate) fn run(args: &DecodeArgs) -> anyhow::Result<()> {
     for file in &args.files {
         let raw = if file.as_os_str() == "-" {
             let mut v = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut v)
-                .context("reading standard input")?;
+            std::io::stdin().read_to_end(&mut v).context("reading standard input")?;
             v
         } else {
             std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
@@ -80,9 +78,7 @@ pub(crate) fn run(args: &DecodeArgs) -> anyhow::Result<()> {
                 Err(sms_err) => return Err(e.context(format!("nor an SMS TPDU ({sms_err:#})"))),
             },
         },
-        _ if inputs.len() > 1 => bail!(
-            "several inputs are only meaningful as the SMS segments of one message (--as sms)"
-        ),
+        _ if inputs.len() > 1 => bail!("several inputs are only meaningful as the SMS segments of one message (--as sms)"),
         _ => false,
     };
     if sms {
@@ -91,12 +87,9 @@ pub(crate) fn run(args: &DecodeArgs) -> anyhow::Result<()> {
     }
     let bytes = &inputs[0];
     let layers = match (args.kind, bytes.first()) {
-        (InputKind::Mms, Some(&b)) if b != 0x8C => {
-            bail!("at byte 0: found octet 0x{b:02X}, expected X-Mms-Message-Type (0x8C)")
-        }
+        (InputKind::Mms, Some(&b)) if b != 0x8C => bail!("at byte 0: found octet 0x{b:02X}, expected X-Mms-Message-Type (0x8C)"),
         (InputKind::Push, _) => {
-            let push = Push::decode(bytes)
-                .map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
+            let push = Push::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid WSP Push PDU: {e}"))?;
             let _ = push;
             decode_push_layers(bytes)?
         }
@@ -118,11 +111,7 @@ fn print_sms(json: bool, l: &crate::decode_sms::SmsLayer) -> anyhow::Result<()> 
     print_layers(json, Some(l), &inner)
 }
 
-fn print_layers(
-    json: bool,
-    sms: Option<&crate::decode_sms::SmsLayer>,
-    layers: &[Layer<'_>],
-) -> anyhow::Result<()> {
+fn print_layers(json: bool, sms: Option<&crate::decode_sms::SmsLayer>, layers: &[Layer<'_>]) -> anyhow::Result<()> {
     if json {
         let mut v = layers_json(layers);
         if let (Some(l), Some(arr)) = (sms, v["layers"].as_array_mut()) {
@@ -147,10 +136,7 @@ fn decode_push_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
     if let Some(body) = inner {
         let base = body.as_ptr() as usize - bytes.as_ptr() as usize;
         let pdu = Pdu::decode(body).map_err(|e| {
-            anyhow::anyhow!(
-                "the MMS PDU inside the push (from byte {base}) is not valid: {}",
-                e.shifted(base)
-            )
+            anyhow::anyhow!("the MMS PDU inside the push (from byte {base}) is not valid: {}", e.shifted(base))
         })?;
         layers.push(Layer::Mms(pdu));
     }
@@ -164,10 +150,7 @@ fn unhex(raw: &[u8]) -> Option<Vec<u8>> {
     let text = text.trim();
     let text = text.strip_prefix("0x").unwrap_or(text);
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.is_empty()
-        || !digits.len().is_multiple_of(2)
-        || !digits.bytes().all(|b| b.is_ascii_hexdigit())
-    {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     hex::decode(digits).ok()
@@ -180,8 +163,7 @@ pub(crate) fn decode_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
     let mut layers = Vec::new();
     match bytes {
         [0x8C, ..] => {
-            let pdu =
-                Pdu::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid MMS PDU: {e}"))?;
+            let pdu = Pdu::decode(bytes).map_err(|e| anyhow::anyhow!("not a valid MMS PDU: {e}"))?;
             layers.push(Layer::Mms(pdu));
         }
         [_, 0x06 | 0x07, ..] => return decode_push_layers(bytes),
@@ -190,9 +172,7 @@ pub(crate) fn decode_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
             "not an MMS PDU or a WSP Push PDU: at byte 0 found octet 0x{first:02X}, expected \
              X-Mms-Message-Type (0x8C){}",
             match rest.first() {
-                Some(b) => format!(
-                    "; at byte 1 found octet 0x{b:02X}, expected WSP PDU type Push (0x06) or Confirmed Push (0x07)"
-                ),
+                Some(b) => format!("; at byte 1 found octet 0x{b:02X}, expected WSP PDU type Push (0x06) or Confirmed Push (0x07)"),
                 None => String::new(),
             }
         ),
@@ -201,11 +181,7 @@ pub(crate) fn decode_layers(bytes: &[u8]) -> anyhow::Result<Vec<Layer<'_>>> {
 }
 
 fn push_pdu_name(p: &Push<'_>) -> &'static str {
-    if p.pdu_type == PDU_CONFIRMED_PUSH {
-        "confirmed-push"
-    } else {
-        "push"
-    }
+    if p.pdu_type == PDU_CONFIRMED_PUSH { "confirmed-push" } else { "push" }
 }
 
 fn wsp_value_json(v: &HeaderValue<'_>) -> Value {
@@ -222,11 +198,9 @@ fn push_headers(p: &Push<'_>) -> Vec<(String, Value)> {
     for h in &p.headers {
         let name = h.name.as_str().into_owned();
         let value = if h.name.is_application_id() {
-            p.application_id()
-                .map_or_else(|| wsp_value_json(&h.value), |a| json!(a.as_str()))
+            p.application_id().map_or_else(|| wsp_value_json(&h.value), |a| json!(a.as_str()))
         } else if h.name.is("Encoding-Version") {
-            p.encoding_version()
-                .map_or_else(|| wsp_value_json(&h.value), |v| json!(v))
+            p.encoding_version().map_or_else(|| wsp_value_json(&h.value), |v| json!(v))
         } else {
             wsp_value_json(&h.value)
         };
@@ -265,11 +239,7 @@ struct PartInfo {
 }
 
 fn ct_info(ct: &ContentType<'_>) -> (String, Map<String, Value>) {
-    let params = ct
-        .params
-        .iter()
-        .map(|p| (p.name.to_string(), json!(p.value.to_text())))
-        .collect();
+    let params = ct.params.iter().map(|p| (p.name.to_string(), json!(p.value.to_text()))).collect();
     (ct.media.as_str().into_owned(), params)
 }
 
@@ -309,11 +279,7 @@ fn mms_parts(pdu: &Pdu<'_>) -> Vec<PartInfo> {
 }
 
 fn headers_json(h: Vec<(String, Value)>) -> Value {
-    Value::Array(
-        h.into_iter()
-            .map(|(name, value)| json!({"name": name, "value": value}))
-            .collect(),
-    )
+    Value::Array(h.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect())
 }
 
 fn parts_json(parts: &[PartInfo]) -> Value {
@@ -369,24 +335,14 @@ pub(crate) fn layers_text(layers: &[Layer<'_>]) -> String {
     for l in layers {
         match l {
             Layer::WspPush(p) => {
-                let _ = writeln!(
-                    s,
-                    "wsp-push: {} (TID {}, {} octet(s) of data)",
-                    push_pdu_name(p),
-                    p.tid,
-                    p.body.len()
-                );
+                let _ = writeln!(s, "wsp-push: {} (TID {}, {} octet(s) of data)", push_pdu_name(p), p.tid, p.body.len());
                 for (name, value) in push_headers(p) {
-                    let v = value
-                        .as_str()
-                        .map_or_else(|| value.to_string(), str::to_owned);
+                    let v = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
                     let _ = writeln!(s, "  {name}: {v}");
                 }
             }
             Layer::Mms(pdu) => {
-                let name = pdu
-                    .message_type()
-                    .map_or_else(|| "?".to_owned(), |t| t.to_string());
+                let name = pdu.message_type().map_or_else(|| "?".to_owned(), |t| t.to_string());
                 let _ = writeln!(s, "mms: {name}");
                 for h in &pdu.headers {
                     let _ = writeln!(s, "  {}: {}", h.name(), h.value_text());

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail};
 use ferry_sms::{
-    Address, InformationElement, Reassembler, ReassemblyConfig, Timestamp, Tpdu, UserData,
+    Address, InformationElement, ReassemblyConfig, Reassembler, Timestamp, Tpdu, UserData,
 };
 use serde_json::{Value, json};
 
@@ -29,14 +29,7 @@ fn ts(t: &Timestamp) -> String {
     let q = i32::from(t.tz_quarter_hours).unsigned_abs();
     format!(
         "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        q / 4,
-        (q % 4) * 15
+        t.year, t.month, t.day, t.hour, t.minute, t.second, q / 4, (q % 4) * 15
     )
 }
 
@@ -48,34 +41,23 @@ fn udh_fields(ud: &UserData<'_>, out: &mut Vec<(String, Value)>) {
     let Some(h) = &ud.header else { return };
     for ie in &h.elements {
         let (name, v) = match ie {
-            InformationElement::Concat8 {
-                reference,
-                total,
-                seq,
-            } => (
+            InformationElement::Concat8 { reference, total, seq } => (
                 "UDH 8-bit concatenation",
                 json!({"reference": reference, "total": total, "seq": seq}),
             ),
-            InformationElement::Concat16 {
-                reference,
-                total,
-                seq,
-            } => (
+            InformationElement::Concat16 { reference, total, seq } => (
                 "UDH 16-bit concatenation",
                 json!({"reference": reference, "total": total, "seq": seq}),
             ),
-            InformationElement::Ports8 { dest, src } => (
-                "UDH application ports",
-                json!({"destination": dest, "source": src}),
-            ),
-            InformationElement::Ports16 { dest, src } => (
-                "UDH application ports",
-                json!({"destination": dest, "source": src}),
-            ),
-            InformationElement::Other { iei, data } => (
-                "UDH element",
-                json!({"iei": iei, "data": hex::encode(data)}),
-            ),
+            InformationElement::Ports8 { dest, src } => {
+                ("UDH application ports", json!({"destination": dest, "source": src}))
+            }
+            InformationElement::Ports16 { dest, src } => {
+                ("UDH application ports", json!({"destination": dest, "source": src}))
+            }
+            InformationElement::Other { iei, data } => {
+                ("UDH element", json!({"iei": iei, "data": hex::encode(data)}))
+            }
         };
         out.push((name.to_owned(), v));
     }
@@ -149,19 +131,14 @@ pub(crate) fn decode_sms(inputs: &[Vec<u8>]) -> anyhow::Result<SmsLayer> {
             pdu = name;
         }
         segments.push(fields);
-        let Some(ud) = t.user_data() else {
-            bail!("input {}: this TPDU carries no user data", i + 1)
-        };
+        let Some(ud) = t.user_data() else { bail!("input {}: this TPDU carries no user data", i + 1) };
         if let Some(p) = ud.header.as_ref().and_then(|h| h.ports()) {
             wap_ports |= p.dest == 2948 || p.dest == 49999;
         }
         match reassembler.handle_user_data(now, (), ud) {
             Ok(Some(r)) => {
                 if done.is_some() {
-                    bail!(
-                        "input {}: a second message: give the segments of one message only",
-                        i + 1
-                    );
+                    bail!("input {}: a second message: give the segments of one message only", i + 1);
                 }
                 done = Some(r.payload);
             }
@@ -172,12 +149,7 @@ pub(crate) fn decode_sms(inputs: &[Vec<u8>]) -> anyhow::Result<SmsLayer> {
     let payload = done.ok_or_else(|| {
         anyhow!("the message is incomplete: segments are missing (give every TPDU of the concatenated message)")
     })?;
-    Ok(SmsLayer {
-        pdu,
-        segments,
-        payload,
-        wap_ports,
-    })
+    Ok(SmsLayer { pdu, segments, payload, wap_ports })
 }
 
 /// JSON of the SMS layer.
@@ -185,13 +157,7 @@ pub(crate) fn sms_json(l: &SmsLayer) -> Value {
     let segs: Vec<Value> = l
         .segments
         .iter()
-        .map(|f| {
-            Value::Array(
-                f.iter()
-                    .map(|(n, v)| json!({"name": n, "value": v}))
-                    .collect(),
-            )
-        })
+        .map(|f| Value::Array(f.iter().map(|(n, v)| json!({"name": n, "value": v})).collect()))
         .collect();
     json!({
         "layer": "sms",
@@ -206,12 +172,7 @@ pub(crate) fn sms_json(l: &SmsLayer) -> Value {
 /// Text of the SMS layer.
 pub(crate) fn sms_text(l: &SmsLayer) -> String {
     use std::fmt::Write as _;
-    let mut s = format!(
-        "sms: {} ({} segment(s), {} octet(s) reassembled)\n",
-        l.pdu,
-        l.segments.len(),
-        l.payload.len()
-    );
+    let mut s = format!("sms: {} ({} segment(s), {} octet(s) reassembled)\n", l.pdu, l.segments.len(), l.payload.len());
     for (i, f) in l.segments.iter().enumerate() {
         let _ = writeln!(s, "  segment {}:", i + 1);
         for (n, v) in f {

@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod bench;
 mod decode;
 mod decode_sms;
-mod demo;
-mod mmsc;
-mod network;
-mod phone;
 mod ppg;
 mod smsc;
+mod phone;
+mod network;
+mod demo;
+mod bench;
+mod mmsc;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]

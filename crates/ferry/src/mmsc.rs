@@ -108,22 +108,11 @@ pub(crate) fn run(args: &MmscArgs) -> anyhow::Result<()> {
             }
         },
         Some(MmscCommand::Subscriber { command }) => match command {
-            SubscriberCommand::Add {
-                msisdn,
-                username,
-                password_env,
-                barred,
-                may_hide_sender,
-                max_size,
-                profile,
-            } => {
-                let password =
-                    match password_env {
-                        Some(var) => Some(std::env::var(var).map_err(|_| {
-                            anyhow::anyhow!("environment variable {var} is not set")
-                        })?),
-                        None => None,
-                    };
+            SubscriberCommand::Add { msisdn, username, password_env, barred, may_hide_sender, max_size, profile } => {
+                let password = match password_env {
+                    Some(var) => Some(std::env::var(var).map_err(|_| anyhow::anyhow!("environment variable {var} is not set"))?),
+                    None => None,
+                };
                 let mut s = NewSubscriber::new(msisdn.clone());
                 s.username = username.clone();
                 s.password = password;

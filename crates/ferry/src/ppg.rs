@@ -78,21 +78,9 @@ enum PpgCommand {
 pub fn run(args: &PpgArgs) -> anyhow::Result<()> {
     match &args.command {
         PpgCommand::Serve { config } => ferry_ppg::cli::serve(config),
-        PpgCommand::Push {
-            url,
-            user,
-            password,
-            query_credentials,
-            to,
-            push_id,
-            content_type,
-            app_id,
-            file,
-        } => {
+        PpgCommand::Push { url, user, password, query_credentials, to, push_id, content_type, app_id, file } => {
             let push_id = push_id.clone().unwrap_or_else(|| {
-                let t = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos());
+                let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
                 format!("ferry-{t:x}@ferry.cli")
             });
             ferry_ppg::cli::push(&ferry_ppg::cli::PushCommand {
@@ -106,21 +94,16 @@ pub fn run(args: &PpgArgs) -> anyhow::Result<()> {
                 app_id: app_id.clone(),
             })
         }
-        PpgCommand::Bench {
-            connections,
-            seconds,
-            body,
-            kannel,
-            kannel_log_level,
-            dir,
-        } => ferry_ppg::cli::bench(&ferry_ppg::cli::BenchCommand {
-            connections: *connections,
-            seconds: *seconds,
-            body_lens: body.clone(),
-            kannel: *kannel,
-            kannel_log_level: *kannel_log_level,
-            ferry_exe: std::env::current_exe()?,
-            dir: dir.clone(),
-        }),
+        PpgCommand::Bench { connections, seconds, body, kannel, kannel_log_level, dir } => {
+            ferry_ppg::cli::bench(&ferry_ppg::cli::BenchCommand {
+                connections: *connections,
+                seconds: *seconds,
+                body_lens: body.clone(),
+                kannel: *kannel,
+                kannel_log_level: *kannel_log_level,
+                ferry_exe: std::env::current_exe()?,
+                dir: dir.clone(),
+            })
+        }
     }
 }

@@ -251,18 +251,9 @@ impl Mmsc {
                 _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::report_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::sweep_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
+        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(interconnect::outbox::outbox_loop(
             inner.clone(),
             shutdown.clone(),
@@ -315,9 +306,7 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             ppg_host,
             timeout_ms,
         } => {
-            let creds = username
-                .clone()
-                .map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
@@ -341,10 +330,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config)
-        .metrics(metrics)
-        .start(shutdown.clone())
-        .await?;
+    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);

@@ -7,9 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ferry_mms::{
-    Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, Status, YesNo,
-};
+use ferry_mms::{Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, Status, YesNo};
 use ferry_mmsc::Config;
 use ferry_mmsc::store::{NewSubscriber, OutboundKind, RecipientState, ReportState};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -81,10 +79,7 @@ fn with_sections(c: &mut Config, extra: &str) {
 async fn operator(me: &str, mine: u16, theirs: u16) -> Harness {
     let extra = sections(me, mine, theirs);
     let h = Harness::start(move |c| with_sections(c, &extra)).await;
-    h.store
-        .add_subscriber(NewSubscriber::new(DAVE), 0)
-        .await
-        .unwrap();
+    h.store.add_subscriber(NewSubscriber::new(DAVE), 0).await.unwrap();
     h
 }
 
@@ -116,21 +111,14 @@ fn assert_same_parts(got: &[ferry_wsp::Part<'_>], sent: &[ferry_wsp::Part<'_>]) 
     for (g, s) in got.iter().zip(sent) {
         assert_eq!(g.content_type.media, s.content_type.media);
         assert_eq!(g.content_location(), s.content_location());
-        assert_eq!(
-            &*g.body, &*s.body,
-            "part {} byte for byte",
-            s.content_type.media
-        );
+        assert_eq!(&*g.body, &*s.body, "part {} byte for byte", s.content_type.media);
     }
 }
 
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
     let t0 = Instant::now();
     while !f().await {
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -148,15 +136,10 @@ async fn mm4_between_two_mmscs_with_delivery_and_read_reports() {
     let rs = a.store.recipients(&id).await.unwrap();
     assert_eq!(rs[0].address, format!("{DAVE}/TYPE=PLMN"), "normalised");
     let route = a.store.recipient_route(rs[0].id).await.unwrap().unwrap();
-    assert_eq!(
-        (route.route.as_str(), route.operator.as_deref()),
-        ("mm4", Some("b"))
-    );
+    assert_eq!((route.route.as_str(), route.operator.as_deref()), ("mm4", Some("b")));
 
     // B stores it and notifies Dave over WAP Push.
-    let n = b
-        .wait_push(DAVE, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = b.wait_push(DAVE, MessageType::NOTIFICATION_IND, |_| true).await;
     let n = Pdu::decode(&n.content).unwrap().into_owned();
     n.validate().unwrap();
     assert_eq!(n.from().unwrap().to_string(), format!("{ALICE}/TYPE=PLMN"));
@@ -177,15 +160,10 @@ async fn mm4_between_two_mmscs_with_delivery_and_read_reports() {
     assert_eq!(r.message_id(), Some(id.as_str()), "the Message-ID travels");
     assert_eq!(
         r.from(),
-        Some(&FromValue::Address(Address::new(format!(
-            "{ALICE}/TYPE=PLMN"
-        ))))
+        Some(&FromValue::Address(Address::new(format!("{ALICE}/TYPE=PLMN"))))
     );
     assert_eq!(r.subject().unwrap().text(), "Holiday");
-    assert_eq!(
-        r.content_type().unwrap().param_text("start").as_deref(),
-        Some("<smil>")
-    );
+    assert_eq!(r.content_type().unwrap().param_text("start").as_deref(), Some("<smil>"));
     assert_same_parts(body_parts(&r), &parts(30_000));
 
     // A recorded the forward as sent, and the peer's MM4_forward.RES.
@@ -214,22 +192,15 @@ async fn mm4_between_two_mmscs_with_delivery_and_read_reports() {
 
     // Dave confirms: B sends MM4_delivery_report.REQ, A pushes M-Delivery.ind to Alice.
     assert_eq!(
-        dave.post(notify_resp(&tid, Status::RETRIEVED, Some(true)))
-            .await
-            .status,
+        dave.post(notify_resp(&tid, Status::RETRIEVED, Some(true))).await.status,
         200
     );
-    let d = a
-        .wait_push(ALICE, MessageType::DELIVERY_IND, |_| true)
-        .await;
+    let d = a.wait_push(ALICE, MessageType::DELIVERY_IND, |_| true).await;
     let d = Pdu::decode(&d.content).unwrap();
     d.validate().unwrap();
     assert_eq!(d.message_id(), Some(id.as_str()));
     assert_eq!(d.status(), Some(Status::RETRIEVED));
-    assert_eq!(
-        d.to().next().unwrap().to_string(),
-        format!("{DAVE}/TYPE=PLMN")
-    );
+    assert_eq!(d.to().next().unwrap().to_string(), format!("{DAVE}/TYPE=PLMN"));
     assert_eq!(
         a.store.recipients(&id).await.unwrap()[0].state,
         RecipientState::Retrieved
@@ -245,9 +216,7 @@ async fn mm4_between_two_mmscs_with_delivery_and_read_reports() {
     )
     .to_bytes();
     assert_eq!(dave.post(rr).await.status, 200);
-    let ro = a
-        .wait_push(ALICE, MessageType::READ_ORIG_IND, |_| true)
-        .await;
+    let ro = a.wait_push(ALICE, MessageType::READ_ORIG_IND, |_| true).await;
     let ro = Pdu::decode(&ro.content).unwrap();
     ro.validate().unwrap();
     assert_eq!(ro.message_id(), Some(id.as_str()));
@@ -295,10 +264,7 @@ async fn mm4_from_a_non_peer_is_refused() {
     // From an address that is no peer: refused at the greeting.
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
-    let s = sock
-        .connect(format!("127.0.0.1:{pb}").parse().unwrap())
-        .await
-        .unwrap();
+    let s = sock.connect(format!("127.0.0.1:{pb}").parse().unwrap()).await.unwrap();
     let (rd, _wr) = s.into_split();
     let mut rd = BufReader::new(rd);
     let greeting = smtp_line(&mut rd).await;
@@ -306,17 +272,13 @@ async fn mm4_from_a_non_peer_is_refused() {
     assert!(greeting.contains("not a configured peer"), "{greeting}");
 
     // From the peer's address but another operator's domain: refused at MAIL FROM.
-    let s = tokio::net::TcpStream::connect(("127.0.0.1", pb))
-        .await
-        .unwrap();
+    let s = tokio::net::TcpStream::connect(("127.0.0.1", pb)).await.unwrap();
     let (rd, mut wr) = s.into_split();
     let mut rd = BufReader::new(rd);
     assert!(smtp_line(&mut rd).await.starts_with("220"));
     wr.write_all(b"EHLO mms.c.test\r\n").await.unwrap();
     assert!(smtp_line(&mut rd).await.starts_with("250"));
-    wr.write_all(b"MAIL FROM:<system-user@mms.c.test>\r\n")
-        .await
-        .unwrap();
+    wr.write_all(b"MAIL FROM:<system-user@mms.c.test>\r\n").await.unwrap();
     let l = smtp_line(&mut rd).await;
     assert!(l.starts_with("550"), "{l}");
     // And relaying through B: refused at RCPT TO.
@@ -335,11 +297,8 @@ async fn mm4_from_a_non_peer_is_refused() {
     let fwd = b"X-Mms-3GPP-MMS-Version: 6.16.0\r\nX-Mms-Message-Type: MM4_forward.REQ\r\n\
 X-Mms-Transaction-ID: t1\r\nX-Mms-Message-ID: m1\r\nFrom: +15550000001/TYPE=PLMN@mms.a.test\r\n\
 To: +15550000002/TYPE=PLMN@mms.b.test\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
-    let client = ferry_interconnect::SmtpClient::new(&ferry_interconnect::ClientConfig::plain(
-        "127.0.0.1",
-        pb,
-    ))
-    .unwrap();
+    let client =
+        ferry_interconnect::SmtpClient::new(&ferry_interconnect::ClientConfig::plain("127.0.0.1", pb)).unwrap();
     let e = client
         .send(
             "system-user@mms.a.test",
@@ -353,18 +312,11 @@ To: +15550000002/TYPE=PLMN@mms.b.test\r\nContent-Type: text/plain\r\n\r\nhello\r
     // Garbage that claims to be MM4: 554.
     let bad = b"X-Mms-Message-Type: MM4_forward.REQ\r\nFrom: x@mms.a.test\r\n\r\nhi\r\n";
     let e = client
-        .send(
-            "system-user@mms.a.test",
-            &[format!("{DAVE}/TYPE=PLMN@mms.b.test")],
-            bad,
-        )
+        .send("system-user@mms.a.test", &[format!("{DAVE}/TYPE=PLMN@mms.b.test")], bad)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("malformed MM4"), "{e}");
-    assert!(
-        b.pushes.pushed().is_empty(),
-        "nothing stored, nobody notified"
-    );
+    assert!(b.pushes.pushed().is_empty(), "nothing stored, nobody notified");
     b.stop().await;
 }
 
@@ -375,11 +327,8 @@ async fn unroutable_recipient_fails_with_a_delivery_report_saying_why() {
     // One local recipient, one nobody serves.
     let conf = send_from(&a, ALICE, &[BOB, "+17770000001"], true).await;
     let id = ok_id(&conf);
-    a.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
-    let d = a
-        .wait_push(ALICE, MessageType::DELIVERY_IND, |_| true)
-        .await;
+    a.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
+    let d = a.wait_push(ALICE, MessageType::DELIVERY_IND, |_| true).await;
     let d = Pdu::decode(&d.content).unwrap();
     assert_eq!(d.message_id(), Some(id.as_str()));
     assert_eq!(d.status(), Some(Status::UNREACHABLE));
@@ -395,10 +344,7 @@ async fn unroutable_recipient_fails_with_a_delivery_report_saying_why() {
     assert!(text.contains("no operator serves +17770000001"), "{text}");
     let rs = a.store.recipients(&id).await.unwrap();
     assert_eq!(rs[1].state, RecipientState::Failed);
-    assert!(
-        a.pushes_to("+17770000001", MessageType::NOTIFICATION_IND)
-            .is_empty()
-    );
+    assert!(a.pushes_to("+17770000001", MessageType::NOTIFICATION_IND).is_empty());
 
     // Nobody reachable at all: the M-Send.conf says so.
     let conf = send_from(&a, ALICE, &["+17770000001", "+1"], false).await;
@@ -480,10 +426,7 @@ async fn portability_overrides_the_ranges() {
     ok_id(&conf);
     b.wait_push("+15550000009", MessageType::NOTIFICATION_IND, |_| true)
         .await;
-    assert!(
-        a.pushes_to("+15550000009", MessageType::NOTIFICATION_IND)
-            .is_empty()
-    );
+    assert!(a.pushes_to("+15550000009", MessageType::NOTIFICATION_IND).is_empty());
     a.stop().await;
     b.stop().await;
 }
@@ -510,14 +453,10 @@ async fn mm4_forward_waits_for_the_peer_to_come_back() {
         "{:?}",
         o.last_error
     );
-    assert_eq!(
-        a.store.recipients(&id).await.unwrap()[0].state,
-        RecipientState::Pending
-    );
+    assert_eq!(a.store.recipients(&id).await.unwrap()[0].state, RecipientState::Pending);
     // B comes up on the port A forwards to: the forward arrives.
     let b = operator("b", pb, pa).await;
-    b.wait_push(DAVE, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    b.wait_push(DAVE, MessageType::NOTIFICATION_IND, |_| true).await;
     wait_until("the forward recorded as sent", || async {
         a.store.recipients(&id).await.unwrap()[0].state == RecipientState::Notified
     })

@@ -21,12 +21,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 fn venv_python() -> PathBuf {
     let venv = std::env::var_os("FERRY_PEERS_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/peers-venv"
-            ))
-        });
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers-venv")));
     let py = venv.join("bin/python");
     assert!(
         py.exists() && venv.join("bin/aiosmtpd").exists(),
@@ -150,53 +145,36 @@ async fn email_recipient_gets_a_mime_mail_through_the_relay() {
     let eml = dir.path().join("msg1.eml");
     let t0 = Instant::now();
     while !eml.exists() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "aiosmtpd received nothing"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(15), "aiosmtpd received nothing");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let env = std::fs::read_to_string(dir.path().join("msg1.env")).unwrap();
     assert_eq!(env, format!("{ALICE}@mail.a.test\nfriend@example.org\n"));
     let received = std::fs::read(&eml).unwrap();
-    let m = MessageParser::default()
-        .parse(&received)
-        .expect("a MIME message");
+    let m = MessageParser::default().parse(&received).expect("a MIME message");
     assert_eq!(m.subject(), Some("Holiday"));
     assert_eq!(
         m.from().unwrap().first().unwrap().address(),
         Some(format!("{ALICE}@mail.a.test").as_str())
     );
-    assert_eq!(
-        m.body_text(0).as_deref().map(str::trim_end),
-        Some("Hello Bob ✓")
-    );
+    assert_eq!(m.body_text(0).as_deref().map(str::trim_end), Some("Hello Bob ✓"));
     let sent = parts(30_000);
     let atts: Vec<_> = m.attachments().collect();
     assert_eq!(atts.len(), 2, "SMIL and image");
     assert_eq!(atts[0].content_type().unwrap().ctype(), "application");
-    assert_eq!(
-        atts[0].contents(),
-        &*sent[0].body,
-        "SMIL kept byte for byte"
-    );
+    assert_eq!(atts[0].contents(), &*sent[0].body, "SMIL kept byte for byte");
     assert_eq!(atts[1].attachment_name(), Some("pic.jpg"));
     assert_eq!(atts[1].contents(), &*sent[2].body, "image byte for byte");
 
     // The recipient is handed over; Alice's delivery report says Forwarded.
-    let d = h
-        .wait_push(ALICE, MessageType::DELIVERY_IND, |_| true)
-        .await;
+    let d = h.wait_push(ALICE, MessageType::DELIVERY_IND, |_| true).await;
     let d = Pdu::decode(&d.content).unwrap();
     assert_eq!(d.status(), Some(Status::FORWARDED));
     assert_eq!(d.message_id(), Some(id.as_str()));
     let rs = h.store.recipients(&id).await.unwrap();
     assert_eq!(rs[0].state, RecipientState::Forwarded);
     let jobs = h.store.outbound_for_message(&id).await.unwrap();
-    assert_eq!(
-        (jobs[0].kind, jobs[0].state),
-        (OutboundKind::Mm3, ReportState::Done)
-    );
+    assert_eq!((jobs[0].kind, jobs[0].state), (OutboundKind::Mm3, ReportState::Done));
     h.stop().await;
 }
 
@@ -228,10 +206,7 @@ async fn email_relay_down_is_retried_and_without_mm3_email_recipients_fail() {
         assert!(t0.elapsed() < Duration::from_secs(15), "no retry: {jobs:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        h.store.recipients(&id).await.unwrap()[1].state,
-        RecipientState::Pending
-    );
+    assert_eq!(h.store.recipients(&id).await.unwrap()[1].state, RecipientState::Pending);
     h.stop().await;
 
     // No [mm3]: an e-mail recipient fails with the reason.
@@ -248,9 +223,7 @@ async fn email_relay_down_is_retried_and_without_mm3_email_recipients_fail() {
         .message_id()
         .unwrap()
         .to_owned();
-    let d = h
-        .wait_push(ALICE, MessageType::DELIVERY_IND, |_| true)
-        .await;
+    let d = h.wait_push(ALICE, MessageType::DELIVERY_IND, |_| true).await;
     let d = Pdu::decode(&d.content).unwrap();
     assert_eq!(d.status(), Some(Status::UNREACHABLE));
     let rs = h.store.recipients(&id).await.unwrap();
@@ -286,27 +259,17 @@ Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quote
     );
     let client = SmtpClient::new(&ClientConfig::plain("127.0.0.1", smtp.port())).unwrap();
     client
-        .send(
-            "friend@example.org",
-            &[format!("{BOB}@mail.a.test")],
-            mail.as_bytes(),
-        )
+        .send("friend@example.org", &[format!("{BOB}@mail.a.test")], mail.as_bytes())
         .await
         .expect("the listener accepts mail for a subscriber");
     // Not for a subscriber's address form: refused with the reason.
     let e = client
-        .send(
-            "friend@example.org",
-            &["bob@mail.a.test".to_owned()],
-            mail.as_bytes(),
-        )
+        .send("friend@example.org", &["bob@mail.a.test".to_owned()], mail.as_bytes())
         .await
         .unwrap_err();
     assert!(!e.is_transient(), "{e}");
 
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     let n = Pdu::decode(&n.content).unwrap().into_owned();
     assert_eq!(n.from().unwrap().to_string(), "friend@example.org");
     let r = h.handset(BOB).get(n.content_location().unwrap()).await;
@@ -315,10 +278,7 @@ Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quote
     assert_eq!(r.subject().unwrap().text(), "Grüße");
     let ps = body_parts(&r);
     assert_eq!(ps.len(), 2);
-    assert_eq!(
-        std::str::from_utf8(&ps[0].body).unwrap().trim_end(),
-        "Schöne Grüße"
-    );
+    assert_eq!(std::str::from_utf8(&ps[0].body).unwrap().trim_end(), "Schöne Grüße");
     assert_eq!(ps[1].content_type.media.as_str(), "image/png");
     assert_eq!(&*ps[1].body, &img[..], "attachment byte for byte");
     assert_eq!(ps[1].content_location(), Some("dot.png"));

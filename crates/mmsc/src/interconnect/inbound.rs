@@ -13,13 +13,13 @@ use std::sync::Arc;
 use ferry_interconnect::{InboundMessage, Mm4Handler, Rejection, Route};
 use ferry_mm4::address::from_mm4;
 use ferry_mm4::{
-    DeliveryReportReq, ForwardReq, Mm4Message, Mm4Response, ReadReplyReportReq,
-    ReadStatus as Mm4ReadStatus, RequestStatus,
+    DeliveryReportReq, ForwardReq, Mm4Message, Mm4Response, ReadReplyReportReq, ReadStatus as Mm4ReadStatus,
+    RequestStatus,
 };
 use ferry_mms::{Address, Header, MessageType, SenderVisibility, TimeValue};
 use ferry_store::{
-    AddressKind, NewMessage, NewOutbound, NewRecipient, NewReport, OutboundKind, RecipientKey,
-    ReportKind, ReportStatus, StoreError, new_message_id,
+    AddressKind, NewMessage, NewOutbound, NewRecipient, NewReport, OutboundKind, RecipientKey, ReportKind,
+    ReportStatus, StoreError, new_message_id,
 };
 
 use crate::cdr::Cdr;
@@ -120,9 +120,7 @@ impl Inbound {
         let Some(mm4) = &self.m.config.mm4 else {
             return;
         };
-        let (Mm4Message::ForwardRes(r)
-        | Mm4Message::DeliveryReportRes(r)
-        | Mm4Message::ReadReplyReportRes(r)) = &res
+        let (Mm4Message::ForwardRes(r) | Mm4Message::DeliveryReportRes(r) | Mm4Message::ReadReplyReportRes(r)) = &res
         else {
             return;
         };
@@ -182,11 +180,7 @@ impl Inbound {
         }
     }
 
-    async fn forward_in(
-        &self,
-        msg: &InboundMessage,
-        f: ForwardReq<'static>,
-    ) -> Result<(), Rejection> {
+    async fn forward_in(&self, msg: &InboundMessage, f: ForwardReq<'static>) -> Result<(), Rejection> {
         let m = &self.m;
         let (recipients, refused) = self.local_recipients(&msg.rcpt_to);
         if !refused.is_empty() {
@@ -200,9 +194,7 @@ impl Inbound {
         }
         let id = f.message_id.trim();
         if id.is_empty() || id.len() > 200 {
-            return Err(Rejection::permanent(
-                "X-Mms-Message-ID must be 1 to 200 characters",
-            ));
+            return Err(Rejection::permanent("X-Mms-Message-ID must be 1 to 200 characters"));
         }
         let sender_addr = from_mm4(&f.from).address;
         let sender = if sender_addr.kind() == ferry_mms::AddressKind::Email {
@@ -240,11 +232,7 @@ impl Inbound {
             recipients,
             body,
         };
-        let to: Vec<String> = message
-            .recipients
-            .iter()
-            .map(|r| r.address.clone())
-            .collect();
+        let to: Vec<String> = message.recipients.iter().map(|r| r.address.clone()).collect();
         let size = message.body.len() as u64;
         match m.store.submit(message, now).await {
             Ok(_) => {
@@ -263,22 +251,13 @@ impl Inbound {
             }
             // The peer sent it again (our 250 got lost): we have it.
             Err(StoreError::Duplicate { .. }) => {
-                tracing::info!(
-                    message_id = id,
-                    "MM4 forward received again: already stored"
-                );
+                tracing::info!(message_id = id, "MM4 forward received again: already stored");
             }
             Err(e) => return Err(store_rejection(&e)),
         }
         if f.ack_request {
-            let op = self.operator_for(
-                f.originator_system.as_deref().or(f.sender.as_deref()),
-                Some(&sender),
-            );
-            let mut res = f.response(
-                RequestStatus::OK,
-                m.config.mm4.as_ref().map(|c| c.system()).as_deref(),
-            );
+            let op = self.operator_for(f.originator_system.as_deref().or(f.sender.as_deref()), Some(&sender));
+            let mut res = f.response(RequestStatus::OK, m.config.mm4.as_ref().map(|c| c.system()).as_deref());
             res.date = Some(now);
             self.answer(Mm4Message::ForwardRes(res), op, id).await;
         }
@@ -307,10 +286,7 @@ impl Inbound {
             "operator {} refused the message: {}{}",
             job.destination,
             r.status,
-            r.status_text
-                .as_deref()
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default()
+            r.status_text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default()
         );
         match m
             .store
@@ -336,20 +312,11 @@ impl Inbound {
         from: &str,
     ) -> Result<Option<(ferry_store::MessageMeta, ferry_store::Recipient)>, Rejection> {
         let m = &self.m;
-        let Some(msg) = m
-            .store
-            .message(message_id)
-            .await
-            .map_err(|e| store_rejection(&e))?
-        else {
+        let Some(msg) = m.store.message(message_id).await.map_err(|e| store_rejection(&e))? else {
             return Ok(None);
         };
         let who = m.ic.normalise(&from_mm4(from).address.value());
-        let rs = m
-            .store
-            .recipients(message_id)
-            .await
-            .map_err(|e| store_rejection(&e))?;
+        let rs = m.store.recipients(message_id).await.map_err(|e| store_rejection(&e))?;
         Ok(rs
             .into_iter()
             .find(|r| r.kind == AddressKind::Msisdn && m.ic.normalise(&r.address) == who)
@@ -374,10 +341,7 @@ impl Inbound {
                     let reason = format!(
                         "reported by the recipient's operator: {}{}",
                         r.mm_status,
-                        r.status_text
-                            .as_deref()
-                            .map(|t| format!(" ({t})"))
-                            .unwrap_or_default()
+                        r.status_text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default()
                     );
                     match m
                         .store
@@ -408,8 +372,7 @@ impl Inbound {
         };
         if r.ack_request {
             let res = self.response_to(&r.transaction_id, &r.message_id, status, text, answer_to);
-            self.answer(Mm4Message::DeliveryReportRes(res), op, &r.message_id)
-                .await;
+            self.answer(Mm4Message::DeliveryReportRes(res), op, &r.message_id).await;
         }
         Ok(())
     }
@@ -480,10 +443,7 @@ impl Inbound {
         }
         let now = unix_now();
         let id = new_message_id();
-        let to: Vec<Address<'static>> = recipients
-            .iter()
-            .map(|r| Address::new(r.address.clone()))
-            .collect();
+        let to: Vec<Address<'static>> = recipients.iter().map(|r| Address::new(r.address.clone())).collect();
         let body = mail.to_retrieve_conf(None, Some(&id), &to).to_bytes();
         let size = body.len() as u64;
         let message = NewMessage {
@@ -501,15 +461,8 @@ impl Inbound {
             recipients,
             body,
         };
-        let to: Vec<String> = message
-            .recipients
-            .iter()
-            .map(|r| r.address.clone())
-            .collect();
-        m.store
-            .submit(message, now)
-            .await
-            .map_err(|e| store_rejection(&e))?;
+        let to: Vec<String> = message.recipients.iter().map(|r| r.address.clone()).collect();
+        m.store.submit(message, now).await.map_err(|e| store_rejection(&e))?;
         m.wake.notify_one();
         metrics::counter!("mmsc_messages_accepted_total").increment(1);
         if !mail.dropped.is_empty() {

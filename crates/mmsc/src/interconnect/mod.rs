@@ -28,16 +28,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use ferry_interconnect::{
-    ClientConfig, DeliveryMethod, OperatorConfig, Portability, Route, Router, SendError,
-    SmtpClient, TlsMode,
+    ClientConfig, DeliveryMethod, OperatorConfig, Portability, Route, Router, SendError, SmtpClient, TlsMode,
 };
-use ferry_mm4::{
-    DeliveryReportReq, Mm4Message, MmStatus, ReadReplyReportReq, ReadStatus as Mm4ReadStatus,
-};
+use ferry_mm4::{DeliveryReportReq, Mm4Message, MmStatus, ReadReplyReportReq, ReadStatus as Mm4ReadStatus};
 use ferry_store::{
-    AddressKind, NewOutbound, NewRecipient, OutboundKind, RecipientId, RecipientKey,
-    RecipientRoute, RecipientState, RecipientUpdate, Report, ReportKind, ReportStatus, StoreError,
-    SubmittedRecipient,
+    AddressKind, NewOutbound, NewRecipient, OutboundKind, RecipientId, RecipientKey, RecipientRoute, RecipientState,
+    RecipientUpdate, Report, ReportKind, ReportStatus, StoreError, SubmittedRecipient,
 };
 use serde::Deserialize;
 
@@ -180,24 +176,14 @@ fn peer_client_config(o: &OperatorConfig, mm4: &Mm4Config) -> anyhow::Result<Cli
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-            let port = p.parse::<u16>().with_context(|| {
-                format!(
-                    "routing.operators {:?}: bad port in {:?}",
-                    o.name, o.mmsc_url
-                )
-            })?;
-            (
-                h.trim_start_matches('[').trim_end_matches(']').to_owned(),
-                port,
-            )
+            let port = p
+                .parse::<u16>()
+                .with_context(|| format!("routing.operators {:?}: bad port in {:?}", o.name, o.mmsc_url))?;
+            (h.trim_start_matches('[').trim_end_matches(']').to_owned(), port)
         }
         _ => (rest.to_owned(), 25),
     };
-    anyhow::ensure!(
-        !host.is_empty(),
-        "routing.operators {:?}: no host in mmsc_url",
-        o.name
-    );
+    anyhow::ensure!(!host.is_empty(), "routing.operators {:?}: no host in mmsc_url", o.name);
     let mut cc = ClientConfig::plain(host, port);
     cc.tls = mm4.tls;
     cc.ca_file = mm4.ca_file.clone();
@@ -252,14 +238,9 @@ impl Interconnect {
         };
         let mut peers = HashMap::new();
         if let (Some(r), Some(mm4)) = (&c.routing, &c.mm4) {
-            for o in r
-                .operators
-                .iter()
-                .filter(|o| o.method == DeliveryMethod::Mm4)
-            {
+            for o in r.operators.iter().filter(|o| o.method == DeliveryMethod::Mm4) {
                 let cc = peer_client_config(o, mm4)?;
-                let client = SmtpClient::new(&cc)
-                    .with_context(|| format!("SMTP client for operator {:?}", o.name))?;
+                let client = SmtpClient::new(&cc).with_context(|| format!("SMTP client for operator {:?}", o.name))?;
                 peers.insert(
                     o.name.clone(),
                     Peer {
@@ -270,9 +251,7 @@ impl Interconnect {
             }
         }
         let relay = match &c.mm3 {
-            Some(m) => Some(
-                SmtpClient::new(&m.relay).context("SMTP client for the mail relay (mm3.relay)")?,
-            ),
+            Some(m) => Some(SmtpClient::new(&m.relay).context("SMTP client for the mail relay (mm3.relay)")?),
             None => None,
         };
         Ok(Self {
@@ -335,9 +314,7 @@ impl Decision {
     /// The address to store for the recipient, and its kind.
     fn stored(&self, original: &NewRecipient) -> NewRecipient {
         match self {
-            Decision::Local(m)
-            | Decision::SenderHosted { msisdn: m, .. }
-            | Decision::Mm4 { msisdn: m, .. } => {
+            Decision::Local(m) | Decision::SenderHosted { msisdn: m, .. } | Decision::Mm4 { msisdn: m, .. } => {
                 NewRecipient::new(format!("{m}/TYPE=PLMN"), AddressKind::Msisdn)
             }
             Decision::Email(a) => NewRecipient::new(a.clone(), AddressKind::Email),
@@ -367,15 +344,11 @@ pub(crate) fn decide(m: &Inner, address: &str, kind: AddressKind) -> Decision {
         return match kind {
             AddressKind::Msisdn => Decision::Local(normalize_msisdn(address)),
             AddressKind::Email => email(address),
-            _ => Decision::Unroutable(format!(
-                "{address}: only phone numbers and e-mail addresses are routed"
-            )),
+            _ => Decision::Unroutable(format!("{address}: only phone numbers and e-mail addresses are routed")),
         };
     };
     if kind == AddressKind::Other {
-        return Decision::Unroutable(format!(
-            "{address}: only phone numbers and e-mail addresses are routed"
-        ));
+        return Decision::Unroutable(format!("{address}: only phone numbers and e-mail addresses are routed"));
     }
     match router.resolve(address) {
         Route::Local { msisdn } => Decision::Local(msisdn),
@@ -384,10 +357,7 @@ pub(crate) fn decide(m: &Inner, address: &str, kind: AddressKind) -> Decision {
             msisdn,
             method: DeliveryMethod::SenderHosted,
             ..
-        } => Decision::SenderHosted {
-            operator: name,
-            msisdn,
-        },
+        } => Decision::SenderHosted { operator: name, msisdn },
         Route::Operator {
             name,
             msisdn,
@@ -426,10 +396,7 @@ impl Plan {
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(format!(
-            "no recipient can be reached: {}",
-            reasons.join("; ")
-        ))
+        Some(format!("no recipient can be reached: {}", reasons.join("; ")))
     }
 }
 
@@ -487,12 +454,7 @@ pub(crate) fn new_transaction_id() -> String {
 }
 
 /// Records one recipient's route and queues its outbound job, or fails it.
-pub(crate) async fn apply(
-    m: &Inner,
-    meta: &SubmitMeta<'_>,
-    id: RecipientId,
-    d: &Decision,
-) -> Result<(), StoreError> {
+pub(crate) async fn apply(m: &Inner, meta: &SubmitMeta<'_>, id: RecipientId, d: &Decision) -> Result<(), StoreError> {
     let now = unix_now();
     match d {
         Decision::Local(_) => Ok(()),
@@ -501,10 +463,7 @@ pub(crate) async fn apply(
                 route: "sender-hosted".into(),
                 operator: Some(operator.clone()),
             };
-            m.store
-                .route_recipient(id, route, None, now)
-                .await
-                .map(|_| ())
+            m.store.route_recipient(id, route, None, now).await.map(|_| ())
         }
         Decision::Mm4 {
             operator,
@@ -526,10 +485,7 @@ pub(crate) async fn apply(
                 route: "mm4".into(),
                 operator: Some(operator.clone()),
             };
-            m.store
-                .route_recipient(id, route, Some(job), now)
-                .await
-                .map(|_| ())
+            m.store.route_recipient(id, route, Some(job), now).await.map(|_| ())
         }
         Decision::Email(addr) => {
             let mm3 = m.config.mm3.as_ref().expect("email routes need [mm3]");
@@ -547,10 +503,7 @@ pub(crate) async fn apply(
                 route: "email".into(),
                 operator: None,
             };
-            m.store
-                .route_recipient(id, route, Some(job), now)
-                .await
-                .map(|_| ())
+            m.store.route_recipient(id, route, Some(job), now).await.map(|_| ())
         }
         Decision::Unroutable(why) => {
             let route = RecipientRoute {
@@ -645,14 +598,10 @@ pub(crate) async fn delivery_ind(m: &Inner, r: &Report) -> Vec<u8> {
     );
     if r.status == ReportStatus::Unreachable
         && let Ok(rs) = m.store.recipients(&r.message_id).await
-        && let Some(reason) = rs
-            .into_iter()
-            .find(|x| x.address == r.from)
-            .and_then(|x| x.reason)
+        && let Some(reason) = rs.into_iter().find(|x| x.address == r.from).and_then(|x| x.reason)
     {
-        p.headers.push(ferry_mms::Header::StatusText(
-            ferry_mms::EncodedString::new(reason),
-        ));
+        p.headers
+            .push(ferry_mms::Header::StatusText(ferry_mms::EncodedString::new(reason)));
     }
     p.to_bytes()
 }
@@ -707,28 +656,16 @@ pub(crate) async fn report_over_mm4(m: &Inner, r: &Report) -> bool {
             } else {
                 Mm4ReadStatus::READ
             };
-            let mut q = ReadReplyReportReq::new(
-                tid,
-                r.message_id.clone(),
-                from,
-                to.clone(),
-                status,
-                r.date,
-            );
+            let mut q = ReadReplyReportReq::new(tid, r.message_id.clone(), from, to.clone(), status, r.date);
             q.ack_request = mm4.ack_request;
             q.sender = Some(mm4.system());
             q.originator_system = Some(mm4.system());
             Mm4Message::ReadReplyReportReq(q).encode()
         }
     };
-    match peer
-        .client
-        .send(&mm4.system(), std::slice::from_ref(&to), &bytes)
-        .await
-    {
+    match peer.client.send(&mm4.system(), std::slice::from_ref(&to), &bytes).await {
         Ok(()) => {
-            metrics::counter!("mmsc_mm4_out_total", "kind" => r.kind.as_str(), "result" => "sent")
-                .increment(1);
+            metrics::counter!("mmsc_mm4_out_total", "kind" => r.kind.as_str(), "result" => "sent").increment(1);
             tracing::info!(report = r.id.0, operator = %name, kind = %r.kind, "report sent over MM4");
             let _ = m.store.report_done(r.id, unix_now()).await;
         }
@@ -741,10 +678,7 @@ pub(crate) async fn report_over_mm4(m: &Inner, r: &Report) -> bool {
             } else {
                 let i = (r.attempts.max(1) as usize - 1).min(c.retry_secs.len().saturating_sub(1));
                 let delay = c.retry_secs.get(i).copied().unwrap_or(60);
-                let _ = m
-                    .store
-                    .report_retry(r.id, now + delay, e.to_string(), unix_now())
-                    .await;
+                let _ = m.store.report_retry(r.id, now + delay, e.to_string(), unix_now()).await;
             }
         }
     }

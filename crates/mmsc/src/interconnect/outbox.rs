@@ -13,10 +13,7 @@ use std::time::Duration;
 use ferry_mm4::ForwardMeta;
 use ferry_mms::{Address, FromValue, Header, Pdu, SenderVisibility};
 use ferry_service::Shutdown;
-use ferry_store::{
-    Outbound, OutboundKind, OutboundOutcome, RecipientKey, RecipientState, RecipientUpdate,
-    StoreError,
-};
+use ferry_store::{Outbound, OutboundKind, OutboundOutcome, RecipientKey, RecipientState, RecipientUpdate, StoreError};
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
@@ -94,15 +91,11 @@ async fn one(m: &Inner, job: Outbound) {
     let label = kind_label(job.kind);
     let outcome = match result {
         Ok(()) => {
-            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "sent")
-                .increment(1);
+            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "sent").increment(1);
             tracing::info!(job = job.id.0, kind = label, to = %job.rcpt, destination = %job.destination, "sent");
             if let Some(rid) = job.recipient {
                 let (state, reason) = match job.kind {
-                    OutboundKind::Mm3 => (
-                        RecipientState::Forwarded,
-                        "handed to the mail relay (MM3)".to_owned(),
-                    ),
+                    OutboundKind::Mm3 => (RecipientState::Forwarded, "handed to the mail relay (MM3)".to_owned()),
                     _ => (
                         RecipientState::Notified,
                         format!("forwarded to operator {} over MM4", job.destination),
@@ -110,11 +103,7 @@ async fn one(m: &Inner, job: Outbound) {
                 };
                 match m
                     .store
-                    .update_recipient(
-                        RecipientKey::Id(rid),
-                        RecipientUpdate::to(state).reason(reason),
-                        now,
-                    )
+                    .update_recipient(RecipientKey::Id(rid), RecipientUpdate::to(state).reason(reason), now)
                     .await
                 {
                     Ok(t) => {
@@ -147,8 +136,7 @@ async fn one(m: &Inner, job: Outbound) {
             OutboundOutcome::Failed { error: why }
         }
         Err(Failure::Transient(e)) if !out_of_attempts(m, &job).await => {
-            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "retry")
-                .increment(1);
+            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "retry").increment(1);
             let delay = backoff(m, &job);
             tracing::warn!(job = job.id.0, kind = label, error = %e, retry_in = delay, "outbound message not sent");
             OutboundOutcome::Retry {
@@ -157,8 +145,7 @@ async fn one(m: &Inner, job: Outbound) {
             }
         }
         Err(Failure::Transient(e) | Failure::Permanent(e)) => {
-            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "failed")
-                .increment(1);
+            metrics::counter!("mmsc_outbound_total", "kind" => label, "result" => "failed").increment(1);
             tracing::warn!(job = job.id.0, kind = label, error = %e, "outbound message given up");
             if let Some(rid) = job.recipient {
                 let why = format!("not delivered to {}: {e}", job.rcpt);
@@ -219,10 +206,7 @@ async fn out_of_attempts(m: &Inner, job: &Outbound) -> bool {
 }
 
 /// The stored message for a recipient's job, or why there is nothing to send.
-async fn stored_pdu(
-    m: &Inner,
-    job: &Outbound,
-) -> Result<(ferry_store::Delivery, Vec<u8>), Failure> {
+async fn stored_pdu(m: &Inner, job: &Outbound) -> Result<(ferry_store::Delivery, Vec<u8>), Failure> {
     let rid = job
         .recipient
         .ok_or_else(|| Failure::Permanent("no recipient on the job".into()))?;
@@ -232,10 +216,7 @@ async fn stored_pdu(
         .await?
         .ok_or_else(|| Failure::Moot("the recipient is gone".into()))?;
     if d.recipient.state.is_final() {
-        return Err(Failure::Moot(format!(
-            "the recipient is already {}",
-            d.recipient.state
-        )));
+        return Err(Failure::Moot(format!("the recipient is already {}", d.recipient.state)));
     }
     let body = m.store.read_body(&job.message_id).await?;
     Ok((d, body))
@@ -248,12 +229,10 @@ fn with_from<'a>(pdu: Pdu<'a>, msg: &ferry_store::MessageMeta) -> Pdu<'a> {
         return pdu;
     }
     let mut p = pdu;
-    p.headers.push(Header::From(FromValue::Address(Address::new(
-        msg.sender.clone(),
-    ))));
+    p.headers
+        .push(Header::From(FromValue::Address(Address::new(msg.sender.clone()))));
     if msg.sender_hidden {
-        p.headers
-            .push(Header::SenderVisibility(SenderVisibility::HIDE));
+        p.headers.push(Header::SenderVisibility(SenderVisibility::HIDE));
     }
     p
 }
@@ -264,21 +243,15 @@ async fn forward(m: &Inner, job: &Outbound) -> Result<(), Failure> {
         .mm4
         .as_ref()
         .ok_or_else(|| Failure::Permanent("MM4 is no longer configured ([mm4])".into()))?;
-    let peer = m.ic.peers.get(&job.destination).ok_or_else(|| {
-        Failure::Permanent(format!(
-            "operator {:?} is no longer an MM4 peer",
-            job.destination
-        ))
-    })?;
+    let peer =
+        m.ic.peers
+            .get(&job.destination)
+            .ok_or_else(|| Failure::Permanent(format!("operator {:?} is no longer an MM4 peer", job.destination)))?;
     let (d, body) = stored_pdu(m, job).await?;
-    let pdu = Pdu::decode(&body)
-        .map_err(|e| Failure::Permanent(format!("stored message unreadable: {e}")))?;
+    let pdu = Pdu::decode(&body).map_err(|e| Failure::Permanent(format!("stored message unreadable: {e}")))?;
     let pdu = with_from(pdu, &d.message);
     let meta = ForwardMeta {
-        transaction_id: job
-            .transaction_id
-            .clone()
-            .unwrap_or_else(super::new_transaction_id),
+        transaction_id: job.transaction_id.clone().unwrap_or_else(super::new_transaction_id),
         message_id: job.message_id.clone(),
         originator_system: mm4.system(),
         originator_domain: mm4.domain.clone(),
@@ -296,14 +269,11 @@ async fn email(m: &Inner, job: &Outbound) -> Result<(), Failure> {
     let (mm3, relay) = match (&m.config.mm3, &m.ic.relay) {
         (Some(c), Some(r)) => (c, r),
         _ => {
-            return Err(Failure::Permanent(
-                "MM3 is no longer configured ([mm3])".into(),
-            ));
+            return Err(Failure::Permanent("MM3 is no longer configured ([mm3])".into()));
         }
     };
     let (d, body) = stored_pdu(m, job).await?;
-    let pdu = Pdu::decode(&body)
-        .map_err(|e| Failure::Permanent(format!("stored message unreadable: {e}")))?;
+    let pdu = Pdu::decode(&body).map_err(|e| Failure::Permanent(format!("stored message unreadable: {e}")))?;
     let from = super::email_sender(&d.message.sender, d.message.sender_hidden, &mm3.domain);
     let bytes = ferry_mm4::mm3::email_from_mms(&pdu, &from, &[job.rcpt.as_str()])
         .map_err(|e| Failure::Permanent(format!("building the e-mail: {e}")))?;
@@ -311,12 +281,10 @@ async fn email(m: &Inner, job: &Outbound) -> Result<(), Failure> {
 }
 
 async fn prebuilt(m: &Inner, job: &Outbound) -> Result<(), Failure> {
-    let peer = m.ic.peers.get(&job.destination).ok_or_else(|| {
-        Failure::Permanent(format!(
-            "operator {:?} is no longer an MM4 peer",
-            job.destination
-        ))
-    })?;
+    let peer =
+        m.ic.peers
+            .get(&job.destination)
+            .ok_or_else(|| Failure::Permanent(format!("operator {:?} is no longer an MM4 peer", job.destination)))?;
     let payload = job
         .payload
         .as_deref()
@@ -324,11 +292,7 @@ async fn prebuilt(m: &Inner, job: &Outbound) -> Result<(), Failure> {
     send(&peer.client, job, payload).await
 }
 
-async fn send(
-    client: &ferry_interconnect::SmtpClient,
-    job: &Outbound,
-    bytes: &[u8],
-) -> Result<(), Failure> {
+async fn send(client: &ferry_interconnect::SmtpClient, job: &Outbound, bytes: &[u8]) -> Result<(), Failure> {
     client
         .send(&job.envelope_from, std::slice::from_ref(&job.rcpt), bytes)
         .await
