@@ -31,6 +31,14 @@
 //! ([`pdu::with_transaction_id`]): a retrieval costs one file read and no
 //! re-encoding.
 //!
+//! Beyond its own subscribers ([`interconnect`], with `[routing]`, `[mm4]`,
+//! `[mm3]`, `[smtp]`): recipients are routed at submission (other
+//! operators' numbers over MM4 or sender-hosted, e-mail over MM3,
+//! unroutable ones failed with the reason), a durable outbox sends
+//! `MM4_forward.REQ` and e-mail with retries, and an SMTP listener accepts
+//! MM4 from configured peers and e-mail for `+number@` our domains. See
+//! `docs/INTERCONNECT.md`.
+//!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
 
