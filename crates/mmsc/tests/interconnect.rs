@@ -118,7 +118,7 @@ fn assert_same_parts(got: &[ferry_wsp::Part<'_>], sent: &[ferry_wsp::Part<'_>]) 
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
     let t0 = Instant::now();
     while !f().await {
-        assert!(t0.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
+        assert!(t0.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

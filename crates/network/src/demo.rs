@@ -434,25 +434,119 @@ async fn deferred_flow(
     Ok(path)
 }
 
-/// The hook for a message to another operator's phone (or an e-mail
-/// address): it needs the MMSC-to-MMSC interconnect (MM4) or MM3, which are
-/// a later issue. When they exist, this sends `picture` from `from` to
-/// `to`, waits for it and the delivery report, and checks the timeline like
-/// the other scenarios. Until then it reports itself skipped.
+/// A message to another operator's phone: the sender's MMSC forwards it
+/// over MM4 (SMTP between the two MMSCs' loopback listeners), the other
+/// MMSC stores it and notifies its phone, which fetches it there; the
+/// delivery report comes back over MM4 and reaches the sender as an
+/// M-Delivery.ind. Returns `None` (done) or fails naming the step.
 async fn cross_operator(
     net: &Network,
     from: &str,
     to: &str,
-    _picture: &[u8],
+    picture: &[u8],
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Option<String>> {
     let a = net.phone(from)?;
     let b = net.phone(to)?;
     out(&format!(
-        "{} ({}) is on operator {}, {} ({}) on {}: the MMSCs would need MM4 between them (not in Ferry yet).",
+        "{} ({}) is on operator {}, {} ({}) on {}: their MMSCs exchange MM4 over SMTP.",
         a.name, a.msisdn, a.operator, b.name, b.msisdn, b.operator
     ));
-    Ok(Some(
-        "needs the MM4 interconnect between MMSCs (a later issue)".to_owned(),
-    ))
+    let sender = net.handle(from)?;
+    let mut to_events = b.running()?.events();
+    let mut from_events = sender.events();
+    let mark = net.tracer().mark();
+    let zero = Instant::now();
+    let subject = format!("A ferry across to {to}");
+    let d = draft(
+        &b.msisdn,
+        &subject,
+        &format!("Hello {to}, greetings from operator {}!", a.operator),
+        picture,
+    );
+    let sent = sender.send(&d).await?;
+    ensure!(
+        sent.accepted(),
+        "the MMSC did not accept the message: {sent}"
+    );
+    let mid = sent.message_id.clone().unwrap_or_default();
+    let id = wait_event(
+        &mut to_events,
+        &format!("the message at {to}"),
+        |e| match e {
+            Event::Mms {
+                id,
+                alert: Alert::Received { subject: s, .. },
+            } if s.as_deref() == Some(subject.as_str()) => Some(*id),
+            _ => None,
+        },
+    )
+    .await?
+    .context("received message without a local id")?;
+    wait_event(
+        &mut from_events,
+        &format!("the delivery report at {from} (over MM4)"),
+        delivered_report(&mid),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    timeline(
+        net.tracer(),
+        mark,
+        zero,
+        &[
+            Step::SendReq,
+            Step::SendConf,
+            Step::PapPush,
+            Step::WapPush,
+            Step::Get,
+            Step::RetrieveConf,
+            Step::NotifyResp,
+            Step::Stored,
+            Step::DeliveryReport,
+        ],
+        out,
+    )?;
+    // The MM4 hops, from the two MMSCs' outbound queues.
+    for op in net.operators() {
+        for o in op.mmsc_store.outbound_for_message(&mid).await? {
+            out(&format!(
+                "{:>10}  {:<6} MM4 {:<13} {} → {} ({}, {} attempt{})",
+                "",
+                op.name,
+                match o.kind {
+                    ferry_mmsc::store::OutboundKind::Mm4Forward => "forward.REQ",
+                    _ => "answer/report",
+                },
+                o.envelope_from,
+                o.rcpt,
+                o.state,
+                o.attempts,
+                if o.attempts == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let forwarded = net
+        .operators()
+        .iter()
+        .find(|o| *o.name == *a.operator)
+        .context("the sender's operator")?
+        .mmsc_store
+        .outbound_for_message(&mid)
+        .await?
+        .iter()
+        .any(|o| {
+            o.kind == ferry_mmsc::store::OutboundKind::Mm4Forward && o.state.as_str() == "done"
+        });
+    ensure!(
+        forwarded,
+        "the sender's MMSC has no MM4_forward.REQ sent for {mid}"
+    );
+    let path = check_picture(net, to, id, picture).await?;
+    out(&format!(
+        "{to} has the picture from operator {}, byte for byte: {}",
+        a.operator,
+        path.display()
+    ));
+    Ok(None)
 }

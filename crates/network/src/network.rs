@@ -202,6 +202,8 @@ pub struct Network {
     shutdown: Shutdown,
     finished: Option<Finished>,
     operators: Vec<Operator>,
+    /// Each operator's SMTP listener port (MM4 between the MMSCs).
+    smtp_ports: Vec<u16>,
 }
 
 /// A free loopback port (bound, then released).
@@ -249,6 +251,7 @@ impl Network {
             shutdown,
             finished: Some(finished),
             operators: Vec::new(),
+            smtp_ports: Vec::new(),
         };
         // SMSCs first, on known ports so that each can route to the others.
         let host = config.host;
@@ -259,6 +262,12 @@ impl Network {
             } else {
                 o.ports.smsc
             });
+        }
+        // Each MMSC's SMTP listener (MM4), known before any starts so that
+        // each can name the others as peers.
+        for _ in &config.operators {
+            let p = free_port(host)?;
+            net.smtp_ports.push(p);
         }
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
@@ -383,6 +392,66 @@ impl Network {
         ferry_smsc::Smsc::start(smsc_config).await
     }
 
+    /// The MMSC's interconnect sections: its own number range, every other
+    /// operator as an MM4 peer (its SMTP listener on a loopback port), and
+    /// its own SMTP listener accepting MM4 from them. Nothing with one
+    /// operator.
+    fn interconnect_sections(&self, o: &OperatorConfig) -> String {
+        if self.config.operators.len() < 2 {
+            return String::new();
+        }
+        let host = self.config.host;
+        let port_of = |name: &str| {
+            let i = self
+                .config
+                .operators
+                .iter()
+                .position(|x| x.name == name)
+                .unwrap_or(0);
+            self.smtp_ports.get(i).copied().unwrap_or(0)
+        };
+        let domain = |name: &str| format!("mms.{name}.ferry");
+        // The country code: the first digit of the number range (the
+        // example's +1555…); numbers travel in international form anyway.
+        let cc: String = digits(&o.numbers).chars().take(1).collect();
+        let mut t = format!(
+            "[routing]\ncountry_code = {cc}\nown_ranges = [{own}]\nlocal_domains = [{d}]\n",
+            cc = toml_str(&cc),
+            own = toml_str(&o.numbers),
+            d = toml_str(&domain(&o.name)),
+        );
+        let others: Vec<&OperatorConfig> = self
+            .config
+            .operators
+            .iter()
+            .filter(|x| x.name != o.name)
+            .collect();
+        for x in &others {
+            t.push_str(&format!(
+                "[[routing.operators]]\nname = {n}\nranges = [{r}]\nmmsc_url = \"smtp://{host}:{p}\"\nmethod = \"mm4\"\nmm4_domain = {d}\n",
+                n = toml_str(&x.name),
+                r = toml_str(&x.numbers),
+                p = port_of(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t.push_str(&format!(
+            "[mm4]\ndomain = {d}\ntls = \"none\"\nretry_secs = [1, 5, 30, 120]\npoll_ms = {poll}\n\
+             [smtp]\nlisten = \"{host}:{p}\"\nhostname = {d}\nlocal_domains = [{d}]\n",
+            d = toml_str(&domain(&o.name)),
+            poll = self.config.tuning.poll_ms,
+            p = port_of(&o.name),
+        ));
+        for x in &others {
+            t.push_str(&format!(
+                "[[smtp.peers]]\nname = {n}\naddresses = [\"{host}\"]\nsender_domains = [{d}]\n",
+                n = toml_str(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t
+    }
+
     async fn start_operator(&self, o: &OperatorConfig, smsc: ferry_smsc::Smsc) -> Result<Operator> {
         let host = self.config.host;
         let t = &self.config.tuning;
@@ -461,7 +530,9 @@ kind = "pap"
 url = "http://{ppg_addr}/pap"
 username = "{PAP_USER}"
 password = "{PAP_PASSWORD}"
+{interconnect}
 "#,
+            interconnect = self.interconnect_sections(o),
             store = toml_str(&mmsc_dir.display().to_string()),
             retry = t.notify_retry_secs,
             poll = t.poll_ms,
