@@ -151,6 +151,14 @@ async fn scenarios(net: &Network, out: &mut (dyn FnMut(&str) + Send)) -> Result<
         let r = cross_operator(net, &sender.name, &other.name, &picture, out).await;
         results.push((name, r.map_err(|e| format!("{e:#}"))));
     }
+    // 4. An e-mail address: MM3 through the network's mail sink.
+    if net.mail().is_some() {
+        let to = format!("friend@{}", crate::mail::MAIL_DOMAIN);
+        let name = format!("{} → {to} (e-mail, MM3)", sender.name);
+        out(&format!("\n── 4. {name} ──"));
+        let r = email_flow(net, &sender.name, &to, &picture, out).await;
+        results.push((name, r.map(|_| None).map_err(|e| format!("{e:#}"))));
+    }
     let picture_path = received.unwrap_or_default();
     if results.iter().any(|(_, r)| r.is_err()) {
         for (n, r) in &results {
@@ -549,4 +557,90 @@ async fn cross_operator(
         path.display()
     ));
     Ok(None)
+}
+
+/// A message to an e-mail address: the MMSC turns it into a MIME e-mail
+/// (text body, picture and SMIL as attachments) and hands it to the mail
+/// relay (the network's sink); the sender's delivery report says
+/// Forwarded. The picture is read back from the e-mail byte for byte.
+async fn email_flow(
+    net: &Network,
+    from: &str,
+    to: &str,
+    picture: &[u8],
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Result<PathBuf> {
+    let sink = net.mail().context("the network has no mail sink")?;
+    let before = sink.messages().len();
+    let sender = net.handle(from)?;
+    let mut from_events = sender.events();
+    let mark = net.tracer().mark();
+    let zero = Instant::now();
+    let subject = format!("A ferry to {to}");
+    let d = draft(to, &subject, "Hello from a phone, by e-mail.", picture);
+    let sent = sender.send(&d).await?;
+    ensure!(
+        sent.accepted(),
+        "the MMSC did not accept the message: {sent}"
+    );
+    let mid = sent.message_id.clone().unwrap_or_default();
+    wait_event(
+        &mut from_events,
+        &format!("the delivery report at {from}"),
+        |e| match e {
+            Event::Mms {
+                alert:
+                    Alert::Report(Report::Delivery {
+                        message_id: m,
+                        status,
+                        ..
+                    }),
+                ..
+            } if *m == mid && *status == Status::FORWARDED => Some(()),
+            _ => None,
+        },
+    )
+    .await?;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let path = loop {
+        if let Some(p) = sink.messages().get(before) {
+            break p.clone();
+        }
+        ensure!(Instant::now() < deadline, "no e-mail reached the mail sink");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    timeline(
+        net.tracer(),
+        mark,
+        zero,
+        &[Step::SendReq, Step::SendConf, Step::DeliveryReport],
+        out,
+    )?;
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mail = ferry_mm4::mm3::mms_from_email(&bytes).context("reading the e-mail back")?;
+    out(&format!(
+        "{:>10}  {:<6} MM3 e-mail        {} → {to}, subject {:?}, {} parts, {} octets",
+        "",
+        "relay",
+        mail.from.as_deref().unwrap_or("?"),
+        mail.subject.as_deref().unwrap_or(""),
+        mail.parts.len(),
+        bytes.len()
+    ));
+    let png = mail
+        .parts
+        .iter()
+        .find(|p| p.content_type.media.as_str() == "image/png")
+        .context("the e-mail has no image/png attachment")?;
+    ensure!(
+        &*png.body == picture,
+        "the picture in the e-mail differs from the one sent ({} vs {} octets)",
+        png.body.len(),
+        picture.len()
+    );
+    out(&format!(
+        "the e-mail holds the picture, byte for byte: {}",
+        path.display()
+    ));
+    Ok(path)
 }

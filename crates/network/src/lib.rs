@@ -47,6 +47,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod link;
+pub mod mail;
 pub mod network;
 pub mod notifier;
 pub mod png;

@@ -204,6 +204,8 @@ pub struct Network {
     operators: Vec<Operator>,
     /// Each operator's SMTP listener port (MM4 between the MMSCs).
     smtp_ports: Vec<u16>,
+    /// The mail sink every MMSC relays e-mail to (MM3).
+    mail: Option<crate::mail::MailSink>,
 }
 
 /// A free loopback port (bound, then released).
@@ -252,6 +254,7 @@ impl Network {
             finished: Some(finished),
             operators: Vec::new(),
             smtp_ports: Vec::new(),
+            mail: None,
         };
         // SMSCs first, on known ports so that each can route to the others.
         let host = config.host;
@@ -269,6 +272,8 @@ impl Network {
             let p = free_port(host)?;
             net.smtp_ports.push(p);
         }
+        let mail_dir = net.data_dir.join("mail");
+        net.mail = Some(crate::mail::MailSink::start(host, &mail_dir, net.shutdown.clone()).await?);
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
             let mut smscs = Vec::new();
@@ -397,10 +402,20 @@ impl Network {
     /// its own SMTP listener accepting MM4 from them. Nothing with one
     /// operator.
     fn interconnect_sections(&self, o: &OperatorConfig) -> String {
-        if self.config.operators.len() < 2 {
-            return String::new();
-        }
         let host = self.config.host;
+        // E-mail recipients go to the network's mail sink.
+        let mm3 = match &self.mail {
+            Some(m) => format!(
+                "[mm3]\ndomain = {d}\nrelay = {{ host = \"{ip}\", port = {p}, tls = \"none\" }}\nretry_secs = [1, 5, 30]\n",
+                d = toml_str(&format!("mail.{}.ferry", o.name)),
+                ip = m.addr.ip(),
+                p = m.addr.port(),
+            ),
+            None => String::new(),
+        };
+        if self.config.operators.len() < 2 {
+            return mm3;
+        }
         let port_of = |name: &str| {
             let i = self
                 .config
@@ -449,6 +464,7 @@ impl Network {
                 d = toml_str(&domain(&x.name)),
             ));
         }
+        t.push_str(&mm3);
         t
     }
 
@@ -737,6 +753,11 @@ password = "{PAP_PASSWORD}"
     /// The timeline recorder.
     pub fn tracer(&self) -> &Tracer {
         &self.tracer
+    }
+
+    /// The mail sink (e-mail recipients' messages land in its folder).
+    pub fn mail(&self) -> Option<&crate::mail::MailSink> {
+        self.mail.as_ref()
     }
 
     /// The data directory (absolute).

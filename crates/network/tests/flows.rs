@@ -377,4 +377,15 @@ async fn the_demo_runs_and_passes() {
         .expect("the cross-operator scenario");
     assert!(matches!(cross.1, Ok(None)), "{:?}\n{text}", cross.1);
     assert!(text.contains("MM4 forward.REQ"), "no MM4 hop in\n{text}");
+    // And the e-mail went through the mail sink (MM3).
+    let mail = outcome
+        .scenarios
+        .iter()
+        .find(|(n, _)| n.contains("MM3"))
+        .expect("the e-mail scenario");
+    assert!(matches!(mail.1, Ok(None)), "{:?}\n{text}", mail.1);
+    assert!(
+        text.contains("the e-mail holds the picture, byte for byte"),
+        "{text}"
+    );
 }
