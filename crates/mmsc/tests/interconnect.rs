@@ -156,7 +156,13 @@ async fn mm4_between_two_mmscs_with_delivery_and_read_reports() {
     let dave = b.handset(DAVE);
     let r = dave.get(&url).await;
     assert_eq!(r.status, 200);
+    // Message type, transaction id, version first, in that order.
+    let raw = &r.body;
+    assert_eq!((raw[0], raw[1], raw[2]), (0x8C, 0x84, 0x98), "{:02X?}", &raw[..16]);
+    let end = 3 + raw[3..].iter().position(|&b| b == 0).unwrap();
+    assert_eq!(raw[end + 1], 0x8D, "X-Mms-MMS-Version after the transaction id");
     let r = r.pdu();
+    r.validate().unwrap();
     assert_eq!(r.message_id(), Some(id.as_str()), "the Message-ID travels");
     assert_eq!(
         r.from(),

@@ -208,12 +208,12 @@ impl Inbound {
         if hidden {
             pdu.headers.retain(|h| !matches!(h, Header::From(_)));
         } else {
-            // Our form of the sender (no MM4 domain).
-            pdu.headers.retain(|h| !matches!(h, Header::From(_)));
-            pdu.headers.insert(
-                1,
-                Header::From(ferry_mms::FromValue::Address(Address::new(sender.clone()))),
-            );
+            // Our form of the sender (no MM4 domain), in the From's place.
+            for h in &mut pdu.headers {
+                if matches!(h, Header::From(_)) {
+                    *h = Header::From(ferry_mms::FromValue::Address(Address::new(sender.clone())));
+                }
+            }
         }
         debug_assert_eq!(pdu.message_type(), Some(MessageType::RETRIEVE_CONF));
         let body = pdu.to_bytes();
