@@ -470,3 +470,78 @@ async fn mm4_forward_waits_for_the_peer_to_come_back() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Operator A on the store in `dir` (kept across restarts).
+async fn start_a_in(
+    dir: &std::path::Path,
+    pa: u16,
+    pb: u16,
+) -> (
+    ferry_mmsc::Running,
+    ferry_service::Shutdown,
+    std::sync::Arc<ferry_mmsc::store::Store>,
+    String,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let text = format!(
+        "{}{}",
+        config_text(port, dir, "[gateway]\nkind = \"memory\""),
+        sections("a", pa, pb)
+    );
+    let config = Config::from_toml(&text).unwrap();
+    let mut sc = ferry_mmsc::store::sqlite::SqliteConfig::new(dir.join("store"));
+    sc.password_cost = ferry_mmsc::store::PasswordCost::Insecure;
+    let store = std::sync::Arc::new(ferry_mmsc::store::Store::open_sqlite(sc).await.unwrap());
+    let _ = store.add_subscriber(NewSubscriber::new(ALICE), 0).await;
+    let (shutdown, _finished) = ferry_service::Shutdown::new();
+    let running = ferry_mmsc::Mmsc::new(config)
+        .store(store.clone())
+        .notifier(ferry_mmsc::MemoryNotifier::new())
+        .listener(listener)
+        .start(shutdown.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.local_addr);
+    (running, shutdown, store, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mm4_forward_queued_survives_a_restart_of_the_sender() {
+    ferry_service::telemetry::init_logging();
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (free_port(), free_port());
+    let (running, shutdown, store, base) = start_a_in(dir.path(), pa, pb).await;
+    // B is down: the forward is queued and fails transiently.
+    let req = send_req("T-send", &[DAVE], 30_000);
+    let a = Handset::new(&base, Some(ALICE), None).post(req.to_bytes()).await;
+    let id = ok_id(&a.pdu());
+    wait_until("a failed attempt", || async {
+        store
+            .outbound_for_message(&id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|o| o.state == ReportState::Pending && o.last_error.is_some())
+    })
+    .await;
+    // A stops (as a restart would).
+    shutdown.trigger();
+    running.join().await;
+    store.close().await.unwrap();
+    // B comes up, A starts again on the same store: the job goes out.
+    let b = operator("b", pb, pa).await;
+    let (running, shutdown, store, _) = start_a_in(dir.path(), pa, pb).await;
+    b.wait_push(DAVE, MessageType::NOTIFICATION_IND, |_| true).await;
+    wait_until("the forward recorded as sent after the restart", || async {
+        store.recipients(&id).await.unwrap()[0].state == RecipientState::Notified
+    })
+    .await;
+    let jobs = store.outbound_for_message(&id).await.unwrap();
+    assert_eq!(jobs[0].state, ReportState::Done);
+    assert!(jobs[0].attempts >= 2, "{jobs:?}");
+    shutdown.trigger();
+    running.join().await;
+    store.close().await.unwrap();
+    b.stop().await;
+}
