@@ -55,6 +55,19 @@ pub struct Config {
     /// The durable store's limits.
     #[serde(default)]
     pub store: StoreConfig,
+    /// Recipient routing: our number ranges, other operators, number
+    /// portability (see docs/INTERCONNECT.md). None: every number is ours.
+    #[serde(default)]
+    pub routing: Option<ferry_interconnect::RoutingConfig>,
+    /// MM4 to other operators' MMSCs.
+    #[serde(default)]
+    pub mm4: Option<crate::interconnect::Mm4Config>,
+    /// MM3: e-mail recipients, through the mail relay.
+    #[serde(default)]
+    pub mm3: Option<crate::interconnect::Mm3Config>,
+    /// The SMTP listener: MM4 from peer MMSCs, e-mail for our subscribers.
+    #[serde(default)]
+    pub smtp: Option<ferry_interconnect::ListenerConfig>,
 }
 
 /// `[store]`: limits of the durable store.
@@ -375,6 +388,7 @@ impl Config {
                 "gateway.url must be an http(s) URL"
             );
         }
+        crate::interconnect::check_config(self)?;
         Ok(())
     }
 

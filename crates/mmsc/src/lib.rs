@@ -31,6 +31,14 @@
 //! ([`pdu::with_transaction_id`]): a retrieval costs one file read and no
 //! re-encoding.
 //!
+//! Beyond its own subscribers ([`interconnect`], with `[routing]`, `[mm4]`,
+//! `[mm3]`, `[smtp]`): recipients are routed at submission (other
+//! operators' numbers over MM4 or sender-hosted, e-mail over MM3,
+//! unroutable ones failed with the reason), a durable outbox sends
+//! `MM4_forward.REQ` and e-mail with retries, and an SMTP listener accepts
+//! MM4 from configured peers and e-mail for `+number@` our domains. See
+//! `docs/INTERCONNECT.md`.
+//!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
 //!
@@ -46,6 +54,7 @@ pub mod cdr;
 pub mod cli;
 pub mod config;
 pub mod identity;
+pub mod interconnect;
 mod mm1;
 pub mod notify;
 pub mod pdu;
@@ -92,6 +101,9 @@ pub(crate) struct Inner {
     pub(crate) wake_reports: Notify,
     pub(crate) metrics: Option<PrometheusHandle>,
     pub(crate) peers: peer::Peers,
+    /// Routing, MM4 peers, the mail relay.
+    pub(crate) ic: interconnect::Interconnect,
+    pub(crate) wake_outbox: Notify,
 }
 
 /// A running MMSC.
@@ -99,6 +111,8 @@ pub(crate) struct Inner {
 pub struct Running {
     /// The address MM1 listens on.
     pub local_addr: SocketAddr,
+    /// The address the SMTP listener (MM4, MM3 in) listens on, if configured.
+    pub smtp_addr: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     cdr_task: Option<tokio::task::JoinHandle<()>>,
     inner: Arc<Inner>,
@@ -241,6 +255,7 @@ impl Mmsc {
         let local_addr = listener.local_addr()?;
         let mut peers = peer::Peers::open(&c).context("setting up the peers")?;
         peers.observer = self.peer_observer;
+        let ic = interconnect::Interconnect::open(&c).await?;
         let inner = Arc::new(Inner {
             peers,
             ident: identity::Identifier::new(&c.identity),
@@ -251,6 +266,8 @@ impl Mmsc {
             wake: Notify::new(),
             wake_reports: Notify::new(),
             metrics: self.metrics,
+            ic,
+            wake_outbox: Notify::new(),
         });
         let app = Router::new()
             .route("/m/{token}", get(mm1::retrieve))
@@ -281,9 +298,27 @@ impl Mmsc {
         tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(peer::relay_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(interconnect::outbox::outbox_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(interconnect::portability_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        let mut smtp_addr = None;
+        if let Some(lc) = inner.config.smtp.clone() {
+            let handler = interconnect::inbound::Inbound { m: inner.clone() };
+            let l = ferry_interconnect::SmtpListener::start(lc, handler, shutdown.clone())
+                .await
+                .context("starting the SMTP listener ([smtp])")?;
+            smtp_addr = Some(l.local_addr());
+            tasks.push(tokio::spawn(l.join()));
+        }
         tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
         Ok(Running {
             local_addr,
+            smtp_addr,
             tasks,
             cdr_task,
             inner,

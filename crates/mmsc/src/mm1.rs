@@ -423,6 +423,14 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         Ok(r) => r,
         Err(t) => return send_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &t),
     };
+    let plan = crate::interconnect::plan(m, rcpts);
+    if let Some(why) = plan.all_unroutable() {
+        return send_error(tid, ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED, &why);
+    }
+    let crate::interconnect::Plan {
+        recipients: rcpts,
+        decisions,
+    } = plan;
     if rcpts.len() > c.limits.max_recipients {
         return send_error(
             tid,
@@ -479,7 +487,13 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
     let r = m.store.submit(message, now).await;
     store_timer("submit", t);
     match r {
-        Ok(_) => {
+        Ok(submitted) => {
+            let meta = crate::interconnect::SubmitMeta {
+                message_id: &id,
+                sender: &sender,
+                sender_hidden: hidden,
+            };
+            crate::interconnect::after_submit(m, &meta, &submitted.recipients, &decisions).await;
             m.wake.notify_one();
             count_send(ResponseStatus::OK);
             metrics::counter!("mmsc_messages_accepted_total").increment(1);

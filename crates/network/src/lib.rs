@@ -54,6 +54,7 @@ pub mod demo;
 pub mod faults;
 pub mod fleet;
 pub mod link;
+pub mod mail;
 pub mod network;
 pub mod notifier;
 pub mod peering;

@@ -218,6 +218,10 @@ pub struct Network {
     shutdown: Shutdown,
     finished: Option<Finished>,
     operators: Vec<Operator>,
+    /// Each operator's SMTP listener port (MM4 between the MMSCs).
+    smtp_ports: Vec<u16>,
+    /// The mail sink every MMSC relays e-mail to (MM3).
+    mail: Option<crate::mail::MailSink>,
 }
 
 /// A free loopback port (bound, then released).
@@ -265,6 +269,8 @@ impl Network {
             shutdown,
             finished: Some(finished),
             operators: Vec::new(),
+            smtp_ports: Vec::new(),
+            mail: None,
         };
         // SMSCs first, on known ports so that each can route to the others.
         let host = config.host;
@@ -308,6 +314,14 @@ impl Network {
                     .or_insert_with(|| format!("{:032x}", rand::random::<u128>()));
             }
         }
+        // Each MMSC's SMTP listener (MM4), known before any starts so that
+        // each can name the others as peers.
+        for _ in &config.operators {
+            let p = free_port(host)?;
+            net.smtp_ports.push(p);
+        }
+        let mail_dir = net.data_dir.join("mail");
+        net.mail = Some(crate::mail::MailSink::start(host, &mail_dir, net.shutdown.clone()).await?);
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
             let mut smscs = Vec::new();
@@ -445,6 +459,88 @@ impl Network {
         ferry_smsc::Smsc::start(smsc_config).await
     }
 
+    /// The MMSC's interconnect sections: its own number range, every other
+    /// operator either as a sender-hosted peer (listed in `peers`) or as an
+    /// MM4 peer (its SMTP listener on a loopback port), and its own SMTP
+    /// listener accepting MM4 from them; the mail sink as e-mail relay.
+    fn interconnect_sections(&self, o: &OperatorConfig) -> String {
+        let host = self.config.host;
+        // E-mail recipients go to the network's mail sink.
+        let mm3 = match &self.mail {
+            Some(m) => format!(
+                "[mm3]\ndomain = {d}\nrelay = {{ host = \"{ip}\", port = {p}, tls = \"none\" }}\nretry_secs = [1, 5, 30]\n",
+                d = toml_str(&format!("mail.{}.ferry", o.name)),
+                ip = m.addr.ip(),
+                p = m.addr.port(),
+            ),
+            None => String::new(),
+        };
+        if self.config.operators.len() < 2 {
+            return mm3;
+        }
+        let port_of = |name: &str| {
+            let i = self
+                .config
+                .operators
+                .iter()
+                .position(|x| x.name == name)
+                .unwrap_or(0);
+            self.smtp_ports.get(i).copied().unwrap_or(0)
+        };
+        let domain = |name: &str| format!("mms.{name}.ferry");
+        // The country code: the first digit of the number range (the
+        // example's +1555…); numbers travel in international form anyway.
+        let cc: String = digits(&o.numbers).chars().take(1).collect();
+        let mut t = format!(
+            "[routing]\ncountry_code = {cc}\nown_ranges = [{own}]\nlocal_domains = [{d}]\n",
+            cc = toml_str(&cc),
+            own = toml_str(&o.numbers),
+            d = toml_str(&domain(&o.name)),
+        );
+        let others: Vec<&OperatorConfig> = self
+            .config
+            .operators
+            .iter()
+            .filter(|x| x.name != o.name)
+            .collect();
+        for x in &others {
+            if o.peers.iter().any(|p| *p == x.name) {
+                // A peer: its numbers stay here and are notified by us; its
+                // MMSC fetches them (the `[[peers]]` sections).
+                t.push_str(&format!(
+                    "[[routing.operators]]\nname = {n}\nranges = [{r}]\nmmsc_url = \"http://{host}:{p}\"\nmethod = \"sender-hosted\"\n",
+                    n = toml_str(&x.name),
+                    r = toml_str(&x.numbers),
+                    p = x.ports.mmsc,
+                ));
+                continue;
+            }
+            t.push_str(&format!(
+                "[[routing.operators]]\nname = {n}\nranges = [{r}]\nmmsc_url = \"smtp://{host}:{p}\"\nmethod = \"mm4\"\nmm4_domain = {d}\n",
+                n = toml_str(&x.name),
+                r = toml_str(&x.numbers),
+                p = port_of(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t.push_str(&format!(
+            "[mm4]\ndomain = {d}\ntls = \"none\"\nretry_secs = [1, 5, 30, 120]\npoll_ms = {poll}\n\
+             [smtp]\nlisten = \"{host}:{p}\"\nhostname = {d}\nlocal_domains = [{d}]\n",
+            d = toml_str(&domain(&o.name)),
+            poll = self.config.tuning.poll_ms,
+            p = port_of(&o.name),
+        ));
+        for x in &others {
+            t.push_str(&format!(
+                "[[smtp.peers]]\nname = {n}\naddresses = [\"{host}\"]\nsender_domains = [{d}]\n",
+                n = toml_str(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t.push_str(&mm3);
+        t
+    }
+
     async fn start_operator(
         &self,
         o: &OperatorConfig,
@@ -538,7 +634,9 @@ url = "http://{ppg_addr}/pap"
 username = "{PAP_USER}"
 password = "{PAP_PASSWORD}"
 {peering}
+{interconnect}
 "#,
+            interconnect = self.interconnect_sections(o),
             store = toml_str(&mmsc_dir.display().to_string()),
             retry = t.notify_retry_secs,
             poll = t.poll_ms,
@@ -749,6 +847,11 @@ password = "{PAP_PASSWORD}"
     /// The timeline recorder.
     pub fn tracer(&self) -> &Tracer {
         &self.tracer
+    }
+
+    /// The mail sink (e-mail recipients' messages land in its folder).
+    pub fn mail(&self) -> Option<&crate::mail::MailSink> {
+        self.mail.as_ref()
     }
 
     /// The data directory (absolute).

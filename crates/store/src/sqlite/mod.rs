@@ -12,6 +12,7 @@
 
 mod bodies;
 mod ops;
+mod outbox;
 mod writer;
 
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ use tokio::sync::Mutex;
 use crate::backend::{Backend, BoxFuture};
 use crate::error::{Result, StoreError};
 use crate::model::*;
+use crate::outbox::{NewOutbound, Outbound, OutboundId, OutboundOutcome, RecipientRoute};
 use crate::password::{self, PasswordCost};
 use bodies::BodyDir;
 use writer::Writer;
@@ -66,13 +68,22 @@ impl SqliteConfig {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        include_str!("../../migrations/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "interconnect".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0002_interconnect.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// The SQLite backend. Wrap it in [`crate::Store`] (or use
@@ -610,6 +621,97 @@ impl Backend for SqliteBackend {
         password: &'a str,
     ) -> BoxFuture<'a, Option<Subscriber>> {
         Box::pin(self.do_verify(username, password))
+    }
+
+    fn route_recipient(
+        &self,
+        id: RecipientId,
+        route: RecipientRoute,
+        outbound: Option<NewOutbound>,
+        now: u64,
+    ) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| {
+                    Box::pin(async move {
+                        outbox::route_recipient(c, id, &route, outbound.as_ref(), now).await
+                    })
+                })
+                .await
+        })
+    }
+
+    fn recipient_route(&self, id: RecipientId) -> BoxFuture<'_, Option<RecipientRoute>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::recipient_route(&mut c, id).await
+        })
+    }
+
+    fn enqueue_outbound(&self, job: NewOutbound, now: u64) -> BoxFuture<'_, OutboundId> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::enqueue(c, &job, now).await }))
+                .await
+        })
+    }
+
+    fn claim_outbound(
+        &self,
+        now: u64,
+        limit: u32,
+        lease_secs: u64,
+    ) -> BoxFuture<'_, Vec<Outbound>> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| {
+                    Box::pin(async move { outbox::claim(c, now, limit, lease_secs).await })
+                })
+                .await
+        })
+    }
+
+    fn finish_outbound(
+        &self,
+        id: OutboundId,
+        outcome: OutboundOutcome,
+        now: u64,
+    ) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::finish(c, id, &outcome, now).await }))
+                .await
+        })
+    }
+
+    fn outbound_by_transaction<'a>(
+        &'a self,
+        transaction_id: &'a str,
+    ) -> BoxFuture<'a, Option<Outbound>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::by_transaction(&mut c, transaction_id).await
+        })
+    }
+
+    fn outbound_for_message<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Vec<Outbound>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::for_message(&mut c, message_id).await
+        })
+    }
+
+    fn purge_outbound(&self, before: u64) -> BoxFuture<'_, u64> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::purge(c, before).await }))
+                .await
+        })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

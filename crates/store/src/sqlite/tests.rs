@@ -51,7 +51,14 @@ async fn migrations_and_pragmas() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2, "schema 2: the interconnect tables");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'recipient_routes') ORDER BY name",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["outbox", "recipient_routes"]);
     drop(c);
     s.do_close().await.unwrap();
     // Reopening runs no migration twice.
