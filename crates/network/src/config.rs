@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn example_parses() {
         let c = NetworkConfig::from_toml(EXAMPLE).unwrap();
-        assert_eq!(c.operators.len(), 2);
+        assert_eq!(c.operators.len(), 3);
         for o in &c.operators {
             assert_eq!(o.phones.len(), 3);
             assert_eq!(
@@ -336,6 +336,7 @@ mod tests {
         }
         assert_eq!(c.operators[0].peers, ["beta"]);
         assert_eq!(c.operators[1].peers, ["alpha"]);
+        assert!(c.operators[2].peers.is_empty(), "gamma is reached over MM4");
         let bad = format!("{EXAMPLE}\nbogus = 1\n");
         assert!(NetworkConfig::from_toml(&bad).is_err());
         let free = NetworkConfig::example_on_free_ports();
