@@ -209,14 +209,21 @@ impl<'a> Reader<'a> {
     pub fn long_integer(&mut self, field: &'static str) -> Result<u64> {
         let at = self.offset();
         let len = self.u8(field)?;
+        if len <= 8 {
+            // Fits whatever the octets are (leading zeros add nothing).
+            let bytes = self.take(usize::from(len), field)?;
+            return Ok(bytes.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
+        }
+        self.long_integer_long(at, len, field)
+    }
+
+    /// [`Reader::long_integer`] of more than 8 octets, out of line.
+    #[inline(never)]
+    fn long_integer_long(&mut self, at: usize, len: u8, field: &'static str) -> Result<u64> {
         if len > 30 {
             return Err(unexpected(at, field, len, "a Long-integer length (0..=30)"));
         }
         let bytes = self.take(usize::from(len), field)?;
-        if len <= 8 {
-            // Fits whatever the octets are (leading zeros add nothing).
-            return Ok(bytes.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
-        }
         // Leading zero octets are harmless; more than 8 significant octets are not.
         let sig = bytes
             .iter()
@@ -251,6 +258,17 @@ impl<'a> Reader<'a> {
     pub fn value_length(&mut self, field: &'static str) -> Result<usize> {
         let at = self.offset();
         let b = self.u8(field)?;
+        // A Short-length that fits is the common case; the rest is out of line.
+        if b <= 30 && usize::from(b) <= self.remaining() {
+            return Ok(usize::from(b));
+        }
+        self.value_length_slow(at, b, field)
+    }
+
+    /// [`Reader::value_length`] after its first octet `b` (read at `at`):
+    /// a Length-quote, an error, or a Short-length beyond the input.
+    #[inline(never)]
+    fn value_length_slow(&mut self, at: usize, b: u8, field: &'static str) -> Result<usize> {
         let len = match b {
             0..=30 => usize::from(b),
             31 => self.uintvar(field)? as usize,
