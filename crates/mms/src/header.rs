@@ -448,6 +448,9 @@ impl<'a> Header<'a> {
     /// Decodes the value of field `code` (the header's name octet already
     /// read). `del_form`: the PDU is an M-Mbox-Delete.conf or M-Delete.conf,
     /// whose Content-Location, Response-Status and Response-Text carry an index.
+    // Inlined into `Pdu::decode`, its only caller here: the header is then
+    // built in place, without a call frame or a copy of the `Result`.
+    #[inline(always)]
     pub fn decode_value(code: u8, r: &mut Reader<'a>, del_form: bool) -> Result<Self, DecodeError> {
         use field::*;
         let f = field::name(code).unwrap_or("unknown header");
