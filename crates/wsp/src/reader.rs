@@ -283,8 +283,15 @@ impl<'a> Reader<'a> {
     /// A Value-length and a reader bounded to the value it announces.
     #[inline]
     pub fn value_length_sub(&mut self, field: &'static str) -> Result<Reader<'a>> {
+        // `value_length` has checked that the value fits in what is left.
         let len = self.value_length(field)?;
-        self.sub(len, field)
+        let start = self.pos;
+        self.pos += len;
+        Ok(Reader {
+            buf: &self.buf[..self.pos],
+            pos: start,
+            base: self.base,
+        })
     }
 
     /// Octets up to (not including) the next NUL; the NUL is consumed.
