@@ -211,8 +211,16 @@ impl<'a> Reader<'a> {
         let len = self.u8(field)?;
         if len <= 8 {
             // Fits whatever the octets are (leading zeros add nothing).
-            let bytes = self.take(usize::from(len), field)?;
-            return Ok(bytes.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
+            let n = usize::from(len);
+            let Some(bytes) = self.buf.get(self.pos..self.pos + n) else {
+                return Err(exceeds(self.offset(), field, n, self.remaining()));
+            };
+            self.pos += n;
+            let mut v = 0u64;
+            for &b in bytes {
+                v = (v << 8) | u64::from(b);
+            }
+            return Ok(v);
         }
         self.long_integer_long(at, len, field)
     }
