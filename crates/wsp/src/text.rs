@@ -36,7 +36,7 @@ impl<'a> EncodedString<'a> {
     }
 
     /// Decodes `Encoded-string-value = Text-string | Value-length Char-set Text-string`.
-    #[inline]
+    #[inline(always)]
     pub fn decode(r: &mut Reader<'a>, field: &'static str) -> Result<Self> {
         match r.peek() {
             // 0x00 is an empty Text-string, not a zero Value-length.
