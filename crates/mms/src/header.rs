@@ -26,6 +26,7 @@ pub mod field {
         ($( $konst:ident = $val:expr, $name:expr; )*) => {
             $( #[doc = concat!("`", $name, "`")] pub const $konst: u8 = $val; )*
             /// The specification's field name for an assigned number.
+            #[inline]
             pub fn name(code: u8) -> Option<&'static str> {
                 match code { $( $val => Some($name), )* _ => None }
             }
@@ -377,18 +378,19 @@ fn text<'a>(r: &mut Reader<'a>, f: &'static str) -> Result<Cow<'a, str>, DecodeE
     Ok(decode_unlabelled(r.text_string(f)?))
 }
 
+// Errors are built out of line so that the inlined happy paths stay small.
+#[cold]
+#[inline(never)]
+fn unexpected(at: usize, f: &'static str, found: u8, expected: &'static str) -> DecodeError {
+    DecodeError::new(at, f, ErrorKind::Unexpected { found, expected })
+}
+
+#[inline]
 fn octet(r: &mut Reader<'_>, f: &'static str) -> Result<u8, DecodeError> {
     let at = r.offset();
     let b = r.u8(f)?;
     if b < 0x80 {
-        return Err(DecodeError::new(
-            at,
-            f,
-            ErrorKind::Unexpected {
-                found: b,
-                expected: "a token octet (0x80..=0xFF)",
-            },
-        ));
+        return Err(unexpected(at, f, b, "a token octet (0x80..=0xFF)"));
     }
     Ok(b)
 }
@@ -399,13 +401,11 @@ fn time_value(r: &mut Reader<'_>, f: &'static str) -> Result<TimeValue, DecodeEr
     match v.u8(f)? {
         0x80 => Ok(TimeValue::Absolute(v.integer_value(f)?)),
         0x81 => Ok(TimeValue::Relative(v.integer_value(f)?)),
-        b => Err(DecodeError::new(
+        b => Err(unexpected(
             at,
             f,
-            ErrorKind::Unexpected {
-                found: b,
-                expected: "Absolute-token (0x80) or Relative-token (0x81)",
-            },
+            b,
+            "Absolute-token (0x80) or Relative-token (0x81)",
         )),
     }
 }
@@ -420,13 +420,11 @@ fn from_value<'a>(r: &mut Reader<'a>, f: &'static str) -> Result<FromValue<'a>, 
                     raw: EncodedString::decode(&mut v, f)?,
                 })),
                 0x81 => Ok(FromValue::Insert),
-                b => Err(DecodeError::new(
+                b => Err(unexpected(
                     at,
                     f,
-                    ErrorKind::Unexpected {
-                        found: b,
-                        expected: "Address-present-token (0x80) or Insert-address-token (0x81)",
-                    },
+                    b,
+                    "Address-present-token (0x80) or Insert-address-token (0x81)",
                 )),
             }
         }
@@ -450,6 +448,9 @@ impl<'a> Header<'a> {
     /// Decodes the value of field `code` (the header's name octet already
     /// read). `del_form`: the PDU is an M-Mbox-Delete.conf or M-Delete.conf,
     /// whose Content-Location, Response-Status and Response-Text carry an index.
+    // Inlined into `Pdu::decode`, its only caller here: the header is then
+    // built in place, without a call frame or a copy of the `Result`.
+    #[inline(always)]
     pub fn decode_value(code: u8, r: &mut Reader<'a>, del_form: bool) -> Result<Self, DecodeError> {
         use field::*;
         let f = field::name(code).unwrap_or("unknown header");

@@ -85,11 +85,15 @@ impl<'a> Pdu<'a> {
                 0x80..=0xFF => {
                     r.u8("header")?;
                     let code = b & 0x7F;
-                    let save = r.clone();
+                    // Only the position is kept for the fallback: `r` reads
+                    // the whole of `buf`, so a new reader skipped to it is `r`
+                    // as it was.
+                    let save = r.offset();
                     let h = match Header::decode_value(code, &mut r, del_form) {
                         Ok(h) => h,
                         Err(e) => {
-                            r = save;
+                            r = Reader::new(buf);
+                            r.skip(save, "header")?;
                             match r.skip_value(field::name(code).unwrap_or("unknown header")) {
                                 Ok(raw) => Header::Unknown {
                                     code,

@@ -194,6 +194,7 @@ fn decode_utf16(bytes: &[u8], default_le: bool) -> Cow<'static, str> {
 /// is valid UTF-8 (leading BOMs removed), otherwise ISO-8859-1, which is what
 /// handsets that predate UTF-8 send. The result never starts with U+FEFF, so
 /// written back as UTF-8 it reads the same.
+#[inline]
 pub fn decode_unlabelled(bytes: &[u8]) -> Cow<'_, str> {
     let mut bytes = bytes;
     while let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]) {
@@ -201,8 +202,15 @@ pub fn decode_unlabelled(bytes: &[u8]) -> Cow<'_, str> {
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+        Err(_) => latin1(bytes),
     }
+}
+
+/// ISO-8859-1 octets as Unicode (out of line: rarely needed).
+#[cold]
+#[inline(never)]
+fn latin1(bytes: &[u8]) -> Cow<'static, str> {
+    Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 impl fmt::Debug for Charset {

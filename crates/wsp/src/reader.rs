@@ -5,111 +5,145 @@
 
 use crate::error::{DecodeError, ErrorKind, Result};
 
+// Errors are built out of line so that the inlined happy paths stay small.
+
+#[cold]
+#[inline(never)]
+fn truncated(offset: usize, field: &'static str) -> DecodeError {
+    DecodeError::new(offset, field, ErrorKind::Truncated { needed: 1 })
+}
+
+#[cold]
+#[inline(never)]
+fn unexpected(
+    offset: usize,
+    field: &'static str,
+    found: u8,
+    expected: &'static str,
+) -> DecodeError {
+    DecodeError::new(offset, field, ErrorKind::Unexpected { found, expected })
+}
+
+#[cold]
+#[inline(never)]
+fn exceeds(offset: usize, field: &'static str, len: usize, remaining: usize) -> DecodeError {
+    DecodeError::new(
+        offset,
+        field,
+        ErrorKind::LengthExceedsInput { len, remaining },
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn uintvar_overflow(offset: usize, field: &'static str) -> DecodeError {
+    DecodeError::new(offset, field, ErrorKind::UintvarOverflow)
+}
+
+#[cold]
+#[inline(never)]
+fn unterminated(offset: usize, field: &'static str) -> DecodeError {
+    DecodeError::new(offset, field, ErrorKind::Unterminated)
+}
+
 /// A cursor over a borrowed buffer. Offsets in errors are counted from the
 /// start of the buffer the reader was created on (plus an optional base), so a
 /// reader bounded to a sub-range still reports absolute positions.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
+    /// The input up to the reader's end (a bounded reader's slice ends where
+    /// its range does), so one comparison with its length bounds every read.
     buf: &'a [u8],
     pos: usize,
-    end: usize,
     base: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over the whole of `buf`.
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Self {
         Self {
             buf,
             pos: 0,
-            end: buf.len(),
             base: 0,
         }
     }
 
     /// A reader over `buf` whose error offsets are shifted by `base` (for a
     /// buffer that is itself part of a larger one).
+    #[inline]
     pub fn with_base(buf: &'a [u8], base: usize) -> Self {
-        Self {
-            buf,
-            pos: 0,
-            end: buf.len(),
-            base,
-        }
+        Self { buf, pos: 0, base }
     }
 
     /// Absolute offset of the next octet.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.base + self.pos
     }
 
     /// Octets left.
+    #[inline]
     pub fn remaining(&self) -> usize {
-        self.end - self.pos
+        self.buf.len() - self.pos
     }
 
     /// True when nothing is left.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.pos >= self.end
+        self.pos >= self.buf.len()
     }
 
     /// Everything left, without consuming it.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
-        &self.buf[self.pos..self.end]
+        &self.buf[self.pos..]
     }
 
     /// Consumes and returns everything left.
+    #[inline]
     pub fn take_rest(&mut self) -> &'a [u8] {
         let r = self.rest();
-        self.pos = self.end;
+        self.pos = self.buf.len();
         r
     }
 
     /// The next octet, without consuming it.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
-        if self.pos < self.end {
-            Some(self.buf[self.pos])
-        } else {
-            None
-        }
+        self.buf.get(self.pos).copied()
     }
 
     /// The octet `n` places ahead, without consuming anything.
+    #[inline]
     pub fn peek_at(&self, n: usize) -> Option<u8> {
         let i = self.pos.checked_add(n)?;
-        if i < self.end {
-            Some(self.buf[i])
-        } else {
-            None
-        }
+        self.buf.get(i).copied()
     }
 
     /// An error at the current offset.
+    #[inline]
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> DecodeError {
         DecodeError::new(self.offset(), field, kind)
     }
 
     /// One octet.
+    #[inline]
     pub fn u8(&mut self, field: &'static str) -> Result<u8> {
         match self.peek() {
             Some(b) => {
                 self.pos += 1;
                 Ok(b)
             }
-            None => Err(self.error(field, ErrorKind::Truncated { needed: 1 })),
+            None => Err(truncated(self.offset(), field)),
         }
     }
 
     /// `n` octets, borrowed.
+    #[inline]
     pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
         if n > self.remaining() {
-            return Err(self.error(
-                field,
-                ErrorKind::LengthExceedsInput {
-                    len: n,
-                    remaining: self.remaining(),
-                },
-            ));
+            return Err(exceeds(self.offset(), field, n, self.remaining()));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -117,70 +151,85 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader bounded to the next `n` octets; `self` moves past them.
+    #[inline]
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let start = self.pos;
         self.take(n, field)?;
         Ok(Reader {
-            buf: self.buf,
+            buf: &self.buf[..start + n],
             pos: start,
-            end: start + n,
             base: self.base,
         })
     }
 
     /// Skips `n` octets.
+    #[inline]
     pub fn skip(&mut self, n: usize, field: &'static str) -> Result<()> {
         self.take(n, field).map(|_| ())
     }
 
     /// `Uintvar-integer` (§8.1.2): 1 to 5 octets, 7 bits each, high bit = more.
+    #[inline]
     pub fn uintvar(&mut self, field: &'static str) -> Result<u32> {
+        // One octet (values up to 127) is the common case.
+        if let Some(b) = self.peek()
+            && b & 0x80 == 0
+        {
+            self.pos += 1;
+            return Ok(u32::from(b));
+        }
         let start = self.offset();
         let mut v: u64 = 0;
         for i in 0..5 {
             let b = self.u8(field)?;
             v = (v << 7) | u64::from(b & 0x7F);
             if b & 0x80 == 0 {
-                return u32::try_from(v)
-                    .map_err(|_| DecodeError::new(start, field, ErrorKind::UintvarOverflow));
+                return u32::try_from(v).map_err(|_| uintvar_overflow(start, field));
             }
             if i == 4 {
                 break;
             }
         }
-        Err(DecodeError::new(start, field, ErrorKind::UintvarOverflow))
+        Err(uintvar_overflow(start, field))
     }
 
     /// `Short-integer`: one octet with the high bit set, value 0..=127.
+    #[inline]
     pub fn short_integer(&mut self, field: &'static str) -> Result<u8> {
         let at = self.offset();
         let b = self.u8(field)?;
         if b & 0x80 == 0 {
-            return Err(DecodeError::new(
-                at,
-                field,
-                ErrorKind::Unexpected {
-                    found: b,
-                    expected: "a Short-integer (0x80..=0xFF)",
-                },
-            ));
+            return Err(unexpected(at, field, b, "a Short-integer (0x80..=0xFF)"));
         }
         Ok(b & 0x7F)
     }
 
     /// `Long-integer`: Short-length (0..=30) then that many big-endian octets.
+    #[inline]
     pub fn long_integer(&mut self, field: &'static str) -> Result<u64> {
         let at = self.offset();
         let len = self.u8(field)?;
+        if len <= 8 {
+            // Fits whatever the octets are (leading zeros add nothing).
+            let n = usize::from(len);
+            let Some(bytes) = self.buf.get(self.pos..self.pos + n) else {
+                return Err(exceeds(self.offset(), field, n, self.remaining()));
+            };
+            self.pos += n;
+            let mut v = 0u64;
+            for &b in bytes {
+                v = (v << 8) | u64::from(b);
+            }
+            return Ok(v);
+        }
+        self.long_integer_long(at, len, field)
+    }
+
+    /// [`Reader::long_integer`] of more than 8 octets, out of line.
+    #[inline(never)]
+    fn long_integer_long(&mut self, at: usize, len: u8, field: &'static str) -> Result<u64> {
         if len > 30 {
-            return Err(DecodeError::new(
-                at,
-                field,
-                ErrorKind::Unexpected {
-                    found: len,
-                    expected: "a Long-integer length (0..=30)",
-                },
-            ));
+            return Err(unexpected(at, field, len, "a Long-integer length (0..=30)"));
         }
         let bytes = self.take(usize::from(len), field)?;
         // Leading zero octets are harmless; more than 8 significant octets are not.
@@ -199,53 +248,62 @@ impl<'a> Reader<'a> {
     }
 
     /// `Integer-value` = Short-integer | Long-integer.
+    #[inline]
     pub fn integer_value(&mut self, field: &'static str) -> Result<u64> {
         match self.peek() {
-            Some(b) if b & 0x80 != 0 => self.short_integer(field).map(u64::from),
+            Some(b) if b & 0x80 != 0 => {
+                self.pos += 1;
+                Ok(u64::from(b & 0x7F))
+            }
             Some(_) => self.long_integer(field),
-            None => Err(self.error(field, ErrorKind::Truncated { needed: 1 })),
+            None => Err(truncated(self.offset(), field)),
         }
     }
 
     /// `Value-length` = Short-length (0..=30) | Length-quote (31) Length (uintvar).
     /// The length is checked against what is left.
+    #[inline]
     pub fn value_length(&mut self, field: &'static str) -> Result<usize> {
         let at = self.offset();
         let b = self.u8(field)?;
+        // A Short-length that fits is the common case; the rest is out of line.
+        if b <= 30 && usize::from(b) <= self.remaining() {
+            return Ok(usize::from(b));
+        }
+        self.value_length_slow(at, b, field)
+    }
+
+    /// [`Reader::value_length`] after its first octet `b` (read at `at`):
+    /// a Length-quote, an error, or a Short-length beyond the input.
+    #[inline(never)]
+    fn value_length_slow(&mut self, at: usize, b: u8, field: &'static str) -> Result<usize> {
         let len = match b {
             0..=30 => usize::from(b),
             31 => self.uintvar(field)? as usize,
-            _ => {
-                return Err(DecodeError::new(
-                    at,
-                    field,
-                    ErrorKind::Unexpected {
-                        found: b,
-                        expected: "a Value-length (0x00..=0x1F)",
-                    },
-                ));
-            }
+            _ => return Err(unexpected(at, field, b, "a Value-length (0x00..=0x1F)")),
         };
         if len > self.remaining() {
-            return Err(DecodeError::new(
-                at,
-                field,
-                ErrorKind::LengthExceedsInput {
-                    len,
-                    remaining: self.remaining(),
-                },
-            ));
+            return Err(exceeds(at, field, len, self.remaining()));
         }
         Ok(len)
     }
 
     /// A Value-length and a reader bounded to the value it announces.
+    #[inline]
     pub fn value_length_sub(&mut self, field: &'static str) -> Result<Reader<'a>> {
+        // `value_length` has checked that the value fits in what is left.
         let len = self.value_length(field)?;
-        self.sub(len, field)
+        let start = self.pos;
+        self.pos += len;
+        Ok(Reader {
+            buf: &self.buf[..self.pos],
+            pos: start,
+            base: self.base,
+        })
     }
 
     /// Octets up to (not including) the next NUL; the NUL is consumed.
+    #[inline]
     pub fn cstring(&mut self, field: &'static str) -> Result<&'a [u8]> {
         let rest = self.rest();
         match memchr::memchr(0, rest) {
@@ -253,12 +311,13 @@ impl<'a> Reader<'a> {
                 self.pos += n + 1;
                 Ok(&rest[..n])
             }
-            None => Err(self.error(field, ErrorKind::Unterminated)),
+            None => Err(unterminated(self.offset(), field)),
         }
     }
 
     /// `Text-string` = [Quote 0x7F] *TEXT End-of-string. Returns the text
     /// without the quote and the NUL.
+    #[inline]
     pub fn text_string(&mut self, field: &'static str) -> Result<&'a [u8]> {
         if self.peek() == Some(0x7F) {
             self.pos += 1;
@@ -268,6 +327,7 @@ impl<'a> Reader<'a> {
 
     /// `Quoted-string` = `"` *TEXT End-of-string; the leading quote is optional
     /// here (a Text-string is accepted where senders forget it).
+    #[inline]
     pub fn quoted_string(&mut self, field: &'static str) -> Result<&'a [u8]> {
         if self.peek() == Some(b'"') {
             self.pos += 1;
@@ -278,16 +338,18 @@ impl<'a> Reader<'a> {
 
     /// `Text-value` = No-value (0x00) | Token-text | Quoted-string. A
     /// Quoted-string keeps no quote in the result.
+    #[inline]
     pub fn text_value(&mut self, field: &'static str) -> Result<&'a [u8]> {
         self.quoted_string(field)
     }
 
     /// Skips one generic header or parameter value whose type is not known:
     /// Short-integer | Value-length + data | Text-string (§8.4.1.2).
+    #[inline]
     pub fn skip_value(&mut self, field: &'static str) -> Result<&'a [u8]> {
         let start = self.pos;
         match self.peek() {
-            None => return Err(self.error(field, ErrorKind::Truncated { needed: 1 })),
+            None => return Err(truncated(self.offset(), field)),
             Some(0x80..=0xFF) => self.pos += 1,
             Some(0..=31) => {
                 let n = self.value_length(field)?;

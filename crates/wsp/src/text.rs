@@ -36,6 +36,7 @@ impl<'a> EncodedString<'a> {
     }
 
     /// Decodes `Encoded-string-value = Text-string | Value-length Char-set Text-string`.
+    #[inline(always)]
     pub fn decode(r: &mut Reader<'a>, field: &'static str) -> Result<Self> {
         match r.peek() {
             // 0x00 is an empty Text-string, not a zero Value-length.
@@ -53,11 +54,13 @@ impl<'a> EncodedString<'a> {
                     }
                 };
                 // The text may lack its NUL when the value length ends it.
-                let bytes = if v.rest().contains(&0) {
-                    v.text_string(field)?
-                } else {
-                    let rest = v.take_rest();
-                    rest.strip_prefix(&[0x7F][..]).unwrap_or(rest)
+                // Either way it is what follows an optional Quote, up to the
+                // first NUL or the end of the value (one scan).
+                let rest = v.rest();
+                let rest = rest.strip_prefix(&[0x7F][..]).unwrap_or(rest);
+                let bytes = match memchr::memchr(0, rest) {
+                    Some(n) => &rest[..n],
+                    None => rest,
                 };
                 Ok(Self {
                     charset,
