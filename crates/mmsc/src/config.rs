@@ -45,6 +45,17 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// The push gateway.
     pub gateway: GatewayConfig,
+    /// HTTPS on the MM1 listener: `[tls] cert = "…", key = "…"` (PEM files;
+    /// rustls with ring). Absent: plain HTTP (behind a TLS-terminating
+    /// proxy, or on a closed network).
+    #[serde(default)]
+    pub tls: Option<ferry_service::http::TlsFiles>,
+    /// Timeouts and per-address connection limit of the MM1 listener.
+    #[serde(default)]
+    pub http: ferry_service::http::HttpLimits,
+    /// Per-source rate limit and slow-down after failures ([`crate::guard`]).
+    #[serde(default)]
+    pub guard: crate::guard::GuardConfig,
 }
 
 /// How the subscriber behind a request is identified.
@@ -246,6 +257,11 @@ pub enum GatewayConfig {
         /// Request timeout, milliseconds.
         #[serde(default = "default_gateway_timeout")]
         timeout_ms: u64,
+        /// For an `https://` URL: a PEM file of the CA certificates that
+        /// may sign the gateway's certificate, trusted in addition to the
+        /// system's roots (a private CA).
+        #[serde(default)]
+        ca_file: Option<PathBuf>,
     },
     /// Keep pushes in memory (tests, and a dry run): nothing is sent.
     Memory,
@@ -340,8 +356,18 @@ impl Config {
             "limits.max_recipients must be at least 1"
         );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
-        anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
-        if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
+        anyhow::ensure!(
+            self.notify.concurrency > 0,
+            "notify.concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            self.guard.requests_per_sec == 0 || self.guard.burst > 0,
+            "guard.burst must be at least 1 when guard.requests_per_sec is set"
+        );
+        if let GatewayConfig::Pap {
+            pap_version, url, ..
+        } = &self.gateway
+        {
             anyhow::ensure!(
                 pap_version == "2.0" || pap_version == "1.0",
                 "gateway.pap_version must be \"2.0\" or \"1.0\", not {pap_version:?}"
@@ -435,10 +461,26 @@ mod tests {
         assert!(n.contains("10.1.2.3".parse().unwrap()));
         assert!(!n.contains("11.1.2.3".parse().unwrap()));
         assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
-        assert!(parse_net("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
-        assert!(!parse_net("127.0.0.1").unwrap().contains("127.0.0.2".parse().unwrap()));
-        assert!(parse_net("::1/128").unwrap().contains("::1".parse().unwrap()));
-        assert!(parse_net("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            parse_net("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        assert!(
+            !parse_net("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.2".parse().unwrap())
+        );
+        assert!(
+            parse_net("::1/128")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            parse_net("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         assert!(parse_net("10.0.0.0/33").is_err());
         assert!(parse_net("bogus").is_err());
     }

@@ -72,7 +72,10 @@ pub fn normalize_msisdn(s: &str) -> String {
 /// digits (or `*`/`#` for short codes).
 pub fn is_msisdn(s: &str) -> bool {
     let d = s.strip_prefix('+').unwrap_or(s);
-    !d.is_empty() && d.len() <= 20 && d.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+    !d.is_empty()
+        && d.len() <= 20
+        && d.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
 }
 
 /// Identifies subscribers for one server.
@@ -91,14 +94,23 @@ impl Identifier {
     pub fn new(c: &IdentityConfig) -> Self {
         Self {
             header: c.msisdn_header.clone(),
-            trusted: c.trusted_proxies.iter().filter_map(|p| parse_net(p).ok()).collect(),
+            trusted: c
+                .trusted_proxies
+                .iter()
+                .filter_map(|p| parse_net(p).ok())
+                .collect(),
             basic: c.basic_auth,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// Identifies the subscriber of a request from `peer`.
-    pub async fn identify(&self, store: &Store, peer: IpAddr, headers: &HeaderMap) -> Result<Identity, IdentityError> {
+    pub async fn identify(
+        &self,
+        store: &Store,
+        peer: IpAddr,
+        headers: &HeaderMap,
+    ) -> Result<Identity, IdentityError> {
         if let Some(v) = headers.get(self.header.as_str()) {
             if self.trusted.iter().any(|n| n.contains(peer)) {
                 let msisdn = normalize_msisdn(v.to_str().unwrap_or(""));
@@ -156,12 +168,29 @@ impl Identifier {
                     subscriber: Some(s),
                     via: Via::Basic,
                 }),
-                None => Err(IdentityError::Unauthenticated("wrong user name or password")),
+                None => Err(IdentityError::Unauthenticated(
+                    "wrong user name or password",
+                )),
             };
         }
         Err(IdentityError::Unauthenticated(
             "subscriber not identified: no MSISDN from a trusted proxy and no credentials",
         ))
+    }
+
+    /// The source a request counts against in [`crate::guard`]: the
+    /// MSISDN a trusted proxy vouches for (`msisdn:+1555…`), else the peer's
+    /// address (`ip:192.0.2.1`; IPv6 by its /64, `ip6:2001:db8:1:2::/64`).
+    pub fn source(&self, peer: IpAddr, headers: &HeaderMap) -> String {
+        if let Some(v) = headers.get(self.header.as_str())
+            && self.trusted.iter().any(|n| n.contains(peer))
+        {
+            let m = normalize_msisdn(v.to_str().unwrap_or(""));
+            if is_msisdn(&m) {
+                return format!("msisdn:{m}");
+            }
+        }
+        source_of_ip(peer)
     }
 
     /// Forgets cached credentials (after a subscriber changed).
@@ -170,13 +199,37 @@ impl Identifier {
     }
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+/// The guard's key of a bare address: IPv4 (and IPv4-mapped IPv6) as it
+/// is, IPv6 by its /64 (one subscriber line usually gets a whole /64).
+pub fn source_of_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip6:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The user name and password of an `Authorization: Basic …` header, if it
+/// holds well-formed ones (RFC 7617: base64 of `user:password`, UTF-8).
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    basic_credentials_of(headers.get(axum::http::header::AUTHORIZATION)?.as_bytes())
+}
+
+/// [`basic_credentials`] of a header value's octets.
+pub fn basic_credentials_of(value: &[u8]) -> Option<(String, String)> {
+    let v = std::str::from_utf8(value).ok()?;
     let (scheme, b64) = v.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (u, p) = s.split_once(':')?;
     Some((u.to_owned(), p.to_owned()))
@@ -188,7 +241,10 @@ mod tests {
 
     #[test]
     fn msisdns() {
-        assert_eq!(normalize_msisdn(" +1 555-000 (12).3 "), "+155500012.3".replace('.', ""));
+        assert_eq!(
+            normalize_msisdn(" +1 555-000 (12).3 "),
+            "+155500012.3".replace('.', "")
+        );
         assert_eq!(normalize_msisdn("+15550001/TYPE=PLMN"), "+15550001");
         assert!(is_msisdn("+15550001"));
         assert!(is_msisdn("1234"));
@@ -200,9 +256,15 @@ mod tests {
     #[test]
     fn basic_header() {
         let mut h = HeaderMap::new();
-        h.insert(axum::http::header::AUTHORIZATION, "Basic dTpwOng=".parse().unwrap()); // u:p:x
+        h.insert(
+            axum::http::header::AUTHORIZATION,
+            "Basic dTpwOng=".parse().unwrap(),
+        ); // u:p:x
         assert_eq!(basic_credentials(&h), Some(("u".into(), "p:x".into())));
-        h.insert(axum::http::header::AUTHORIZATION, "Bearer x".parse().unwrap());
+        h.insert(
+            axum::http::header::AUTHORIZATION,
+            "Bearer x".parse().unwrap(),
+        );
         assert_eq!(basic_credentials(&h), None);
     }
 }

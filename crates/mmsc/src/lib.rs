@@ -39,6 +39,7 @@
 pub mod cdr;
 pub mod cli;
 pub mod config;
+pub mod guard;
 pub mod identity;
 mod mm1;
 pub mod notify;
@@ -80,6 +81,7 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) ident: identity::Identifier,
+    pub(crate) guard: guard::Guard,
     pub(crate) cdr: cdr::CdrSink,
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
@@ -207,8 +209,13 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
+        let tls = match &c.tls {
+            Some(files) => Some(ferry_service::http::server_tls(files)?),
+            None => None,
+        };
         let inner = Arc::new(Inner {
             ident: identity::Identifier::new(&c.identity),
+            guard: guard::Guard::new(&c.guard),
             config: c,
             store,
             notifier,
@@ -222,30 +229,33 @@ impl Mmsc {
             .route("/healthz", get(mm1::healthz))
             .route("/metrics", get(mm1::metrics_text))
             .fallback(fallback)
+            .layer(axum::middleware::from_fn_with_state(
+                inner.clone(),
+                mm1::guard,
+            ))
             .layer(DefaultBodyLimit::disable())
             .with_state(inner.clone());
+        let mut opts = ferry_service::http::ServeOptions::new("mmsc", &inner.config.http, tls);
+        opts.grace = SHUTDOWN_GRACE;
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let sd2 = sd.clone();
-            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { sd2.wait().await });
-            // Requests in flight get a grace period; idle keep-alive
-            // connections do not hold the shutdown up beyond it.
-            let grace = async move {
-                sd.wait().await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            };
-            tokio::select! {
-                r = serve => if let Err(e) = r {
-                    tracing::error!(error = %e, "MM1 server failed");
-                },
-                _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
+            if let Err(e) = ferry_service::http::serve(listener, app, opts, sd).await {
+                tracing::error!(error = %e, "MM1 server failed");
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
-        tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
+        tasks.push(tokio::spawn(workers::notify_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::report_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::sweep_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tracing::info!(%local_addr, public_url = %inner.config.public_url, tls = inner.config.tls.is_some(), "MMSC listening");
         Ok(Running {
             local_addr,
             tasks,
@@ -278,19 +288,23 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             pap_version,
             ppg_host,
             timeout_ms,
+            ca_file,
         } => {
-            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username
+                .clone()
+                .map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
                 ferry_pap::PapVersion::V2_0
             };
-            Arc::new(PapNotifier::new(
+            Arc::new(PapNotifier::with_ca(
                 url.clone(),
                 creds,
                 v,
                 ppg_host.clone(),
                 std::time::Duration::from_millis(*timeout_ms),
+                ca_file.as_deref(),
             )?)
         }
     })
@@ -303,7 +317,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
+    let running = Mmsc::new(config)
+        .metrics(metrics)
+        .start(shutdown.clone())
+        .await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);

@@ -15,12 +15,12 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
-    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
-    SenderVisibility, Status, TimeValue, Version, YesNo,
+    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus,
+    ResponseStatus, RetrieveStatus, SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
-    ReportStatus, StoreError, new_message_id,
+    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState,
+    RecipientUpdate, ReportKind, ReportStatus, StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
@@ -33,8 +33,10 @@ type Shared = State<Arc<Inner>>;
 
 fn mms_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MMS_CONTENT_TYPE));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(MMS_CONTENT_TYPE),
+    );
     r
 }
 
@@ -63,13 +65,20 @@ fn store_timer(op: &'static str, start: Instant) {
 fn send_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     count_send(status);
     tracing::info!(transaction_id = tid, %status, text, "M-Send.conf error");
-    mms_response(StatusCode::OK, pdu::send_conf(tid, status, Some(text), None))
+    mms_response(
+        StatusCode::OK,
+        pdu::send_conf(tid, status, Some(text), None),
+    )
 }
 
 /// The body as read: all of it, or the first octets of one too large.
 enum ReadBody {
     Whole(Vec<u8>),
-    TooLarge { prefix: Vec<u8>, seen: u64, drained: bool },
+    TooLarge {
+        prefix: Vec<u8>,
+        seen: u64,
+        drained: bool,
+    },
     Broken(Vec<u8>),
 }
 
@@ -119,8 +128,93 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
     }
 }
 
+/// Runs in front of every MM1 handler: refuses a source that is over its
+/// rate or blocked after failures ([`crate::guard`]), and counts the
+/// failures of the answers.
+pub(crate) async fn guard(
+    State(m): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if path == "/healthz" || path == "/metrics" {
+        return next.run(req).await;
+    }
+    let source = m.ident.source(peer.ip(), req.headers());
+    let retrieval = path.starts_with("/m/");
+    let is_post = req.method() == axum::http::Method::POST;
+    if let Err(refusal) = m.guard.admit(&source, Instant::now()) {
+        let (reason, secs) = match refusal {
+            crate::guard::Refusal::Rate(d) => ("rate", d.as_secs_f64().ceil().max(1.0) as u64),
+            crate::guard::Refusal::Blocked(d) => {
+                ("blocked", d.as_secs_f64().ceil().max(1.0) as u64)
+            }
+        };
+        metrics::counter!("mmsc_throttled_total", "reason" => reason).increment(1);
+        tracing::debug!(%peer, source, reason, retry_after = secs, "request throttled");
+        let text = match refusal {
+            crate::guard::Refusal::Rate(_) => format!("too many requests; retry after {secs} s"),
+            crate::guard::Refusal::Blocked(_) => {
+                format!("too many failed requests from this source; retry after {secs} s")
+            }
+        };
+        let (parts, body) = req.into_parts();
+        let mut r = if is_post {
+            // Read (a little of) the body so that the client sees the answer.
+            let b = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                read_body(body, &parts.headers, 512, 64 * 1024),
+            )
+            .await;
+            let tid = match &b {
+                Ok(ReadBody::Whole(v) | ReadBody::Broken(v)) => pdu::sniff_transaction_id(v),
+                Ok(ReadBody::TooLarge { prefix, .. }) => pdu::sniff_transaction_id(prefix),
+                Err(_) => None,
+            }
+            .unwrap_or_default();
+            count_send(ResponseStatus::TRANSIENT_FAILURE);
+            mms_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                pdu::send_conf(&tid, ResponseStatus::TRANSIENT_FAILURE, Some(&text), None),
+            )
+        } else if retrieval {
+            mms_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                pdu::retrieve_error(RetrieveStatus::TRANSIENT_FAILURE, &text, unix_now()),
+            )
+        } else {
+            empty(StatusCode::TOO_MANY_REQUESTS)
+        };
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    let had_credentials = req.headers().contains_key(header::AUTHORIZATION);
+    let r = next.run(req).await;
+    let s = r.status();
+    if s == StatusCode::NOT_FOUND
+        || s == StatusCode::FORBIDDEN
+        || (s == StatusCode::UNAUTHORIZED && had_credentials)
+    {
+        metrics::counter!("mmsc_request_failures_total", "status" => s.as_u16().to_string())
+            .increment(1);
+        if let Some(d) = m.guard.failed(&source, Instant::now()) {
+            metrics::counter!("mmsc_sources_blocked_total").increment(1);
+            tracing::warn!(%peer, source, status = s.as_u16(), blocked_secs = d.as_secs(), "repeated failures: source blocked");
+        }
+    }
+    r
+}
+
 /// `POST` of an MMS PDU.
-pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+pub(crate) async fn post(
+    State(m): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let c = &m.config;
     let ident = m.ident.identify(&m.store, peer.ip(), &parts.headers).await;
@@ -138,7 +232,12 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             tracing::info!(%peer, why, "request refused: subscriber not identified");
             let r = mms_response(
                 StatusCode::UNAUTHORIZED,
-                pdu::send_conf(&tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(why), None),
+                pdu::send_conf(
+                    &tid,
+                    ResponseStatus::PERMANENT_SERVICE_DENIED,
+                    Some(why),
+                    None,
+                ),
             );
             return challenge(r);
         }
@@ -158,13 +257,27 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
     };
     let bytes = match read_body(body, &parts.headers, limit, c.limits.drain_limit).await {
         ReadBody::Whole(b) => b,
-        ReadBody::Broken(_) => {
-            tracing::info!(%peer, "request body broken off");
-            return empty(StatusCode::BAD_REQUEST);
-        }
-        ReadBody::TooLarge { prefix, seen, drained } => {
+        ReadBody::Broken(prefix) => {
+            tracing::info!(%peer, "request body broken off or stalled");
             let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
-            let text = format!("message too large: more than {limit} octets (at least {seen} sent)");
+            let mut r = send_error(
+                &tid,
+                ResponseStatus::TRANSIENT_FAILURE,
+                "the request body was broken off or stalled; send it again",
+            );
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+        ReadBody::TooLarge {
+            prefix,
+            seen,
+            drained,
+        } => {
+            let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
+            let text =
+                format!("message too large: more than {limit} octets (at least {seen} sent)");
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
                 r.headers_mut()
@@ -233,7 +346,9 @@ fn recipients(pdu: &Pdu<'_>) -> Result<Vec<NewRecipient>, String> {
             MmsKind::Unqualified => {
                 let v = normalize_msisdn(&a.value());
                 if !is_msisdn(&v) {
-                    return Err(format!("recipient {a} is neither a phone number nor an e-mail address"));
+                    return Err(format!(
+                        "recipient {a} is neither a phone number nor an e-mail address"
+                    ));
                 }
                 NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
             }
@@ -284,10 +399,11 @@ struct Stored<'a> {
 }
 
 fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -> Vec<u8> {
-    let mut p =
-        Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3).with(Header::MessageId(Cow::Borrowed(s.message_id)));
+    let mut p = Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3)
+        .with(Header::MessageId(Cow::Borrowed(s.message_id)));
     if let Some(from) = s.sender {
-        p.headers.push(Header::From(FromValue::Address(Address::new(from))));
+        p.headers
+            .push(Header::From(FromValue::Address(Address::new(from))));
     }
     for h in &src.headers {
         if matches!(h, Header::To(_) | Header::Cc(_)) {
@@ -305,8 +421,10 @@ fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -
     if let Some(pr) = src.priority() {
         p.headers.push(Header::Priority(pr));
     }
-    p.headers.push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
-    p.headers.push(Header::ReadReport(YesNo::from(s.read_report)));
+    p.headers
+        .push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
+    p.headers
+        .push(Header::ReadReport(YesNo::from(s.read_report)));
     if let Some(ct) = src.content_type() {
         p.headers.push(Header::ContentType(ct.clone()));
     }
@@ -320,7 +438,11 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         return send_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return send_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
+        return send_error(
+            tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            &e.to_string(),
+        );
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return send_error(tid, s, &t);
@@ -418,7 +540,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
                 class,
             });
             tracing::debug!(message_id = %id, "accepted");
-            mms_response(StatusCode::OK, pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)))
+            mms_response(
+                StatusCode::OK,
+                pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)),
+            )
         }
         Err(e) => store_failure(tid, e),
     }
@@ -500,7 +625,9 @@ pub(crate) async fn retrieve(
         );
     }
     let state = d.recipient.state;
-    if state == RecipientState::Expired || (d.message.expiry <= now && state != RecipientState::Retrieved) {
+    if state == RecipientState::Expired
+        || (d.message.expiry <= now && state != RecipientState::Retrieved)
+    {
         return err(
             StatusCode::GONE,
             RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
@@ -582,7 +709,11 @@ pub(crate) async fn retrieve(
 
 /// Finds the recipient a NotifyResp/Acknowledge is about and checks it is
 /// the caller's.
-async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_store::Delivery, Response> {
+async fn own_recipient(
+    m: &Inner,
+    ident: &Identity,
+    tid: &str,
+) -> Result<ferry_store::Delivery, Response> {
     if tid.is_empty() {
         return Err(empty(StatusCode::BAD_REQUEST));
     }
@@ -613,7 +744,11 @@ fn report_allowed(pdu: &Pdu<'_>) -> Option<bool> {
 
 /// Applies a state change; a refused one (already final) and a repeat are
 /// both fine.
-async fn change(m: &Inner, d: &ferry_store::Delivery, update: RecipientUpdate) -> Result<(), Response> {
+async fn change(
+    m: &Inner,
+    d: &ferry_store::Delivery,
+    update: RecipientUpdate,
+) -> Result<(), Response> {
     let t = Instant::now();
     let r = m
         .store
@@ -724,11 +859,17 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let Some(me) = rcpts.iter().find(|r| normalize_msisdn(&r.address) == ident.msisdn) else {
+    let Some(me) = rcpts
+        .iter()
+        .find(|r| normalize_msisdn(&r.address) == ident.msisdn)
+    else {
         return empty(StatusCode::FORBIDDEN);
     };
     if !msg.read_report {
-        tracing::info!(message_id = mid, "read report not requested by the sender: dropped");
+        tracing::info!(
+            message_id = mid,
+            "read report not requested by the sender: dropped"
+        );
         return empty(StatusCode::OK);
     }
     let now = unix_now();
@@ -755,12 +896,17 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
 fn forward_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     metrics::counter!("mmsc_forward_conf_total", "status" => status.to_string()).increment(1);
     tracing::info!(transaction_id = tid, %status, text, "M-Forward.conf error");
-    mms_response(StatusCode::OK, pdu::forward_conf(tid, status, Some(text), None))
+    mms_response(
+        StatusCode::OK,
+        pdu::forward_conf(tid, status, Some(text), None),
+    )
 }
 
 /// The token of one of our retrieval URLs.
 fn token_of<'a>(m: &Inner, url: &'a str) -> Option<&'a str> {
-    let rest = url.strip_prefix(m.config.public_base())?.strip_prefix("/m/")?;
+    let rest = url
+        .strip_prefix(m.config.public_base())?
+        .strip_prefix("/m/")?;
     (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }
 
@@ -770,7 +916,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         return forward_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+            &e.to_string(),
+        );
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return forward_error(tid, s, &t);
@@ -785,7 +935,9 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let now = unix_now();
-    if d.message.expiry <= now || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved) {
+    if d.message.expiry <= now
+        || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved)
+    {
         return not_found("the message is no longer available");
     }
     let rcpts = match recipients(pdu) {
@@ -805,7 +957,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let Ok(orig) = Pdu::decode(&original) else {
-        return forward_error(tid, ResponseStatus::PERMANENT_FAILURE, "stored message unreadable");
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_FAILURE,
+            "stored message unreadable",
+        );
     };
     let id = new_message_id();
     let sender = format!("{}/TYPE=PLMN", ident.msisdn);
@@ -815,7 +971,8 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
     // subject, class and priority; Previously-Sent-By/Date name the original
     // sender (when not hidden).
     let mut src = orig.clone();
-    src.headers.retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
+    src.headers
+        .retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
     src.headers.extend(
         pdu.headers
             .iter()
@@ -845,7 +1002,11 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         extra,
     );
     if body.len() as u64 > c.limits.max_message_size {
-        return forward_error(tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "message too large");
+        return forward_error(
+            tid,
+            ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED,
+            "message too large",
+        );
     }
     let to: Vec<String> = rcpts.iter().map(|r| r.address.clone()).collect();
     let size = body.len() as u64;

@@ -82,7 +82,10 @@ impl MemoryNotifier {
 
     /// Every push so far.
     pub fn pushed(&self) -> Vec<Pushed> {
-        self.pushed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.pushed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Makes every later push fail (`true`) or succeed again.
@@ -91,7 +94,11 @@ impl MemoryNotifier {
     }
 
     /// Waits until a push matching `pred` has been made, up to `timeout`.
-    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Pushed) -> bool) -> Option<Pushed> {
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&Pushed) -> bool,
+    ) -> Option<Pushed> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.notify.notified();
@@ -109,12 +116,17 @@ impl Notifier for MemoryNotifier {
     fn push<'a>(&'a self, msisdn: &'a str, content: Bytes) -> PushFuture<'a> {
         Box::pin(async move {
             if *self.fail.lock().unwrap_or_else(|e| e.into_inner()) {
-                return Err(NotifyError::Unreachable("memory notifier set to fail".into()));
+                return Err(NotifyError::Unreachable(
+                    "memory notifier set to fail".into(),
+                ));
             }
-            self.pushed.lock().unwrap_or_else(|e| e.into_inner()).push(Pushed {
-                msisdn: msisdn.to_owned(),
-                content,
-            });
+            self.pushed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Pushed {
+                    msisdn: msisdn.to_owned(),
+                    content,
+                });
             self.notify.notify_waiters();
             Ok(())
         })
@@ -150,10 +162,41 @@ impl PapNotifier {
         ppg_host: impl Into<String>,
         timeout: Duration,
     ) -> Result<Self, NotifyError> {
+        Self::with_ca(url, credentials, version, ppg_host, timeout, None)
+    }
+
+    /// The same, trusting the CA certificates of the PEM file `ca_file`
+    /// (besides the system's roots) for an `https://` gateway.
+    pub fn with_ca(
+        url: impl Into<String>,
+        credentials: Option<(String, String)>,
+        version: PapVersion,
+        ppg_host: impl Into<String>,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, NotifyError> {
         ferry_service::tls::install_ring_provider();
-        let client = reqwest::Client::builder()
+        let mut b = reqwest::Client::builder()
             .timeout(timeout)
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(64);
+        if let Some(ca) = ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                NotifyError::Unreachable(format!("reading gateway.ca_file {}: {e}", ca.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                NotifyError::Unreachable(format!("gateway.ca_file {}: {e}", ca.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(NotifyError::Unreachable(format!(
+                    "gateway.ca_file {} holds no certificate",
+                    ca.display()
+                )));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let client = b
             .build()
             .map_err(|e| NotifyError::Unreachable(format!("building HTTP client: {e}")))?;
         Ok(Self {
@@ -179,7 +222,10 @@ impl Notifier for PapNotifier {
     fn push<'a>(&'a self, msisdn: &'a str, content: Bytes) -> PushFuture<'a> {
         Box::pin(async move {
             let id = push_id();
-            let message = PushMessage::new(id.clone(), ferry_pap::Address::new(self.client_address(msisdn)));
+            let message = PushMessage::new(
+                id.clone(),
+                ferry_pap::Address::new(self.client_address(msisdn)),
+            );
             let req = PushRequestBuilder::new(&message, MMS_CONTENT_TYPE, &content)
                 .version(self.version)
                 .product_name("Ferry MMSC")
@@ -194,7 +240,10 @@ impl Notifier for PapNotifier {
             if let Some((u, p)) = &self.credentials {
                 http = http.basic_auth(u, Some(p));
             }
-            let resp = http.send().await.map_err(|e| NotifyError::Unreachable(e.to_string()))?;
+            let resp = http
+                .send()
+                .await
+                .map_err(|e| NotifyError::Unreachable(e.to_string()))?;
             let status = resp.status();
             let body = resp
                 .bytes()
@@ -218,7 +267,10 @@ impl Notifier for PapNotifier {
                     code: b.code.0,
                     desc: b.desc.unwrap_or_default(),
                 }),
-                other => Err(NotifyError::BadAnswer(format!("unexpected {}", other.element_name()))),
+                other => Err(NotifyError::BadAnswer(format!(
+                    "unexpected {}",
+                    other.element_name()
+                ))),
             }
         })
     }
