@@ -44,6 +44,7 @@ pub mod identity;
 mod mm1;
 pub mod notify;
 pub mod pdu;
+pub mod request;
 mod workers;
 
 use std::net::SocketAddr;

@@ -15,18 +15,19 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
-    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus,
-    ResponseStatus, RetrieveStatus, SenderVisibility, Status, TimeValue, Version, YesNo,
+    Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
+    SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState,
-    RecipientUpdate, ReportKind, ReportStatus, StoreError, new_message_id,
+    NewMessage, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind, ReportStatus,
+    StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
-use crate::identity::{Identity, IdentityError, is_msisdn, normalize_msisdn};
+use crate::identity::{Identity, IdentityError, normalize_msisdn};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
+use crate::request::{recipients, version_ok};
 use crate::{Inner, unix_now};
 
 type Shared = State<Arc<Inner>>;
@@ -89,6 +90,18 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(d) = declared
+        && d > limit
+        && d > drain
+    {
+        // Too large to drain: answer now, before reading any of it (the
+        // connection is closed after the answer).
+        return ReadBody::TooLarge {
+            prefix: Vec::new(),
+            seen: d,
+            drained: false,
+        };
+    }
     let mut buf = Vec::with_capacity(declared.unwrap_or(4096).min(limit) as usize);
     let mut seen: u64 = 0;
     let mut too_large = declared.is_some_and(|d| d > limit);
@@ -276,8 +289,9 @@ pub(crate) async fn post(
             drained,
         } => {
             let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
-            let text =
-                format!("message too large: more than {limit} octets (at least {seen} sent)");
+            let text = format!(
+                "message too large: more than {limit} octets (at least {seen} sent or announced)"
+            );
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
                 r.headers_mut()
@@ -315,51 +329,6 @@ pub(crate) async fn post(
             "no X-Mms-Message-Type",
         ),
     }
-}
-
-/// Checks the version: major 1 only (OMA-TS-MMS_ENC-V1_3 §9: a PDU of an
-/// unsupported major version is answered with Error-unsupported-message and
-/// the version this server speaks).
-fn version_ok(pdu: &Pdu<'_>) -> Result<(), String> {
-    match pdu.version() {
-        Some(v) if v.major() == 1 => Ok(()),
-        Some(v) => Err(format!(
-            "MMS version {v} is not supported; this server speaks {}",
-            Version::V1_3
-        )),
-        None => Ok(()), // validate() names the missing field
-    }
-}
-
-/// Recipients of a Send/Forward: address text to store and kind, deduplicated.
-fn recipients(pdu: &Pdu<'_>) -> Result<Vec<NewRecipient>, String> {
-    let mut out: Vec<NewRecipient> = Vec::new();
-    for a in pdu.to().chain(pdu.cc()).chain(pdu.bcc()) {
-        let r = match a.kind() {
-            MmsKind::Plmn => {
-                let v = normalize_msisdn(&a.value());
-                if !is_msisdn(&v) {
-                    return Err(format!("recipient {a} is not a phone number"));
-                }
-                NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
-            }
-            MmsKind::Unqualified => {
-                let v = normalize_msisdn(&a.value());
-                if !is_msisdn(&v) {
-                    return Err(format!(
-                        "recipient {a} is neither a phone number nor an e-mail address"
-                    ));
-                }
-                NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
-            }
-            MmsKind::Email => NewRecipient::new(a.value().trim().to_owned(), AddressKind::Email),
-            _ => NewRecipient::new(a.text().into_owned(), AddressKind::Other),
-        };
-        if !out.iter().any(|x| x.address == r.address) {
-            out.push(r);
-        }
-    }
-    Ok(out)
 }
 
 /// The checks a sender passes (Send and Forward): a subscriber, allowed to
@@ -597,7 +566,11 @@ pub(crate) async fn retrieve(
         }
     };
     let t = Instant::now();
-    let d = m.store.by_token(&token).await;
+    let d = if crate::request::is_token(&token) {
+        m.store.by_token(&token).await
+    } else {
+        Ok(None)
+    };
     store_timer("lookup", t);
     let d = match d {
         Ok(Some(d)) => d,
@@ -902,14 +875,6 @@ fn forward_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     )
 }
 
-/// The token of one of our retrieval URLs.
-fn token_of<'a>(m: &Inner, url: &'a str) -> Option<&'a str> {
-    let rest = url
-        .strip_prefix(m.config.public_base())?
-        .strip_prefix("/m/")?;
-    (!rest.is_empty() && !rest.contains('/')).then_some(rest)
-}
-
 async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> Response {
     let c = &m.config;
     if let Err(t) = version_ok(pdu) {
@@ -926,7 +891,10 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         return forward_error(tid, s, &t);
     }
     let not_found = |t: &str| forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_NOT_FOUND, t);
-    let Some(token) = pdu.content_location().and_then(|u| token_of(m, u)) else {
+    let Some(token) = pdu
+        .content_location()
+        .and_then(|u| crate::request::token_of_url(m.config.public_base(), u))
+    else {
         return not_found("X-Mms-Content-Location is not a message of this server");
     };
     let d = match m.store.by_token(token).await {
