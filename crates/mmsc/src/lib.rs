@@ -236,7 +236,15 @@ impl Mmsc {
             ))
             .layer(DefaultBodyLimit::disable())
             .with_state(inner.clone());
-        let mut opts = ferry_service::http::ServeOptions::new("mmsc", &inner.config.http, tls);
+        let mut opts = ferry_service::http::ServeOptions::new("mmsc", &inner.config.http, 256, tls);
+        let proxies: Vec<config::Net> = inner
+            .config
+            .identity
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| config::parse_net(p).ok())
+            .collect();
+        opts.exempt = Some(Arc::new(move |ip| proxies.iter().any(|n| n.contains(ip))));
         opts.grace = SHUTDOWN_GRACE;
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {

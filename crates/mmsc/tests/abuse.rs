@@ -290,7 +290,7 @@ async fn a_flooding_client_is_throttled_without_starving_others() {
     let h = Harness::start(|c| {
         c.guard.requests_per_sec = 5;
         c.guard.burst = 5;
-        c.http.max_connections_per_ip = 4;
+        c.http.max_connections_per_ip = Some(4);
     })
     .await;
     let url = message_for_bob(&h).await;

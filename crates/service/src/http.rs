@@ -93,9 +93,11 @@ pub struct HttpLimits {
     #[serde(default = "default_body_timeout")]
     pub body_timeout_ms: u64,
     /// Connections open at once from one IP address; more are closed at
-    /// once. 0: no limit.
-    #[serde(default = "default_max_conns")]
-    pub max_connections_per_ip: usize,
+    /// once. 0: no limit. Absent: the server's default (the MMSC: 256, its
+    /// trusted proxies exempt; the PPG: no limit, since its clients are a
+    /// few authenticated push initiators).
+    #[serde(default)]
+    pub max_connections_per_ip: Option<usize>,
 }
 
 impl Default for HttpLimits {
@@ -104,7 +106,7 @@ impl Default for HttpLimits {
             header_timeout_ms: default_header_timeout(),
             request_timeout_ms: default_request_timeout(),
             body_timeout_ms: default_body_timeout(),
-            max_connections_per_ip: default_max_conns(),
+            max_connections_per_ip: None,
         }
     }
 }
@@ -118,12 +120,9 @@ fn default_request_timeout() -> u64 {
 fn default_body_timeout() -> u64 {
     20_000
 }
-fn default_max_conns() -> usize {
-    64
-}
 
 /// How [`serve`] serves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// TLS on every connection, or plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -135,6 +134,9 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
     /// See [`HttpLimits::max_connections_per_ip`] (0: no limit).
     pub max_connections_per_ip: usize,
+    /// Addresses the connection limit does not apply to (e.g. the MMSC's
+    /// trusted proxies, through which every handset comes).
+    pub exempt: Option<Arc<dyn Fn(IpAddr) -> bool + Send + Sync>>,
     /// After shutdown, requests in flight may run this long.
     pub grace: Duration,
     /// Names the server in logs and metrics (`mmsc`, `ppg`).
@@ -142,10 +144,12 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// From the `[http]` table and an optional TLS configuration.
+    /// From the `[http]` table and an optional TLS configuration;
+    /// `default_max_connections` applies when the table sets none.
     pub fn new(
         name: &'static str,
         limits: &HttpLimits,
+        default_max_connections: usize,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Self {
         Self {
@@ -153,10 +157,27 @@ impl ServeOptions {
             header_timeout: Duration::from_millis(limits.header_timeout_ms.max(1)),
             request_timeout: Duration::from_millis(limits.request_timeout_ms.max(1)),
             body_timeout: Duration::from_millis(limits.body_timeout_ms.max(1)),
-            max_connections_per_ip: limits.max_connections_per_ip,
+            max_connections_per_ip: limits
+                .max_connections_per_ip
+                .unwrap_or(default_max_connections),
+            exempt: None,
             grace: Duration::from_secs(2),
             name,
         }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("tls", &self.tls.is_some())
+            .field("header_timeout", &self.header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("exempt", &self.exempt.is_some())
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -219,7 +240,11 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let Some(slot) = Slot::take(&counts, peer.ip(), opts.max_connections_per_ip) else {
+                let max = match &opts.exempt {
+                    Some(f) if f(peer.ip()) => 0,
+                    _ => opts.max_connections_per_ip,
+                };
+                let Some(slot) = Slot::take(&counts, peer.ip(), max) else {
                     metrics::counter!("http_connections_refused_total", "server" => opts.name).increment(1);
                     tracing::debug!(server = opts.name, %peer, "connection refused: too many from this address");
                     drop(stream);
