@@ -78,7 +78,13 @@ pub fn route<'a>(method: &str, target: &'a str) -> Route<'a> {
 /// authority in absolute form (`http://host:port/path` → `/path`).
 pub fn path_of(target: &str) -> &str {
     for scheme in ["http://", "https://"] {
-        if target.len() >= scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        // Compared as octets: the target may hold any UTF-8 (a slice of
+        // the text could split a character).
+        if target
+            .as_bytes()
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme.as_bytes()))
+        {
             let rest = &target[scheme.len()..];
             return match rest.find('/') {
                 Some(i) => &rest[i..],
@@ -242,6 +248,23 @@ mod tests {
         assert_eq!(route("POST", "/m/x"), Route::NotFound);
         assert_eq!(route("DELETE", "/mms"), Route::NotFound);
         assert_eq!(path_of("http://host"), "/");
+    }
+
+    /// Fuzz regression (`mm1_request`): a request target whose seventh
+    /// octet is inside a two-octet character (`http:/Β…`) panicked when
+    /// its first seven octets were sliced as text to compare the scheme.
+    #[test]
+    fn fuzz_target_with_a_character_across_the_scheme_length() {
+        assert_eq!(
+            path_of("http:/\u{392}msc.example:8080/m/AbCd_-12?x"),
+            "http:/\u{392}msc.example:8080/m/AbCd_-12?x"
+        );
+        assert_eq!(route("GET", "http:/\u{392}msc/m/x"), Route::NotFound);
+        assert_eq!(route("GET", "https:/\u{392}"), Route::NotFound);
+        assert_eq!(
+            route("GET", "\u{392}\u{392}\u{392}\u{392}"),
+            Route::NotFound
+        );
     }
 
     #[test]
