@@ -31,6 +31,15 @@
 //! ([`pdu::with_transaction_id`]): a retrieval costs one file read and no
 //! re-encoding.
 //!
+//! MM1 is served by [`ferry_service::http::serve`]: HTTP/1.1, or HTTPS
+//! with `[tls]` (rustls, ring), with header, body and request timeouts and
+//! a per-address connection limit (`[http]`). In front of every handler,
+//! [`guard`] rate-limits each source and blocks one that keeps failing
+//! (wrong tokens, other subscribers' URLs, wrong passwords) for a doubling
+//! time; the pure request logic (routing, token shape, POST dispatch) is in
+//! [`request`], which the `mm1_request` fuzz target exercises. See
+//! `docs/SECURITY.md`.
+//!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
 
