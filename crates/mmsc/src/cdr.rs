@@ -83,11 +83,7 @@ async fn writer(mut file: tokio::fs::File, mut rx: mpsc::UnboundedReceiver<Cdr>,
             if serde_json::to_writer(&mut buf, &c).is_ok() {
                 buf.push(b'\n');
             }
-            next = if buf.len() < 1 << 20 {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
+            next = if buf.len() < 1 << 20 { rx.try_recv().ok() } else { None };
         }
         if let Err(e) = async {
             file.write_all(&buf).await?;
@@ -124,10 +120,7 @@ mod tests {
         drop(sink);
         task.await.unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2]["message_id"], "m2");
         assert_eq!(lines[0]["event"], "submit");

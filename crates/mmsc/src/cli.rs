@@ -29,10 +29,7 @@ async fn open_store(config_path: &Path) -> anyhow::Result<Store> {
 }
 
 /// `ferry mmsc subscriber add`: adds a subscriber (MSISDN normalised).
-pub fn subscriber_add(
-    config_path: &Path,
-    mut subscriber: NewSubscriber,
-) -> anyhow::Result<Subscriber> {
+pub fn subscriber_add(config_path: &Path, mut subscriber: NewSubscriber) -> anyhow::Result<Subscriber> {
     subscriber.msisdn = crate::identity::normalize_msisdn(&subscriber.msisdn);
     anyhow::ensure!(
         crate::identity::is_msisdn(&subscriber.msisdn),

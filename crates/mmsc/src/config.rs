@@ -356,18 +356,12 @@ impl Config {
             "limits.max_recipients must be at least 1"
         );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
-        anyhow::ensure!(
-            self.notify.concurrency > 0,
-            "notify.concurrency must be at least 1"
-        );
+        anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
         anyhow::ensure!(
             self.guard.requests_per_sec == 0 || self.guard.burst > 0,
             "guard.burst must be at least 1 when guard.requests_per_sec is set"
         );
-        if let GatewayConfig::Pap {
-            pap_version, url, ..
-        } = &self.gateway
-        {
+        if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
             anyhow::ensure!(
                 pap_version == "2.0" || pap_version == "1.0",
                 "gateway.pap_version must be \"2.0\" or \"1.0\", not {pap_version:?}"
@@ -461,26 +455,10 @@ mod tests {
         assert!(n.contains("10.1.2.3".parse().unwrap()));
         assert!(!n.contains("11.1.2.3".parse().unwrap()));
         assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
-        assert!(
-            parse_net("127.0.0.1")
-                .unwrap()
-                .contains("127.0.0.1".parse().unwrap())
-        );
-        assert!(
-            !parse_net("127.0.0.1")
-                .unwrap()
-                .contains("127.0.0.2".parse().unwrap())
-        );
-        assert!(
-            parse_net("::1/128")
-                .unwrap()
-                .contains("::1".parse().unwrap())
-        );
-        assert!(
-            parse_net("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
+        assert!(parse_net("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
+        assert!(!parse_net("127.0.0.1").unwrap().contains("127.0.0.2".parse().unwrap()));
+        assert!(parse_net("::1/128").unwrap().contains("::1".parse().unwrap()));
+        assert!(parse_net("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
         assert!(parse_net("10.0.0.0/33").is_err());
         assert!(parse_net("bogus").is_err());
     }

@@ -72,10 +72,7 @@ pub fn normalize_msisdn(s: &str) -> String {
 /// digits (or `*`/`#` for short codes).
 pub fn is_msisdn(s: &str) -> bool {
     let d = s.strip_prefix('+').unwrap_or(s);
-    !d.is_empty()
-        && d.len() <= 20
-        && d.bytes()
-            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+    !d.is_empty() && d.len() <= 20 && d.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
 }
 
 /// Identifies subscribers for one server.
@@ -94,23 +91,14 @@ impl Identifier {
     pub fn new(c: &IdentityConfig) -> Self {
         Self {
             header: c.msisdn_header.clone(),
-            trusted: c
-                .trusted_proxies
-                .iter()
-                .filter_map(|p| parse_net(p).ok())
-                .collect(),
+            trusted: c.trusted_proxies.iter().filter_map(|p| parse_net(p).ok()).collect(),
             basic: c.basic_auth,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// Identifies the subscriber of a request from `peer`.
-    pub async fn identify(
-        &self,
-        store: &Store,
-        peer: IpAddr,
-        headers: &HeaderMap,
-    ) -> Result<Identity, IdentityError> {
+    pub async fn identify(&self, store: &Store, peer: IpAddr, headers: &HeaderMap) -> Result<Identity, IdentityError> {
         if let Some(v) = headers.get(self.header.as_str()) {
             if self.trusted.iter().any(|n| n.contains(peer)) {
                 let msisdn = normalize_msisdn(v.to_str().unwrap_or(""));
@@ -168,9 +156,7 @@ impl Identifier {
                     subscriber: Some(s),
                     via: Via::Basic,
                 }),
-                None => Err(IdentityError::Unauthenticated(
-                    "wrong user name or password",
-                )),
+                None => Err(IdentityError::Unauthenticated("wrong user name or password")),
             };
         }
         Err(IdentityError::Unauthenticated(
@@ -241,10 +227,7 @@ mod tests {
 
     #[test]
     fn msisdns() {
-        assert_eq!(
-            normalize_msisdn(" +1 555-000 (12).3 "),
-            "+155500012.3".replace('.', "")
-        );
+        assert_eq!(normalize_msisdn(" +1 555-000 (12).3 "), "+155500012.3".replace('.', ""));
         assert_eq!(normalize_msisdn("+15550001/TYPE=PLMN"), "+15550001");
         assert!(is_msisdn("+15550001"));
         assert!(is_msisdn("1234"));
@@ -256,15 +239,9 @@ mod tests {
     #[test]
     fn basic_header() {
         let mut h = HeaderMap::new();
-        h.insert(
-            axum::http::header::AUTHORIZATION,
-            "Basic dTpwOng=".parse().unwrap(),
-        ); // u:p:x
+        h.insert(axum::http::header::AUTHORIZATION, "Basic dTpwOng=".parse().unwrap()); // u:p:x
         assert_eq!(basic_credentials(&h), Some(("u".into(), "p:x".into())));
-        h.insert(
-            axum::http::header::AUTHORIZATION,
-            "Bearer x".parse().unwrap(),
-        );
+        h.insert(axum::http::header::AUTHORIZATION, "Bearer x".parse().unwrap());
         assert_eq!(basic_credentials(&h), None);
     }
 }

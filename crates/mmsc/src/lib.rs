@@ -239,20 +239,14 @@ impl Mmsc {
             .route("/healthz", get(mm1::healthz))
             .route("/metrics", get(mm1::metrics_text))
             .fallback(fallback)
-            .layer(axum::middleware::from_fn_with_state(
-                inner.clone(),
-                mm1::guard,
-            ))
+            .layer(axum::middleware::from_fn_with_state(inner.clone(), mm1::guard))
             .layer(DefaultBodyLimit::disable())
             .with_state(inner.clone());
         let mut opts = ferry_service::http::ServeOptions::new("mmsc", &inner.config.http, 256, tls);
-        let proxies: Vec<config::Net> = inner
-            .config
-            .identity
-            .trusted_proxies
-            .iter()
-            .filter_map(|p| config::parse_net(p).ok())
-            .collect();
+        // Every handset comes through the trusted proxies: no connection
+        // limit for them (their requests are still rate-limited per MSISDN).
+        let proxies: Vec<config::Net> =
+            inner.config.identity.trusted_proxies.iter().filter_map(|p| config::parse_net(p).ok()).collect();
         opts.exempt = Some(Arc::new(move |ip| proxies.iter().any(|n| n.contains(ip))));
         opts.grace = SHUTDOWN_GRACE;
         let sd = shutdown.clone();
@@ -261,18 +255,9 @@ impl Mmsc {
                 tracing::error!(error = %e, "MM1 server failed");
             }
         }));
-        tasks.push(tokio::spawn(workers::notify_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::report_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::sweep_loop(
-            inner.clone(),
-            shutdown.clone(),
-        )));
+        tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
         tracing::info!(%local_addr, public_url = %inner.config.public_url, tls = inner.config.tls.is_some(), "MMSC listening");
         Ok(Running {
             local_addr,
@@ -308,9 +293,7 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             timeout_ms,
             ca_file,
         } => {
-            let creds = username
-                .clone()
-                .map(|u| (u, password.clone().unwrap_or_default()));
+            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
                 ferry_pap::PapVersion::V1_0
             } else {
@@ -335,10 +318,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = ferry_service::telemetry::metrics();
     let (shutdown, finished) = Shutdown::new();
     shutdown.on_signals();
-    let running = Mmsc::new(config)
-        .metrics(metrics)
-        .start(shutdown.clone())
-        .await?;
+    let running = Mmsc::new(config).metrics(metrics).start(shutdown.clone()).await?;
     let store = running.store().clone();
     running.join().await;
     drop(shutdown);

@@ -19,25 +19,23 @@ use ferry_mms::{
     SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    NewMessage, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind, ReportStatus,
-    StoreError, new_message_id,
+    NewMessage, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
+    ReportStatus, StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
+use crate::request::{recipients, version_ok};
 use crate::identity::{Identity, IdentityError, normalize_msisdn};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
-use crate::request::{recipients, version_ok};
 use crate::{Inner, unix_now};
 
 type Shared = State<Arc<Inner>>;
 
 fn mms_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(MMS_CONTENT_TYPE),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MMS_CONTENT_TYPE));
     r
 }
 
@@ -66,20 +64,13 @@ fn store_timer(op: &'static str, start: Instant) {
 fn send_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     count_send(status);
     tracing::info!(transaction_id = tid, %status, text, "M-Send.conf error");
-    mms_response(
-        StatusCode::OK,
-        pdu::send_conf(tid, status, Some(text), None),
-    )
+    mms_response(StatusCode::OK, pdu::send_conf(tid, status, Some(text), None))
 }
 
 /// The body as read: all of it, or the first octets of one too large.
 enum ReadBody {
     Whole(Vec<u8>),
-    TooLarge {
-        prefix: Vec<u8>,
-        seen: u64,
-        drained: bool,
-    },
+    TooLarge { prefix: Vec<u8>, seen: u64, drained: bool },
     Broken(Vec<u8>),
 }
 
@@ -223,11 +214,7 @@ pub(crate) async fn guard(
 }
 
 /// `POST` of an MMS PDU.
-pub(crate) async fn post(
-    State(m): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
+pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let c = &m.config;
     let ident = m.ident.identify(&m.store, peer.ip(), &parts.headers).await;
@@ -245,12 +232,7 @@ pub(crate) async fn post(
             tracing::info!(%peer, why, "request refused: subscriber not identified");
             let r = mms_response(
                 StatusCode::UNAUTHORIZED,
-                pdu::send_conf(
-                    &tid,
-                    ResponseStatus::PERMANENT_SERVICE_DENIED,
-                    Some(why),
-                    None,
-                ),
+                pdu::send_conf(&tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(why), None),
             );
             return challenge(r);
         }
@@ -283,15 +265,9 @@ pub(crate) async fn post(
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             return r;
         }
-        ReadBody::TooLarge {
-            prefix,
-            seen,
-            drained,
-        } => {
+        ReadBody::TooLarge { prefix, seen, drained } => {
             let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
-            let text = format!(
-                "message too large: more than {limit} octets (at least {seen} sent or announced)"
-            );
+            let text = format!("message too large: more than {limit} octets (at least {seen} sent or announced)");
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
                 r.headers_mut()
@@ -368,11 +344,10 @@ struct Stored<'a> {
 }
 
 fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -> Vec<u8> {
-    let mut p = Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3)
-        .with(Header::MessageId(Cow::Borrowed(s.message_id)));
+    let mut p =
+        Pdu::new(MessageType::RETRIEVE_CONF, None, Version::V1_3).with(Header::MessageId(Cow::Borrowed(s.message_id)));
     if let Some(from) = s.sender {
-        p.headers
-            .push(Header::From(FromValue::Address(Address::new(from))));
+        p.headers.push(Header::From(FromValue::Address(Address::new(from))));
     }
     for h in &src.headers {
         if matches!(h, Header::To(_) | Header::Cc(_)) {
@@ -390,10 +365,8 @@ fn stored_retrieve_conf(src: &Pdu<'_>, s: &Stored<'_>, extra: Vec<Header<'_>>) -
     if let Some(pr) = src.priority() {
         p.headers.push(Header::Priority(pr));
     }
-    p.headers
-        .push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
-    p.headers
-        .push(Header::ReadReport(YesNo::from(s.read_report)));
+    p.headers.push(Header::DeliveryReport(YesNo::from(s.delivery_report)));
+    p.headers.push(Header::ReadReport(YesNo::from(s.read_report)));
     if let Some(ct) = src.content_type() {
         p.headers.push(Header::ContentType(ct.clone()));
     }
@@ -407,11 +380,7 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         return send_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return send_error(
-            tid,
-            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
-            &e.to_string(),
-        );
+        return send_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return send_error(tid, s, &t);
@@ -509,10 +478,7 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
                 class,
             });
             tracing::debug!(message_id = %id, "accepted");
-            mms_response(
-                StatusCode::OK,
-                pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)),
-            )
+            mms_response(StatusCode::OK, pdu::send_conf(tid, ResponseStatus::OK, None, Some(&id)))
         }
         Err(e) => store_failure(tid, e),
     }
@@ -566,11 +532,7 @@ pub(crate) async fn retrieve(
         }
     };
     let t = Instant::now();
-    let d = if crate::request::is_token(&token) {
-        m.store.by_token(&token).await
-    } else {
-        Ok(None)
-    };
+    let d = if crate::request::is_token(&token) { m.store.by_token(&token).await } else { Ok(None) };
     store_timer("lookup", t);
     let d = match d {
         Ok(Some(d)) => d,
@@ -598,9 +560,7 @@ pub(crate) async fn retrieve(
         );
     }
     let state = d.recipient.state;
-    if state == RecipientState::Expired
-        || (d.message.expiry <= now && state != RecipientState::Retrieved)
-    {
+    if state == RecipientState::Expired || (d.message.expiry <= now && state != RecipientState::Retrieved) {
         return err(
             StatusCode::GONE,
             RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND,
@@ -682,11 +642,7 @@ pub(crate) async fn retrieve(
 
 /// Finds the recipient a NotifyResp/Acknowledge is about and checks it is
 /// the caller's.
-async fn own_recipient(
-    m: &Inner,
-    ident: &Identity,
-    tid: &str,
-) -> Result<ferry_store::Delivery, Response> {
+async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_store::Delivery, Response> {
     if tid.is_empty() {
         return Err(empty(StatusCode::BAD_REQUEST));
     }
@@ -717,11 +673,7 @@ fn report_allowed(pdu: &Pdu<'_>) -> Option<bool> {
 
 /// Applies a state change; a refused one (already final) and a repeat are
 /// both fine.
-async fn change(
-    m: &Inner,
-    d: &ferry_store::Delivery,
-    update: RecipientUpdate,
-) -> Result<(), Response> {
+async fn change(m: &Inner, d: &ferry_store::Delivery, update: RecipientUpdate) -> Result<(), Response> {
     let t = Instant::now();
     let r = m
         .store
@@ -832,17 +784,11 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let Some(me) = rcpts
-        .iter()
-        .find(|r| normalize_msisdn(&r.address) == ident.msisdn)
-    else {
+    let Some(me) = rcpts.iter().find(|r| normalize_msisdn(&r.address) == ident.msisdn) else {
         return empty(StatusCode::FORBIDDEN);
     };
     if !msg.read_report {
-        tracing::info!(
-            message_id = mid,
-            "read report not requested by the sender: dropped"
-        );
+        tracing::info!(message_id = mid, "read report not requested by the sender: dropped");
         return empty(StatusCode::OK);
     }
     let now = unix_now();
@@ -869,10 +815,7 @@ async fn read_rec(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
 fn forward_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     metrics::counter!("mmsc_forward_conf_total", "status" => status.to_string()).increment(1);
     tracing::info!(transaction_id = tid, %status, text, "M-Forward.conf error");
-    mms_response(
-        StatusCode::OK,
-        pdu::forward_conf(tid, status, Some(text), None),
-    )
+    mms_response(StatusCode::OK, pdu::forward_conf(tid, status, Some(text), None))
 }
 
 async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> Response {
@@ -881,20 +824,13 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         return forward_error(tid, ResponseStatus::ERROR_UNSUPPORTED_MESSAGE, &t);
     }
     if let Err(e) = pdu.validate() {
-        return forward_error(
-            tid,
-            ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
-            &e.to_string(),
-        );
+        return forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &e.to_string());
     }
     if let Err((s, t)) = sender_check(m, ident) {
         return forward_error(tid, s, &t);
     }
     let not_found = |t: &str| forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_NOT_FOUND, t);
-    let Some(token) = pdu
-        .content_location()
-        .and_then(|u| crate::request::token_of_url(m.config.public_base(), u))
-    else {
+    let Some(token) = pdu.content_location().and_then(|u| crate::request::token_of_url(m.config.public_base(), u)) else {
         return not_found("X-Mms-Content-Location is not a message of this server");
     };
     let d = match m.store.by_token(token).await {
@@ -903,9 +839,7 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let now = unix_now();
-    if d.message.expiry <= now
-        || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved)
-    {
+    if d.message.expiry <= now || (d.recipient.state.is_final() && d.recipient.state != RecipientState::Retrieved) {
         return not_found("the message is no longer available");
     }
     let rcpts = match recipients(pdu) {
@@ -925,11 +859,7 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         Err(e) => return store_failure(tid, e),
     };
     let Ok(orig) = Pdu::decode(&original) else {
-        return forward_error(
-            tid,
-            ResponseStatus::PERMANENT_FAILURE,
-            "stored message unreadable",
-        );
+        return forward_error(tid, ResponseStatus::PERMANENT_FAILURE, "stored message unreadable");
     };
     let id = new_message_id();
     let sender = format!("{}/TYPE=PLMN", ident.msisdn);
@@ -939,8 +869,7 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
     // subject, class and priority; Previously-Sent-By/Date name the original
     // sender (when not hidden).
     let mut src = orig.clone();
-    src.headers
-        .retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
+    src.headers.retain(|h| !matches!(h, Header::To(_) | Header::Cc(_)));
     src.headers.extend(
         pdu.headers
             .iter()
@@ -970,11 +899,7 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         extra,
     );
     if body.len() as u64 > c.limits.max_message_size {
-        return forward_error(
-            tid,
-            ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED,
-            "message too large",
-        );
+        return forward_error(tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "message too large");
     }
     let to: Vec<String> = rcpts.iter().map(|r| r.address.clone()).collect();
     let size = body.len() as u64;

@@ -82,10 +82,7 @@ impl MemoryNotifier {
 
     /// Every push so far.
     pub fn pushed(&self) -> Vec<Pushed> {
-        self.pushed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.pushed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Makes every later push fail (`true`) or succeed again.
@@ -94,11 +91,7 @@ impl MemoryNotifier {
     }
 
     /// Waits until a push matching `pred` has been made, up to `timeout`.
-    pub async fn wait_for(
-        &self,
-        timeout: Duration,
-        pred: impl Fn(&Pushed) -> bool,
-    ) -> Option<Pushed> {
+    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Pushed) -> bool) -> Option<Pushed> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.notify.notified();
@@ -116,17 +109,12 @@ impl Notifier for MemoryNotifier {
     fn push<'a>(&'a self, msisdn: &'a str, content: Bytes) -> PushFuture<'a> {
         Box::pin(async move {
             if *self.fail.lock().unwrap_or_else(|e| e.into_inner()) {
-                return Err(NotifyError::Unreachable(
-                    "memory notifier set to fail".into(),
-                ));
+                return Err(NotifyError::Unreachable("memory notifier set to fail".into()));
             }
-            self.pushed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Pushed {
-                    msisdn: msisdn.to_owned(),
-                    content,
-                });
+            self.pushed.lock().unwrap_or_else(|e| e.into_inner()).push(Pushed {
+                msisdn: msisdn.to_owned(),
+                content,
+            });
             self.notify.notify_waiters();
             Ok(())
         })
@@ -222,10 +210,7 @@ impl Notifier for PapNotifier {
     fn push<'a>(&'a self, msisdn: &'a str, content: Bytes) -> PushFuture<'a> {
         Box::pin(async move {
             let id = push_id();
-            let message = PushMessage::new(
-                id.clone(),
-                ferry_pap::Address::new(self.client_address(msisdn)),
-            );
+            let message = PushMessage::new(id.clone(), ferry_pap::Address::new(self.client_address(msisdn)));
             let req = PushRequestBuilder::new(&message, MMS_CONTENT_TYPE, &content)
                 .version(self.version)
                 .product_name("Ferry MMSC")
@@ -240,10 +225,7 @@ impl Notifier for PapNotifier {
             if let Some((u, p)) = &self.credentials {
                 http = http.basic_auth(u, Some(p));
             }
-            let resp = http
-                .send()
-                .await
-                .map_err(|e| NotifyError::Unreachable(e.to_string()))?;
+            let resp = http.send().await.map_err(|e| NotifyError::Unreachable(e.to_string()))?;
             let status = resp.status();
             let body = resp
                 .bytes()
@@ -267,10 +249,7 @@ impl Notifier for PapNotifier {
                     code: b.code.0,
                     desc: b.desc.unwrap_or_default(),
                 }),
-                other => Err(NotifyError::BadAnswer(format!(
-                    "unexpected {}",
-                    other.element_name()
-                ))),
+                other => Err(NotifyError::BadAnswer(format!("unexpected {}", other.element_name()))),
             }
         })
     }

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use ferry_mms::{
-    Address, Body, ContentType, EncodedString, FromValue, Header, MessageClass, MessageType, Pdu,
-    ReadStatus, ResponseStatus, RetrieveStatus, Status, TimeValue, Version, YesNo,
+    Address, Body, ContentType, EncodedString, FromValue, Header, MessageClass, MessageType, Pdu, ReadStatus,
+    ResponseStatus, RetrieveStatus, Status, TimeValue, Version, YesNo,
 };
 
 /// The content type of MMS PDUs over HTTP and in pushes.
@@ -22,11 +22,7 @@ pub fn send_conf(
     text: Option<&str>,
     message_id: Option<&str>,
 ) -> Vec<u8> {
-    let mut p = Pdu::send_conf(
-        Cow::Borrowed(transaction_id),
-        status,
-        message_id.map(Cow::Borrowed),
-    );
+    let mut p = Pdu::send_conf(Cow::Borrowed(transaction_id), status, message_id.map(Cow::Borrowed));
     if let Some(t) = text {
         p.headers.push(Header::ResponseText {
             index: None,
@@ -48,10 +44,7 @@ pub fn forward_conf(
         Some(Cow::Borrowed(transaction_id)),
         Version::V1_3,
     )
-    .with(Header::ResponseStatus {
-        index: None,
-        status,
-    });
+    .with(Header::ResponseStatus { index: None, status });
     if let Some(t) = text {
         p.headers.push(Header::ResponseText {
             index: None,
@@ -133,8 +126,7 @@ pub fn notification_ind(f: &NotificationFields<'_>) -> Vec<u8> {
         }
     }
     if let Some(from) = f.from {
-        p.headers
-            .push(Header::From(FromValue::Address(Address::new(from))));
+        p.headers.push(Header::From(FromValue::Address(Address::new(from))));
     }
     if let Some(s) = f.subject {
         p.headers.push(Header::Subject(EncodedString::new(s)));
@@ -156,21 +148,8 @@ pub fn delivery_ind(message_id: &str, recipient: &str, date: u64, status: Status
 
 /// M-Read-Orig.ind (§6.7.2) for the original sender: To is the sender, From
 /// the recipient who read it.
-pub fn read_orig_ind(
-    message_id: &str,
-    sender: &str,
-    recipient: &str,
-    date: u64,
-    status: ReadStatus,
-) -> Vec<u8> {
-    Pdu::read_orig_ind(
-        message_id,
-        Address::new(sender),
-        Address::new(recipient),
-        date,
-        status,
-    )
-    .to_bytes()
+pub fn read_orig_ind(message_id: &str, sender: &str, recipient: &str, date: u64, status: ReadStatus) -> Vec<u8> {
+    Pdu::read_orig_ind(message_id, Address::new(sender), Address::new(recipient), date, status).to_bytes()
 }
 
 /// A message class from its stored text.
@@ -238,10 +217,7 @@ mod tests {
         );
         let p = Pdu::decode(&b).unwrap();
         p.validate().unwrap();
-        assert_eq!(
-            p.retrieve_status(),
-            Some(RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND)
-        );
+        assert_eq!(p.retrieve_status(), Some(RetrieveStatus::PERMANENT_MESSAGE_NOT_FOUND));
         assert_eq!(p.retrieve_text().unwrap().text(), "no such message");
     }
 

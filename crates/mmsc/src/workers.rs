@@ -13,8 +13,8 @@ use bytes::Bytes;
 use ferry_mms::{ReadStatus, Status};
 use ferry_service::Shutdown;
 use ferry_store::{
-    AddressKind, Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report,
-    ReportKind, ReportStatus,
+    AddressKind, Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report, ReportKind,
+    ReportStatus,
 };
 use futures_util::StreamExt;
 
@@ -69,25 +69,15 @@ async fn notify_one(m: &Inner, d: Delivery) {
     let now = unix_now();
     let r = &d.recipient;
     if r.kind != AddressKind::Msisdn {
-        let why = format!(
-            "no route to {} recipients (MM3/MM4 are not implemented)",
-            r.kind
-        );
+        let why = format!("no route to {} recipients (MM3/MM4 are not implemented)", r.kind);
         tracing::info!(address = %r.address, "{why}");
         let u = RecipientUpdate::to(RecipientState::Failed).reason(why);
-        if let Err(e) = m
-            .store
-            .update_recipient(RecipientKey::Id(r.id), u, now)
-            .await
-        {
+        if let Err(e) = m.store.update_recipient(RecipientKey::Id(r.id), u, now).await {
             tracing::error!(error = %e, "marking a recipient failed");
         }
         return;
     }
-    let tid = r
-        .transaction_id
-        .clone()
-        .unwrap_or_else(|| transaction_id_for(&r.token));
+    let tid = r.transaction_id.clone().unwrap_or_else(|| transaction_id_for(&r.token));
     let location = format!("{}/m/{}", m.config.public_base(), r.token);
     let full = m.config.notify.include_from_subject;
     let from = (!d.message.sender_hidden && full).then_some(d.message.sender.as_str());
@@ -97,17 +87,9 @@ async fn notify_one(m: &Inner, d: Delivery) {
         size: d.message.size,
         expiry: d.message.expiry,
         class: d.message.message_class.as_deref(),
-        priority: if full {
-            d.message.priority.as_deref()
-        } else {
-            None
-        },
+        priority: if full { d.message.priority.as_deref() } else { None },
         from,
-        subject: if full {
-            d.message.subject.as_deref()
-        } else {
-            None
-        },
+        subject: if full { d.message.subject.as_deref() } else { None },
         delivery_report: full && d.message.delivery_report,
     });
     let msisdn = normalize_msisdn(&r.address);
@@ -122,8 +104,7 @@ async fn notify_one(m: &Inner, d: Delivery) {
         Ok(()) => (true, None),
         Err(e) => (false, Some(e.to_string())),
     };
-    metrics::counter!("mmsc_notifications_total", "result" => if sent { "sent" } else { "failed" })
-        .increment(1);
+    metrics::counter!("mmsc_notifications_total", "result" => if sent { "sent" } else { "failed" }).increment(1);
     if let Some(e) = &error {
         tracing::warn!(%msisdn, attempt = attempts, error = %e, "notification failed");
     } else {
@@ -144,10 +125,7 @@ async fn notify_one(m: &Inner, d: Delivery) {
             "not notified after {attempts} attempts: {}",
             error.unwrap_or_default()
         ));
-        let _ = m
-            .store
-            .update_recipient(RecipientKey::Id(r.id), u, unix_now())
-            .await;
+        let _ = m.store.update_recipient(RecipientKey::Id(r.id), u, unix_now()).await;
     }
 }
 
@@ -198,12 +176,7 @@ async fn report_one(m: &Inner, r: Report) {
         // Leave room for the recipient's Report-Allowed: No.
         let _ = m
             .store
-            .report_retry(
-                r.id,
-                grace_until,
-                "waiting for the recipient's acknowledgement",
-                now,
-            )
+            .report_retry(r.id, grace_until, "waiting for the recipient's acknowledgement", now)
             .await;
         return;
     }
@@ -211,11 +184,7 @@ async fn report_one(m: &Inner, r: Report) {
     if !is_msisdn(&to) {
         let _ = m
             .store
-            .report_failed(
-                r.id,
-                format!("sender {} cannot be reached by WAP Push", r.to),
-                now,
-            )
+            .report_failed(r.id, format!("sender {} cannot be reached by WAP Push", r.to), now)
             .await;
         return;
     }
@@ -239,8 +208,7 @@ async fn report_one(m: &Inner, r: Report) {
     let size = content.len() as u64;
     match m.notifier.push(&to, Bytes::from(content)).await {
         Ok(()) => {
-            metrics::counter!("mmsc_reports_total", "kind" => r.kind.as_str(), "result" => "sent")
-                .increment(1);
+            metrics::counter!("mmsc_reports_total", "kind" => r.kind.as_str(), "result" => "sent").increment(1);
             if let Err(e) = m.store.report_done(r.id, unix_now()).await {
                 tracing::error!(error = %e, "recording a sent report");
             }
@@ -263,10 +231,7 @@ async fn report_one(m: &Inner, r: Report) {
             } else {
                 let i = (r.attempts.max(1) as usize - 1).min(c.retry_secs.len().saturating_sub(1));
                 let delay = c.retry_secs.get(i).copied().unwrap_or(60);
-                let _ = m
-                    .store
-                    .report_retry(r.id, now + delay, e.to_string(), unix_now())
-                    .await;
+                let _ = m.store.report_retry(r.id, now + delay, e.to_string(), unix_now()).await;
             }
         }
     }
@@ -318,8 +283,7 @@ pub(crate) async fn sweep_once(m: &Inner) {
     }
     match m.store.counts(now).await {
         Ok(c) => {
-            metrics::gauge!("mmsc_queue_depth", "queue" => "notifications")
-                .set(c.notifications_due as f64);
+            metrics::gauge!("mmsc_queue_depth", "queue" => "notifications").set(c.notifications_due as f64);
             metrics::gauge!("mmsc_queue_depth", "queue" => "reports").set(c.reports_due as f64);
             metrics::gauge!("mmsc_stored_messages").set(c.messages as f64);
             metrics::gauge!("mmsc_stored_body_bytes").set(c.body_bytes as f64);

@@ -52,10 +52,7 @@ async fn ppg_handler(
             StatusCode::ACCEPTED_FOR_PROCESSING,
         )),
     };
-    (
-        axum::http::StatusCode::ACCEPTED,
-        doc.to_xml(PapVersion::V2_0),
-    )
+    (axum::http::StatusCode::ACCEPTED, doc.to_xml(PapVersion::V2_0))
 }
 
 fn spawn_mmsc(config: &std::path::Path) -> Child {
@@ -104,18 +101,14 @@ async fn accepted_message_survives_sigkill() {
         .unwrap()
         .port();
     let gateway = format!("[gateway]\nkind = \"pap\"\nurl = \"{ppg_url}\"\ntimeout_ms = 60000");
-    let text =
-        config_text(port, dir.path(), &gateway).replace("[notify]\n", "[notify]\nlease_secs = 2\n");
+    let text = config_text(port, dir.path(), &gateway).replace("[notify]\n", "[notify]\nlease_secs = 2\n");
     let config = dir.path().join("mmsc.toml");
     std::fs::write(&config, text).unwrap();
     let store = Store::open_sqlite(SqliteConfig::new(dir.path().join("store")))
         .await
         .unwrap();
     for m in [ALICE, BOB] {
-        store
-            .add_subscriber(NewSubscriber::new(m), 0)
-            .await
-            .unwrap();
+        store.add_subscriber(NewSubscriber::new(m), 0).await.unwrap();
     }
     store.close().await.unwrap();
     drop(store);

@@ -5,9 +5,7 @@
 mod common;
 
 use common::*;
-use ferry_mms::{
-    Header, MessageType, Pdu, ResponseStatus, RetrieveStatus, SenderVisibility, Version,
-};
+use ferry_mms::{Header, MessageType, Pdu, ResponseStatus, RetrieveStatus, SenderVisibility, Version};
 use ferry_mmsc::store::NewSubscriber;
 
 async fn send_status(h: &Handset, body: Vec<u8>) -> (u16, ResponseStatus, String, String) {
@@ -23,9 +21,7 @@ async fn send_status(h: &Handset, body: Vec<u8>) -> (u16, ResponseStatus, String
     (
         a.status,
         p.response_status().unwrap(),
-        p.response_text()
-            .map(|t| t.text().into_owned())
-            .unwrap_or_default(),
+        p.response_text().map(|t| t.text().into_owned()).unwrap_or_default(),
         p.transaction_id().unwrap_or("").to_owned(),
     )
 }
@@ -78,10 +74,7 @@ async fn send_conf_errors() {
     let full = send_req("T-cut", &[BOB], 2000).to_bytes();
     let (_, s, t, tid) = send_status(&alice, full[..full.len() - 900].to_vec()).await;
     assert_eq!(s, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, "{t}");
-    assert_eq!(
-        tid, "T-cut",
-        "the transaction id is echoed even from a broken PDU"
-    );
+    assert_eq!(tid, "T-cut", "the transaction id is echoed even from a broken PDU");
 
     // A mandatory field missing (no recipient).
     let mut p = send_req("T-norcpt", &[BOB], 10);
@@ -97,16 +90,12 @@ async fn send_conf_errors() {
     let p = send_req("T-v2", &[BOB], 10).with_version(Version::new(2, 0));
     let a = alice.post(p.to_bytes()).await;
     let conf = a.pdu();
-    assert_eq!(
-        conf.response_status(),
-        Some(ResponseStatus::ERROR_UNSUPPORTED_MESSAGE)
-    );
+    assert_eq!(conf.response_status(), Some(ResponseStatus::ERROR_UNSUPPORTED_MESSAGE));
     assert_eq!(conf.version(), Some(Version::V1_3));
     assert!(conf.response_text().unwrap().text().contains("2.0"));
 
     // Too large: over the server's limit (streamed, refused before buffering), and over the subscriber's.
-    let (http, s, t, tid) =
-        send_status(&alice, send_req("T-big", &[BOB], 150_000).to_bytes()).await;
+    let (http, s, t, tid) = send_status(&alice, send_req("T-big", &[BOB], 150_000).to_bytes()).await;
     assert_eq!(
         (http, s, tid.as_str()),
         (200, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, "T-big")
@@ -122,23 +111,11 @@ async fn send_conf_errors() {
     assert_eq!(s, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED);
 
     // Unknown sender (identified, not in the subscriber table).
-    let (_, s, t, _) = send_status(
-        &h.handset("+15559999999"),
-        send_req("T-unknown", &[BOB], 10).to_bytes(),
-    )
-    .await;
-    assert_eq!(
-        s,
-        ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED,
-        "{t}"
-    );
+    let (_, s, t, _) = send_status(&h.handset("+15559999999"), send_req("T-unknown", &[BOB], 10).to_bytes()).await;
+    assert_eq!(s, ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED, "{t}");
 
     // Barred sender.
-    let (_, s, t, _) = send_status(
-        &h.handset("+15550000009"),
-        send_req("T-barred", &[BOB], 10).to_bytes(),
-    )
-    .await;
+    let (_, s, t, _) = send_status(&h.handset("+15550000009"), send_req("T-barred", &[BOB], 10).to_bytes()).await;
     assert_eq!(s, ResponseStatus::PERMANENT_SERVICE_DENIED, "{t}");
     assert!(t.contains("barred"));
 
@@ -170,8 +147,7 @@ async fn send_conf_errors() {
     assert_eq!(s, ResponseStatus::OK);
 
     // Reply charging.
-    let p = send_req("T-rc", &[BOB], 10)
-        .with(Header::ReplyCharging(ferry_mms::ReplyCharging::REQUESTED));
+    let p = send_req("T-rc", &[BOB], 10).with(Header::ReplyCharging(ferry_mms::ReplyCharging::REQUESTED));
     let (_, s, _, _) = send_status(&alice, p.to_bytes()).await;
     assert_eq!(s, ResponseStatus::PERMANENT_REPLY_CHARGING_NOT_SUPPORTED);
 
@@ -191,8 +167,7 @@ async fn send_conf_errors() {
     let (_, s, _, _) = send_status(&alice, p.to_bytes()).await;
     assert_eq!(s, ResponseStatus::OK);
     h.wait_push(BOB, MessageType::NOTIFICATION_IND, |p| {
-        p.from()
-            .is_some_and(|f| f.to_string() == format!("{ALICE}/TYPE=PLMN"))
+        p.from().is_some_and(|f| f.to_string() == format!("{ALICE}/TYPE=PLMN"))
     })
     .await;
     let froms: Vec<Option<String>> = h
@@ -200,10 +175,7 @@ async fn send_conf_errors() {
         .iter()
         .map(|p| p.from().map(|f| f.to_string()))
         .collect();
-    assert!(
-        !froms.contains(&Some("+19999999999/TYPE=PLMN".into())),
-        "{froms:?}"
-    );
+    assert!(!froms.contains(&Some("+19999999999/TYPE=PLMN".into())), "{froms:?}");
     assert!(
         froms.contains(&None),
         "the hidden sender's notification has no From: {froms:?}"
@@ -224,12 +196,7 @@ async fn identity_refusals() {
     let anon = Handset::new(&h.base, None, None);
     let a = anon.post(body.clone()).await;
     assert_eq!(a.status, 401);
-    assert!(
-        a.headers["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic")
-    );
+    assert!(a.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     assert_eq!(
         a.pdu().response_status(),
         Some(ResponseStatus::PERMANENT_SERVICE_DENIED)
@@ -251,13 +218,8 @@ async fn identity_refusals() {
     // The right one: accepted, and the sender is Carol's MSISDN.
     carol.basic = Some(("carol".into(), "secret".into()));
     let a = carol.post(body.clone()).await;
-    assert_eq!(
-        (a.status, a.pdu().response_status()),
-        (200, Some(ResponseStatus::OK))
-    );
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    assert_eq!((a.status, a.pdu().response_status()), (200, Some(ResponseStatus::OK)));
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     assert_eq!(
         Pdu::decode(&n.content).unwrap().from().unwrap().to_string(),
         format!("{CAROL}/TYPE=PLMN")
@@ -268,19 +230,10 @@ async fn identity_refusals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrieve_errors() {
     let h = Harness::start(|_| {}).await;
-    let a = h
-        .handset(ALICE)
-        .post(send_req("T", &[BOB], 100).to_bytes())
-        .await;
+    let a = h.handset(ALICE).post(send_req("T", &[BOB], 100).to_bytes()).await;
     assert_eq!(a.pdu().response_status(), Some(ResponseStatus::OK));
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
-    let url = Pdu::decode(&n.content)
-        .unwrap()
-        .content_location()
-        .unwrap()
-        .to_owned();
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
+    let url = Pdu::decode(&n.content).unwrap().content_location().unwrap().to_owned();
 
     let check = |a: &Answer, http: u16, status: RetrieveStatus| {
         assert_eq!(a.status, http);

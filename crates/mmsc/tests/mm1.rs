@@ -8,9 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ferry_mms::{
-    Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, Status, YesNo,
-};
+use ferry_mms::{Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, Status, YesNo};
 use ferry_mmsc::store::RecipientState;
 
 fn content_location(p: &Pdu<'_>) -> String {
@@ -45,9 +43,7 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
     let id = send(&h, ALICE, &[BOB], true).await;
 
     // Bob is notified.
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     let n = Pdu::decode(&n.content).unwrap();
     n.validate().unwrap();
     let url = content_location(&n);
@@ -76,9 +72,7 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
     assert_eq!(r.message_id(), Some(id.as_str()));
     assert_eq!(
         r.from(),
-        Some(&FromValue::Address(Address::new(format!(
-            "{ALICE}/TYPE=PLMN"
-        ))))
+        Some(&FromValue::Address(Address::new(format!("{ALICE}/TYPE=PLMN"))))
     );
     assert_eq!(
         r.to().map(|a| a.to_string()).collect::<Vec<_>>(),
@@ -103,25 +97,18 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
 
     // Bob confirms; a duplicate NotifyResp is harmless.
     for _ in 0..2 {
-        let a = bob
-            .post(notify_resp(&tid, Status::RETRIEVED, Some(true)))
-            .await;
+        let a = bob.post(notify_resp(&tid, Status::RETRIEVED, Some(true))).await;
         assert_eq!(a.status, 200);
         assert!(a.body.is_empty());
     }
 
     // Alice gets exactly one delivery report.
-    let d = h
-        .wait_push(ALICE, MessageType::DELIVERY_IND, |_| true)
-        .await;
+    let d = h.wait_push(ALICE, MessageType::DELIVERY_IND, |_| true).await;
     let d = Pdu::decode(&d.content).unwrap();
     d.validate().unwrap();
     assert_eq!(d.message_id(), Some(id.as_str()));
     assert_eq!(d.status(), Some(Status::RETRIEVED));
-    assert_eq!(
-        d.to().next().unwrap().to_string(),
-        format!("{BOB}/TYPE=PLMN")
-    );
+    assert_eq!(d.to().next().unwrap().to_string(), format!("{BOB}/TYPE=PLMN"));
 
     // Bob reads it: Alice gets M-Read-Orig.ind.
     let rr = Pdu::read_rec_ind(
@@ -133,18 +120,13 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
     )
     .to_bytes();
     assert_eq!(bob.post(rr).await.status, 200);
-    let ro = h
-        .wait_push(ALICE, MessageType::READ_ORIG_IND, |_| true)
-        .await;
+    let ro = h.wait_push(ALICE, MessageType::READ_ORIG_IND, |_| true).await;
     let ro = Pdu::decode(&ro.content).unwrap();
     ro.validate().unwrap();
     assert_eq!(ro.message_id(), Some(id.as_str()));
     assert_eq!(ro.read_status(), Some(ReadStatus::READ));
     assert_eq!(ro.from().unwrap().to_string(), format!("{BOB}/TYPE=PLMN"));
-    assert_eq!(
-        ro.to().next().unwrap().to_string(),
-        format!("{ALICE}/TYPE=PLMN")
-    );
+    assert_eq!(ro.to().next().unwrap().to_string(), format!("{ALICE}/TYPE=PLMN"));
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -160,14 +142,8 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
     let cdr_path = h.cdr_path();
     let _dir = h.stop().await;
     let text = std::fs::read_to_string(cdr_path).unwrap();
-    let events: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
     for k in ["submit", "retrieve", "delivery-report", "read-report"] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
@@ -180,35 +156,20 @@ async fn immediate_retrieval_with_delivery_and_read_reports() {
 async fn deferred_retrieval_and_acknowledge() {
     let h = Harness::start(|_| {}).await;
     let id = send(&h, ALICE, &[BOB], true).await;
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     let n = Pdu::decode(&n.content).unwrap();
     let tid = n.transaction_id().unwrap().to_owned();
     let bob = h.handset(BOB);
 
     // Deferred: Alice hears "deferred"; notifications stop.
-    assert_eq!(
-        bob.post(notify_resp(&tid, Status::DEFERRED, None))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        bob.post(notify_resp(&tid, Status::DEFERRED, None))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(bob.post(notify_resp(&tid, Status::DEFERRED, None)).await.status, 200);
+    assert_eq!(bob.post(notify_resp(&tid, Status::DEFERRED, None)).await.status, 200);
     let d = h
         .wait_push(ALICE, MessageType::DELIVERY_IND, |d| {
             d.status() == Some(Status::DEFERRED)
         })
         .await;
-    assert_eq!(
-        Pdu::decode(&d.content).unwrap().message_id(),
-        Some(id.as_str())
-    );
+    assert_eq!(Pdu::decode(&d.content).unwrap().message_id(), Some(id.as_str()));
     let before = h.pushes_to(BOB, MessageType::NOTIFICATION_IND).len();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
@@ -223,11 +184,7 @@ async fn deferred_retrieval_and_acknowledge() {
     assert_eq!(a.pdu().transaction_id(), Some(tid.as_str()));
     let ack = Pdu::acknowledge_ind(tid.clone(), Some(true)).to_bytes();
     assert_eq!(bob.post(ack.clone()).await.status, 200);
-    assert_eq!(
-        bob.post(ack).await.status,
-        200,
-        "a repeated acknowledgement is fine"
-    );
+    assert_eq!(bob.post(ack).await.status, 200, "a repeated acknowledgement is fine");
     h.wait_push(ALICE, MessageType::DELIVERY_IND, |d| {
         d.status() == Some(Status::RETRIEVED)
     })
@@ -243,19 +200,13 @@ async fn report_allowed_no_and_rejection() {
     let h = Harness::start(|_| {}).await;
     // Bob rejects the first: Alice hears "rejected"; the URL is gone.
     let id1 = send(&h, ALICE, &[BOB], true).await;
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     let n1 = Pdu::decode(&n.content).unwrap().into_owned();
     let bob = h.handset(BOB);
     assert_eq!(
-        bob.post(notify_resp(
-            n1.transaction_id().unwrap(),
-            Status::REJECTED,
-            None
-        ))
-        .await
-        .status,
+        bob.post(notify_resp(n1.transaction_id().unwrap(), Status::REJECTED, None))
+            .await
+            .status,
         200
     );
     h.wait_push(ALICE, MessageType::DELIVERY_IND, |d| {
@@ -279,9 +230,7 @@ async fn report_allowed_no_and_rejection() {
     let n2 = Pdu::decode(&n.content).unwrap().into_owned();
     let tid = n2.transaction_id().unwrap();
     assert_eq!(
-        bob.post(notify_resp(tid, Status::DEFERRED, Some(false)))
-            .await
-            .status,
+        bob.post(notify_resp(tid, Status::DEFERRED, Some(false))).await.status,
         200
     );
     assert_eq!(bob.get(n2.content_location().unwrap()).await.status, 200);
@@ -310,15 +259,10 @@ async fn renotification_until_answered_and_after_gateway_failure() {
     assert!(h.pushes_to(BOB, MessageType::NOTIFICATION_IND).is_empty());
     let r = &h.store.recipients(&id).await.unwrap()[0];
     assert_eq!(r.state, RecipientState::Pending);
-    assert!(
-        r.last_error.as_deref().unwrap_or("").contains("fail"),
-        "{r:?}"
-    );
+    assert!(r.last_error.as_deref().unwrap_or("").contains("fail"), "{r:?}");
     // The gateway comes back: the notification goes out, then again (1 s back-off) with the same transaction id.
     h.pushes.set_failing(false);
-    let first = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let first = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
     let tid = Pdu::decode(&first.content)
         .unwrap()
         .transaction_id()
@@ -329,13 +273,7 @@ async fn renotification_until_answered_and_after_gateway_failure() {
     assert!(all.len() >= 2, "re-notified: {}", all.len());
     assert!(all.iter().all(|p| p.transaction_id() == Some(tid.as_str())));
     // Retrieval stops it.
-    assert_eq!(
-        h.handset(BOB)
-            .get(all[0].content_location().unwrap())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.handset(BOB).get(all[0].content_location().unwrap()).await.status, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let n = h.pushes_to(BOB, MessageType::NOTIFICATION_IND).len();
     tokio::time::sleep(Duration::from_millis(2000)).await;
@@ -348,21 +286,12 @@ async fn expiry_reports_and_collects() {
     let h = Harness::start(|_| {}).await;
     let mut req = send_req("T-exp", &[BOB, CAROL], 1000);
     req.headers.push(Header::DeliveryReport(YesNo::YES));
-    req.headers
-        .push(Header::Expiry(ferry_mms::TimeValue::Relative(3)));
+    req.headers.push(Header::Expiry(ferry_mms::TimeValue::Relative(3)));
     let a = h.handset(ALICE).post(req.to_bytes()).await;
     let id = a.pdu().message_id().unwrap().to_owned();
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
-    let url = Pdu::decode(&n.content)
-        .unwrap()
-        .content_location()
-        .unwrap()
-        .to_owned();
-    let n_carol = h
-        .wait_push(CAROL, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
+    let url = Pdu::decode(&n.content).unwrap().content_location().unwrap().to_owned();
+    let n_carol = h.wait_push(CAROL, MessageType::NOTIFICATION_IND, |_| true).await;
     let carol_url = Pdu::decode(&n_carol.content)
         .unwrap()
         .content_location()
@@ -380,12 +309,7 @@ async fn expiry_reports_and_collects() {
         })
         .await;
     assert_eq!(
-        Pdu::decode(&d.content)
-            .unwrap()
-            .to()
-            .next()
-            .unwrap()
-            .to_string(),
+        Pdu::decode(&d.content).unwrap().to().next().unwrap().to_string(),
         format!("{BOB}/TYPE=PLMN")
     );
     let a = h.handset(BOB).get(&url).await;
@@ -406,25 +330,15 @@ async fn expiry_reports_and_collects() {
 async fn forward_without_retrieval() {
     let h = Harness::start(|_| {}).await;
     let id = send(&h, ALICE, &[BOB], true).await;
-    let n = h
-        .wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
-    let url = Pdu::decode(&n.content)
-        .unwrap()
-        .content_location()
-        .unwrap()
-        .to_owned();
-    let fwd = Pdu::new(
-        MessageType::FORWARD_REQ,
-        Some("T-fwd".into()),
-        ferry_mms::Version::V1_3,
-    )
-    .with(Header::From(FromValue::Insert))
-    .with(Header::To(Address::plmn(CAROL)))
-    .with(Header::ContentLocation {
-        index: None,
-        uri: url.clone().into(),
-    });
+    let n = h.wait_push(BOB, MessageType::NOTIFICATION_IND, |_| true).await;
+    let url = Pdu::decode(&n.content).unwrap().content_location().unwrap().to_owned();
+    let fwd = Pdu::new(MessageType::FORWARD_REQ, Some("T-fwd".into()), ferry_mms::Version::V1_3)
+        .with(Header::From(FromValue::Insert))
+        .with(Header::To(Address::plmn(CAROL)))
+        .with(Header::ContentLocation {
+            index: None,
+            uri: url.clone().into(),
+        });
     let a = h.handset(BOB).post(fwd.to_bytes()).await;
     assert_eq!(a.status, 200);
     let conf = a.pdu();
@@ -438,14 +352,8 @@ async fn forward_without_retrieval() {
         d.status() == Some(Status::FORWARDED)
     })
     .await;
-    let n = h
-        .wait_push(CAROL, MessageType::NOTIFICATION_IND, |_| true)
-        .await;
-    let curl = Pdu::decode(&n.content)
-        .unwrap()
-        .content_location()
-        .unwrap()
-        .to_owned();
+    let n = h.wait_push(CAROL, MessageType::NOTIFICATION_IND, |_| true).await;
+    let curl = Pdu::decode(&n.content).unwrap().content_location().unwrap().to_owned();
     let mut carol = Handset::new(&h.base, None, None);
     carol.basic = Some(("carol".into(), "secret".into()));
     let a = carol.get(&curl).await;

@@ -30,11 +30,7 @@ pub fn from_str_with_env<T: DeserializeOwned>(
     let mut doc: toml::Table = text.parse().context("not valid TOML")?;
     let prefix = format!("{}__", env_prefix.to_ascii_uppercase());
     for (k, v) in vars {
-        let Some(path) = k
-            .to_ascii_uppercase()
-            .strip_prefix(&prefix)
-            .map(str::to_owned)
-        else {
+        let Some(path) = k.to_ascii_uppercase().strip_prefix(&prefix).map(str::to_owned) else {
             continue;
         };
         let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
@@ -47,9 +43,7 @@ pub fn from_str_with_env<T: DeserializeOwned>(
 fn parse_value(v: &str) -> toml::Value {
     let probe = format!("v = {v}");
     match probe.parse::<toml::Table>() {
-        Ok(mut t) => t
-            .remove("v")
-            .unwrap_or_else(|| toml::Value::String(v.to_owned())),
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(v.to_owned())),
         Err(_) => toml::Value::String(v.to_owned()),
     }
 }
@@ -62,9 +56,7 @@ fn set_path(t: &mut toml::Table, keys: &[String], v: toml::Value) -> Result<()> 
             Ok(())
         }
         [first, rest @ ..] => {
-            let e = t
-                .entry(first.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let e = t.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             match e {
                 toml::Value::Table(sub) => set_path(sub, rest, v),
                 _ => anyhow::bail!("{first} is not a table"),
@@ -102,12 +94,8 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:9");
         assert_eq!(c.limits.max, 7);
         assert!(c.limits.names.is_empty());
-        let e = from_str_with_env::<Cfg>(
-            "listen = \"a\"\nbogus = 1\n[limits]\nmax=1\nnames=[]",
-            "P",
-            vec![],
-        )
-        .unwrap_err();
+        let e = from_str_with_env::<Cfg>("listen = \"a\"\nbogus = 1\n[limits]\nmax=1\nnames=[]", "P", vec![])
+            .unwrap_err();
         assert!(format!("{e:#}").contains("bogus"), "{e:#}");
     }
 }

@@ -10,9 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// A database: one writer connection and a pool of readers.
 #[derive(Clone, Debug)]
@@ -72,28 +70,13 @@ mod tests {
     async fn wal_and_full_sync() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("x/t.db")).await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&db.writer)
-            .await
-            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&db.writer).await.unwrap();
         assert_eq!(mode, "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&db.writer)
-            .await
-            .unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&db.writer).await.unwrap();
         assert_eq!(sync, 2);
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(&db.writer)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(&db.writer)
-            .await
-            .unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-            .fetch_one(&db.readers)
-            .await
-            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(&db.writer).await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)").execute(&db.writer).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&db.readers).await.unwrap();
         assert_eq!(n, 1);
         db.close().await;
     }

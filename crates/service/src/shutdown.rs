@@ -23,14 +23,7 @@ impl Shutdown {
     pub fn new() -> (Self, Finished) {
         let (tx, rx) = watch::channel(false);
         let (alive, done) = mpsc::channel(1);
-        (
-            Self {
-                tx,
-                rx,
-                _alive: alive,
-            },
-            Finished(done),
-        )
+        (Self { tx, rx, _alive: alive }, Finished(done))
     }
 
     /// Tells every task to stop.

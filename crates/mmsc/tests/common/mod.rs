@@ -70,21 +70,13 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mut config = Config::from_toml(&config_text(
-            port,
-            dir.path(),
-            "[gateway]\nkind = \"memory\"",
-        ))
-        .unwrap();
+        let mut config = Config::from_toml(&config_text(port, dir.path(), "[gateway]\nkind = \"memory\"")).unwrap();
         tweak(&mut config);
         let mut sc = SqliteConfig::new(dir.path().join("store"));
         sc.password_cost = PasswordCost::Insecure;
         let store = Arc::new(Store::open_sqlite(sc).await.unwrap());
         for m in [ALICE, BOB] {
-            store
-                .add_subscriber(NewSubscriber::new(m), 0)
-                .await
-                .unwrap();
+            store.add_subscriber(NewSubscriber::new(m), 0).await.unwrap();
         }
         let mut carol = NewSubscriber::new(CAROL);
         carol.username = Some("carol".into());
@@ -119,26 +111,14 @@ impl Harness {
     }
 
     /// Waits for a push to `msisdn` of this message type that `pred` likes.
-    pub async fn wait_push(
-        &self,
-        msisdn: &str,
-        mt: MessageType,
-        pred: impl Fn(&Pdu<'_>) -> bool,
-    ) -> Pushed {
+    pub async fn wait_push(&self, msisdn: &str, mt: MessageType, pred: impl Fn(&Pdu<'_>) -> bool) -> Pushed {
         let msisdn = msisdn.to_owned();
         self.pushes
             .wait_for(Duration::from_secs(10), |p| {
-                p.msisdn == msisdn
-                    && Pdu::decode(&p.content)
-                        .is_ok_and(|d| d.message_type() == Some(mt) && pred(&d))
+                p.msisdn == msisdn && Pdu::decode(&p.content).is_ok_and(|d| d.message_type() == Some(mt) && pred(&d))
             })
             .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no {mt} pushed to {msisdn}; pushes: {:?}",
-                    self.pushes.pushed()
-                )
-            })
+            .unwrap_or_else(|| panic!("no {mt} pushed to {msisdn}; pushes: {:?}", self.pushes.pushed()))
     }
 
     pub fn pushes_to(&self, msisdn: &str, mt: MessageType) -> Vec<Pdu<'static>> {
@@ -178,12 +158,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn pdu(&self) -> Pdu<'_> {
-        Pdu::decode(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "answer (HTTP {}) is no PDU: {e}: {:02X?}",
-                self.status, self.body
-            )
-        })
+        Pdu::decode(&self.body)
+            .unwrap_or_else(|e| panic!("answer (HTTP {}) is no PDU: {e}: {:02X?}", self.status, self.body))
     }
 }
 
@@ -232,31 +208,23 @@ async fn answer(r: reqwest::Response) -> Answer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let body = r.bytes().await.unwrap().to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    Answer { status, headers, body }
 }
 
 /// The parts of a typical picture message: SMIL (start), text, an image of
 /// `image_len` octets.
 pub fn parts(image_len: usize) -> Vec<Part<'static>> {
-    let smil =
-        br#"<smil><body><par dur="5s"><img src="pic.jpg"/><text src="t.txt"/></par></body></smil>"#
-            .to_vec();
+    let smil = br#"<smil><body><par dur="5s"><img src="pic.jpg"/><text src="t.txt"/></par></body></smil>"#.to_vec();
     let mut p0 = Part::new(ContentType::new("application/smil"), smil);
     p0.headers.push(ferry_wsp::multipart::content_id("<smil>"));
     let mut p1 = Part::new(
         ContentType::new("text/plain").with(Parameter::text("charset", "utf-8")),
         "Hello Bob ✓".as_bytes().to_vec(),
     );
-    p1.headers
-        .push(ferry_wsp::multipart::content_location("t.txt"));
+    p1.headers.push(ferry_wsp::multipart::content_location("t.txt"));
     let img: Vec<u8> = (0..image_len).map(|i| (i * 7 % 251) as u8).collect();
     let mut p2 = Part::new(ContentType::new("image/jpeg"), img);
-    p2.headers
-        .push(ferry_wsp::multipart::content_location("pic.jpg"));
+    p2.headers.push(ferry_wsp::multipart::content_location("pic.jpg"));
     vec![p0, p1, p2]
 }
 
