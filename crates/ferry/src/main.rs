@@ -14,6 +14,7 @@ mod network;
 mod demo;
 mod bench;
 mod mmsc;
+mod faults;
 
 /// Ferry: an MMS system (MMSC, push gateway, SMSC, handsets).
 #[derive(Debug, Parser)]
@@ -43,6 +44,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run the MMSC (MM1 over HTTP), or manage its subscribers.
     Mmsc(mmsc::MmscArgs),
+    /// Fault test: SMSC, push gateway and MMSC as child processes under load, SIGKILLed at random; counts lost and duplicated messages.
+    Faults(faults::FaultsArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Mmsc(args) => mmsc::run(&args),
+        Command::Faults(args) => faults::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

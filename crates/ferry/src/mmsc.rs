@@ -1,11 +1,11 @@
-//! `ferry mmsc`: runs the MMSC, and manages its subscriber table.
+//! `ferry mmsc`: runs the MMSC, and manages its subscriber and number-portability tables.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use ferry_mmsc::store::NewSubscriber;
 
-/// `ferry mmsc --config FILE [subscriber add|list|remove]`.
+/// `ferry mmsc --config FILE [subscriber|portability add|list|remove]`.
 #[derive(Debug, Args)]
 pub(crate) struct MmscArgs {
     /// The MMSC's configuration file (TOML; see examples/mmsc.toml).
@@ -21,6 +21,30 @@ enum MmscCommand {
     Subscriber {
         #[command(subcommand)]
         command: SubscriberCommand,
+    },
+    /// Manage the number-portability table (numbers served by another
+    /// operator than their range says; needs [routing]).
+    Portability {
+        #[command(subcommand)]
+        command: PortabilityCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PortabilityCommand {
+    /// Record that a number is served by OPERATOR (a routing.operators name, or routing.own_name for us).
+    Add {
+        /// The number (international or national form).
+        number: String,
+        /// The operator's name.
+        operator: String,
+    },
+    /// List the ported numbers.
+    List,
+    /// Remove a number (it goes back to its range's operator).
+    Remove {
+        /// The number.
+        number: String,
     },
 }
 
@@ -62,6 +86,27 @@ pub(crate) fn run(args: &MmscArgs) -> anyhow::Result<()> {
     let config = &args.config;
     match &args.command {
         None => ferry_mmsc::cli::serve(config),
+        Some(MmscCommand::Portability { command }) => match command {
+            PortabilityCommand::Add { number, operator } => {
+                let n = ferry_mmsc::cli::portability_add(config, number, operator)?;
+                println!("{n}\t{operator}");
+                Ok(())
+            }
+            PortabilityCommand::List => {
+                for (n, op) in ferry_mmsc::cli::portability_list(config)? {
+                    println!("{n}\t{op}");
+                }
+                Ok(())
+            }
+            PortabilityCommand::Remove { number } => {
+                if ferry_mmsc::cli::portability_remove(config, number)? {
+                    println!("removed {number}");
+                    Ok(())
+                } else {
+                    anyhow::bail!("{number} is not in the portability table")
+                }
+            }
+        },
         Some(MmscCommand::Subscriber { command }) => match command {
             SubscriberCommand::Add { msisdn, username, password_env, barred, may_hide_sender, max_size, profile } => {
                 let password = match password_env {

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 /// `ferry ppg ...`
 #[derive(Debug, Args)]
-pub struct PpgArgs {
+pub(crate) struct PpgArgs {
     #[command(subcommand)]
     command: PpgCommand,
 }
@@ -75,7 +75,7 @@ enum PpgCommand {
 }
 
 /// Runs the subcommand.
-pub fn run(args: &PpgArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &PpgArgs) -> anyhow::Result<()> {
     match &args.command {
         PpgCommand::Serve { config } => ferry_ppg::cli::serve(config),
         PpgCommand::Push { url, user, password, query_credentials, to, push_id, content_type, app_id, file } => {

@@ -122,9 +122,21 @@ impl Mm1Client {
         if !status.is_success() {
             let transient =
                 status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+            // An MMSC's refusal is an M-Retrieve.conf in error form: say
+            // what it says (X-Mms-Retrieve-Text).
+            let said = resp
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| {
+                    ferry_mms::Pdu::decode(&b)
+                        .ok()
+                        .and_then(|p| p.retrieve_text().map(|t| t.text().into_owned()))
+                })
+                .map_or_else(String::new, |t| format!(": {t}"));
             return Err(FetchError {
                 transient,
-                reason: format!("GET {url}: HTTP {status}"),
+                reason: format!("GET {url}: HTTP {status}{said}"),
             });
         }
         resp.bytes()

@@ -12,10 +12,17 @@ use ferry_mms::{Address, ContentType, FromValue, Header, Part, Pdu, TimeValue};
 use ferry_wsp::{Charset, EncodedString, ParamValue, Parameter};
 
 fn notification() -> Vec<u8> {
-    Pdu::notification_ind("NOK5CiKcoTMYSG4MBSwAAsKv14FUHAAAAAAAA", "http://mmsc.example.net/m/NOK5CiKcoTMYSG4MBSwAA", 29_696, TimeValue::Relative(72_000))
-        .with(Header::From(FromValue::Address(Address::plmn("+447785342749"))))
-        .with(Header::Subject(EncodedString::new("Holiday pictures")))
-        .to_bytes()
+    Pdu::notification_ind(
+        "NOK5CiKcoTMYSG4MBSwAAsKv14FUHAAAAAAAA",
+        "http://mmsc.example.net/m/NOK5CiKcoTMYSG4MBSwAA",
+        29_696,
+        TimeValue::Relative(72_000),
+    )
+    .with(Header::From(FromValue::Address(Address::plmn(
+        "+447785342749",
+    ))))
+    .with(Header::Subject(EncodedString::new("Holiday pictures")))
+    .to_bytes()
 }
 
 fn retrieve_conf() -> Vec<u8> {
@@ -39,22 +46,52 @@ fn retrieve_conf() -> Vec<u8> {
         p
     };
     let parts = vec![
-        mk(ContentType::new("application/smil").with(utf8.clone()), "<0>", "0.smil", smil.to_vec()),
-        mk(ContentType::new("image/jpeg").with(Parameter::text("name", "1.jpg")), "<1>", "1.jpg", jpeg),
-        mk(ContentType::new("text/plain").with(utf8), "<2>", "2.txt", text.to_vec()),
+        mk(
+            ContentType::new("application/smil").with(utf8.clone()),
+            "<0>",
+            "0.smil",
+            smil.to_vec(),
+        ),
+        mk(
+            ContentType::new("image/jpeg").with(Parameter::text("name", "1.jpg")),
+            "<1>",
+            "1.jpg",
+            jpeg,
+        ),
+        mk(
+            ContentType::new("text/plain").with(utf8),
+            "<2>",
+            "2.txt",
+            text.to_vec(),
+        ),
     ];
     let ct = ContentType::new("application/vnd.wap.multipart.related")
         .with(Parameter::text("start", "<0>"))
-        .with(Parameter::new("type", ParamValue::Media(ferry_wsp::MediaType::Name("application/smil".into()))));
-    Pdu::retrieve_conf(Some("BI3R4V2ISLR41@mmsc".into()), Some("BI3R4V2ISLR41".into()), Some(Address::plmn("+358500000000")), 1_400_000_000, ct, parts)
-        .with(Header::Subject(EncodedString::new("Питер")))
-        .to_bytes()
+        .with(Parameter::new(
+            "type",
+            ParamValue::Media(ferry_wsp::MediaType::Name("application/smil".into())),
+        ));
+    Pdu::retrieve_conf(
+        Some("BI3R4V2ISLR41@mmsc".into()),
+        Some("BI3R4V2ISLR41".into()),
+        Some(Address::plmn("+358500000000")),
+        1_400_000_000,
+        ct,
+        parts,
+    )
+    .with(Header::Subject(EncodedString::new("Питер")))
+    .to_bytes()
 }
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = std::env::var_os("FERRY_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/vectors"
+            ))
+        });
     fn walk(d: &Path, out: &mut Vec<Vec<u8>>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
         let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();

@@ -53,7 +53,9 @@ impl<'a> Address<'a> {
     /// An address from its full text, e.g. `+33611111111/TYPE=PLMN` or
     /// `alice@example.com` (labelled UTF-8 when not ASCII).
     pub fn new(text: impl Into<Cow<'a, str>>) -> Self {
-        Self { raw: EncodedString::new(text) }
+        Self {
+            raw: EncodedString::new(text),
+        }
     }
 
     /// A phone number with `/TYPE=PLMN` appended.
@@ -99,7 +101,9 @@ impl<'a> Address<'a> {
 
     /// An owned copy.
     pub fn into_owned(self) -> Address<'static> {
-        Address { raw: self.raw.into_owned() }
+        Address {
+            raw: self.raw.into_owned(),
+        }
     }
 }
 
@@ -138,12 +142,24 @@ mod tests {
         let a = Address::new("+358500000000/TYPE=PLMN");
         assert_eq!(a.kind(), AddressKind::Plmn);
         assert_eq!(a.value(), "+358500000000");
-        assert_eq!(Address::new("+358500000000/TYPE=PLNM").kind(), AddressKind::Other("PLNM".into()));
-        assert_eq!(Address::new("+358500000000/TYPE=PLNM").text(), "+358500000000/TYPE=PLNM");
+        assert_eq!(
+            Address::new("+358500000000/TYPE=PLNM").kind(),
+            AddressKind::Other("PLNM".into())
+        );
+        assert_eq!(
+            Address::new("+358500000000/TYPE=PLNM").text(),
+            "+358500000000/TYPE=PLNM"
+        );
         assert_eq!(Address::new("10.0.0.1/TYPE=IPv4").kind(), AddressKind::Ipv4);
         assert_eq!(Address::new("::1/TYPE=ipv6").kind(), AddressKind::Ipv6);
-        assert_eq!(Address::new("NowMMS <nowsms@now.co.uk>").kind(), AddressKind::Email);
+        assert_eq!(
+            Address::new("NowMMS <nowsms@now.co.uk>").kind(),
+            AddressKind::Email
+        );
         assert_eq!(Address::new("0000000000").kind(), AddressKind::Unqualified);
-        assert_eq!(Address::plmn("+33611111111").to_string(), "+33611111111/TYPE=PLMN");
+        assert_eq!(
+            Address::plmn("+33611111111").to_string(),
+            "+33611111111/TYPE=PLMN"
+        );
     }
 }

@@ -390,10 +390,16 @@ mod tests {
 
     #[test]
     fn names_and_ranges() {
-        assert_eq!(MessageType::NOTIFICATION_IND.to_string(), "m-notification-ind");
+        assert_eq!(
+            MessageType::NOTIFICATION_IND.to_string(),
+            "m-notification-ind"
+        );
         assert_eq!(MessageType(0x42).to_string(), "0x42");
         assert_eq!(format!("{:?}", Status::RETRIEVED), "Status(retrieved)");
-        assert_eq!(MessageType::from_name("M-Retrieve-Conf"), Some(MessageType::RETRIEVE_CONF));
+        assert_eq!(
+            MessageType::from_name("M-Retrieve-Conf"),
+            Some(MessageType::RETRIEVE_CONF)
+        );
         assert!(ResponseStatus(0xC7).is_transient());
         assert!(ResponseStatus(0xF3).is_permanent());
         assert!(ResponseStatus::ERROR_NETWORK_PROBLEM.is_transient());

@@ -381,7 +381,14 @@ fn octet(r: &mut Reader<'_>, f: &'static str) -> Result<u8, DecodeError> {
     let at = r.offset();
     let b = r.u8(f)?;
     if b < 0x80 {
-        return Err(DecodeError::new(at, f, ErrorKind::Unexpected { found: b, expected: "a token octet (0x80..=0xFF)" }));
+        return Err(DecodeError::new(
+            at,
+            f,
+            ErrorKind::Unexpected {
+                found: b,
+                expected: "a token octet (0x80..=0xFF)",
+            },
+        ));
     }
     Ok(b)
 }
@@ -392,7 +399,14 @@ fn time_value(r: &mut Reader<'_>, f: &'static str) -> Result<TimeValue, DecodeEr
     match v.u8(f)? {
         0x80 => Ok(TimeValue::Absolute(v.integer_value(f)?)),
         0x81 => Ok(TimeValue::Relative(v.integer_value(f)?)),
-        b => Err(DecodeError::new(at, f, ErrorKind::Unexpected { found: b, expected: "Absolute-token (0x80) or Relative-token (0x81)" })),
+        b => Err(DecodeError::new(
+            at,
+            f,
+            ErrorKind::Unexpected {
+                found: b,
+                expected: "Absolute-token (0x80) or Relative-token (0x81)",
+            },
+        )),
     }
 }
 
@@ -402,9 +416,18 @@ fn from_value<'a>(r: &mut Reader<'a>, f: &'static str) -> Result<FromValue<'a>, 
             let mut v = r.value_length_sub(f)?;
             let at = v.offset();
             match v.u8(f)? {
-                0x80 => Ok(FromValue::Address(Address { raw: EncodedString::decode(&mut v, f)? })),
+                0x80 => Ok(FromValue::Address(Address {
+                    raw: EncodedString::decode(&mut v, f)?,
+                })),
                 0x81 => Ok(FromValue::Insert),
-                b => Err(DecodeError::new(at, f, ErrorKind::Unexpected { found: b, expected: "Address-present-token (0x80) or Insert-address-token (0x81)" })),
+                b => Err(DecodeError::new(
+                    at,
+                    f,
+                    ErrorKind::Unexpected {
+                        found: b,
+                        expected: "Address-present-token (0x80) or Insert-address-token (0x81)",
+                    },
+                )),
             }
         }
         // Without the Value-length, as a few senders write it.
@@ -412,7 +435,9 @@ fn from_value<'a>(r: &mut Reader<'a>, f: &'static str) -> Result<FromValue<'a>, 
             r.u8(f)?;
             Ok(FromValue::Insert)
         }
-        _ => Ok(FromValue::Address(Address { raw: EncodedString::decode(r, f)? })),
+        _ => Ok(FromValue::Address(Address {
+            raw: EncodedString::decode(r, f)?,
+        })),
     }
 }
 
@@ -429,15 +454,27 @@ impl<'a> Header<'a> {
         use field::*;
         let f = field::name(code).unwrap_or("unknown header");
         Ok(match code {
-            BCC => Header::Bcc(Address { raw: EncodedString::decode(r, f)? }),
-            CC => Header::Cc(Address { raw: EncodedString::decode(r, f)? }),
-            TO => Header::To(Address { raw: EncodedString::decode(r, f)? }),
+            BCC => Header::Bcc(Address {
+                raw: EncodedString::decode(r, f)?,
+            }),
+            CC => Header::Cc(Address {
+                raw: EncodedString::decode(r, f)?,
+            }),
+            TO => Header::To(Address {
+                raw: EncodedString::decode(r, f)?,
+            }),
             CONTENT_LOCATION if del_form && matches!(r.peek(), Some(1..=31)) => {
                 let mut v = r.value_length_sub(f)?;
                 let index = v.integer_value(f)?;
-                Header::ContentLocation { index: Some(index), uri: text(&mut v, f)? }
+                Header::ContentLocation {
+                    index: Some(index),
+                    uri: text(&mut v, f)?,
+                }
             }
-            CONTENT_LOCATION => Header::ContentLocation { index: None, uri: text(r, f)? },
+            CONTENT_LOCATION => Header::ContentLocation {
+                index: None,
+                uri: text(r, f)?,
+            },
             CONTENT_TYPE => Header::ContentType(ContentType::decode(r, f)?),
             DATE => Header::Date(r.integer_value(f)?),
             DELIVERY_REPORT => Header::DeliveryReport(YesNo(octet(r, f)?)),
@@ -445,7 +482,9 @@ impl<'a> Header<'a> {
             EXPIRY => Header::Expiry(time_value(r, f)?),
             FROM => Header::From(from_value(r, f)?),
             MESSAGE_CLASS => match r.peek() {
-                Some(0x80..=0xFF) => Header::MessageClass(MessageClass::Token(ClassToken(octet(r, f)?))),
+                Some(0x80..=0xFF) => {
+                    Header::MessageClass(MessageClass::Token(ClassToken(octet(r, f)?)))
+                }
                 _ => {
                     let t = text(r, f)?;
                     match ClassToken::from_name(&t) {
@@ -464,15 +503,27 @@ impl<'a> Header<'a> {
             RESPONSE_STATUS if del_form && matches!(r.peek(), Some(1..=31)) => {
                 let mut v = r.value_length_sub(f)?;
                 let index = v.integer_value(f)?;
-                Header::ResponseStatus { index: Some(index), status: ResponseStatus(octet(&mut v, f)?) }
+                Header::ResponseStatus {
+                    index: Some(index),
+                    status: ResponseStatus(octet(&mut v, f)?),
+                }
             }
-            RESPONSE_STATUS => Header::ResponseStatus { index: None, status: ResponseStatus(octet(r, f)?) },
+            RESPONSE_STATUS => Header::ResponseStatus {
+                index: None,
+                status: ResponseStatus(octet(r, f)?),
+            },
             RESPONSE_TEXT if del_form && matches!(r.peek(), Some(1..=31)) => {
                 let mut v = r.value_length_sub(f)?;
                 let index = v.integer_value(f)?;
-                Header::ResponseText { index: Some(index), text: EncodedString::decode(&mut v, f)? }
+                Header::ResponseText {
+                    index: Some(index),
+                    text: EncodedString::decode(&mut v, f)?,
+                }
             }
-            RESPONSE_TEXT => Header::ResponseText { index: None, text: EncodedString::decode(r, f)? },
+            RESPONSE_TEXT => Header::ResponseText {
+                index: None,
+                text: EncodedString::decode(r, f)?,
+            },
             SENDER_VISIBILITY => Header::SenderVisibility(SenderVisibility(octet(r, f)?)),
             STATUS => Header::Status(Status(octet(r, f)?)),
             SUBJECT => Header::Subject(EncodedString::decode(r, f)?),
@@ -487,19 +538,30 @@ impl<'a> Header<'a> {
             PREVIOUSLY_SENT_BY => {
                 let mut v = r.value_length_sub(f)?;
                 let count = v.integer_value(f)?;
-                Header::PreviouslySentBy { count, address: Address { raw: EncodedString::decode(&mut v, f)? } }
+                Header::PreviouslySentBy {
+                    count,
+                    address: Address {
+                        raw: EncodedString::decode(&mut v, f)?,
+                    },
+                }
             }
             PREVIOUSLY_SENT_DATE => {
                 let mut v = r.value_length_sub(f)?;
                 let count = v.integer_value(f)?;
-                Header::PreviouslySentDate { count, date: v.integer_value(f)? }
+                Header::PreviouslySentDate {
+                    count,
+                    date: v.integer_value(f)?,
+                }
             }
             STORE => Header::Store(YesNo(octet(r, f)?)),
             MM_STATE => Header::MmState(MmState(octet(r, f)?)),
             MM_FLAGS => {
                 let mut v = r.value_length_sub(f)?;
                 let token = FlagsToken(octet(&mut v, f)?);
-                Header::MmFlags { token, flag: EncodedString::decode(&mut v, f)? }
+                Header::MmFlags {
+                    token,
+                    flag: EncodedString::decode(&mut v, f)?,
+                }
             }
             STORE_STATUS => Header::StoreStatus(StoreStatus(octet(r, f)?)),
             STORE_STATUS_TEXT => Header::StoreStatusText(EncodedString::decode(r, f)?),
@@ -521,11 +583,18 @@ impl<'a> Header<'a> {
             ELEMENT_DESCRIPTOR => {
                 let mut v = r.value_length_sub(f)?;
                 let reference = text(&mut v, f)?;
-                Header::ElementDescriptor { reference, params: Cow::Borrowed(v.take_rest()) }
+                Header::ElementDescriptor {
+                    reference,
+                    params: Cow::Borrowed(v.take_rest()),
+                }
             }
             LIMIT => Header::Limit(r.integer_value(f)?),
-            RECOMMENDED_RETRIEVAL_MODE => Header::RecommendedRetrievalMode(RetrievalMode(octet(r, f)?)),
-            RECOMMENDED_RETRIEVAL_MODE_TEXT => Header::RecommendedRetrievalModeText(EncodedString::decode(r, f)?),
+            RECOMMENDED_RETRIEVAL_MODE => {
+                Header::RecommendedRetrievalMode(RetrievalMode(octet(r, f)?))
+            }
+            RECOMMENDED_RETRIEVAL_MODE_TEXT => {
+                Header::RecommendedRetrievalModeText(EncodedString::decode(r, f)?)
+            }
             STATUS_TEXT => Header::StatusText(EncodedString::decode(r, f)?),
             APPLIC_ID => Header::ApplicId(text(r, f)?),
             REPLY_APPLIC_ID => Header::ReplyApplicId(text(r, f)?),
@@ -536,7 +605,10 @@ impl<'a> Header<'a> {
             REPLACE_ID => Header::ReplaceId(text(r, f)?),
             CANCEL_ID => Header::CancelId(text(r, f)?),
             CANCEL_STATUS => Header::CancelStatus(CancelStatus(octet(r, f)?)),
-            _ => Header::Unknown { code, raw: Cow::Borrowed(r.skip_value(f)?) },
+            _ => Header::Unknown {
+                code,
+                raw: Cow::Borrowed(r.skip_value(f)?),
+            },
         })
     }
 
@@ -615,7 +687,9 @@ impl<'a> Header<'a> {
     /// as sent for a textual header.
     pub fn name(&self) -> Cow<'_, str> {
         match self {
-            Header::Extension { name, .. } | Header::ExtensionRaw { name, .. } => Cow::Borrowed(name),
+            Header::Extension { name, .. } | Header::ExtensionRaw { name, .. } => {
+                Cow::Borrowed(name)
+            }
             _ => {
                 let code = self.code().unwrap_or(0);
                 match field::name(code) {
@@ -645,7 +719,10 @@ impl<'a> Header<'a> {
         match self {
             Header::Bcc(a) | Header::Cc(a) | Header::To(a) => a.raw.encode(out),
             Header::ContentLocation { index: None, uri } => put_text_string(out, uri.as_bytes()),
-            Header::ContentLocation { index: Some(i), uri } => put_with_value_length(out, |o| {
+            Header::ContentLocation {
+                index: Some(i),
+                uri,
+            } => put_with_value_length(out, |o| {
                 put_integer_value(o, *i);
                 put_text_string(o, uri.as_bytes());
             }),
@@ -692,13 +769,22 @@ impl<'a> Header<'a> {
             | Header::DistributionIndicator(v)
             | Header::DrmContent(v)
             | Header::AdaptationAllowed(v) => out.push(v.0),
-            Header::ResponseStatus { index: None, status } => out.push(status.0),
-            Header::ResponseStatus { index: Some(i), status } => put_with_value_length(out, |o| {
+            Header::ResponseStatus {
+                index: None,
+                status,
+            } => out.push(status.0),
+            Header::ResponseStatus {
+                index: Some(i),
+                status,
+            } => put_with_value_length(out, |o| {
                 put_integer_value(o, *i);
                 o.push(status.0);
             }),
             Header::ResponseText { index: None, text } => text.encode(out),
-            Header::ResponseText { index: Some(i), text } => put_with_value_length(out, |o| {
+            Header::ResponseText {
+                index: Some(i),
+                text,
+            } => put_with_value_length(out, |o| {
                 put_integer_value(o, *i);
                 text.encode(o);
             }),
@@ -733,7 +819,9 @@ impl<'a> Header<'a> {
                     put_integer_value(o, *value);
                 })
             }
-            Header::MessageCount(n) | Header::Start(n) | Header::Limit(n) => put_integer_value(out, *n),
+            Header::MessageCount(n) | Header::Start(n) | Header::Limit(n) => {
+                put_integer_value(out, *n)
+            }
             Header::ElementDescriptor { reference, params } => put_with_value_length(out, |o| {
                 put_text_string(o, reference.as_bytes());
                 o.extend_from_slice(params);
@@ -754,7 +842,9 @@ impl<'a> Header<'a> {
             Header::ContentLocation { index, uri } => with_index(*index, uri),
             Header::ContentType(ct) => ct.to_string(),
             Header::Date(d) => format_rfc3339(*d),
-            Header::DeliveryTime(t) | Header::Expiry(t) | Header::ReplyChargingDeadline(t) => t.to_string(),
+            Header::DeliveryTime(t) | Header::Expiry(t) | Header::ReplyChargingDeadline(t) => {
+                t.to_string()
+            }
             Header::From(v) => v.to_string(),
             Header::MessageClass(c) => c.to_string(),
             Header::MessageId(t)
@@ -796,14 +886,24 @@ impl<'a> Header<'a> {
             Header::ReadStatus(v) => v.to_string(),
             Header::ReplyCharging(v) => v.to_string(),
             Header::PreviouslySentBy { count, address } => format!("{count}: {address}"),
-            Header::PreviouslySentDate { count, date } => format!("{count}: {}", format_rfc3339(*date)),
+            Header::PreviouslySentDate { count, date } => {
+                format!("{count}: {}", format_rfc3339(*date))
+            }
             Header::MmState(v) => v.to_string(),
             Header::MmFlags { token, flag } => format!("{token} {}", flag.text()),
             Header::StoreStatus(v) => v.to_string(),
-            Header::Attributes(c) => field::name(*c).map_or_else(|| format!("0x{c:02X}"), str::to_owned),
-            Header::MboxTotals { kind, value } | Header::MboxQuotas { kind, value } => format!("{value} {kind}"),
+            Header::Attributes(c) => {
+                field::name(*c).map_or_else(|| format!("0x{c:02X}"), str::to_owned)
+            }
+            Header::MboxTotals { kind, value } | Header::MboxQuotas { kind, value } => {
+                format!("{value} {kind}")
+            }
             Header::ElementDescriptor { reference, params } => {
-                if params.is_empty() { reference.to_string() } else { format!("{reference}; {}", hex(params)) }
+                if params.is_empty() {
+                    reference.to_string()
+                } else {
+                    format!("{reference}; {}", hex(params))
+                }
             }
             Header::RecommendedRetrievalMode(v) => v.to_string(),
             Header::ContentClass(v) => v.to_string(),
@@ -823,7 +923,9 @@ impl<'a> Header<'a> {
             Header::Bcc(a) => Header::Bcc(a.into_owned()),
             Header::Cc(a) => Header::Cc(a.into_owned()),
             Header::To(a) => Header::To(a.into_owned()),
-            Header::ContentLocation { index, uri } => Header::ContentLocation { index, uri: s(uri) },
+            Header::ContentLocation { index, uri } => {
+                Header::ContentLocation { index, uri: s(uri) }
+            }
             Header::ContentType(ct) => Header::ContentType(ct.into_owned()),
             Header::Date(d) => Header::Date(d),
             Header::DeliveryReport(v) => Header::DeliveryReport(v),
@@ -831,8 +933,12 @@ impl<'a> Header<'a> {
             Header::Expiry(t) => Header::Expiry(t),
             Header::From(FromValue::Address(a)) => Header::From(FromValue::Address(a.into_owned())),
             Header::From(FromValue::Insert) => Header::From(FromValue::Insert),
-            Header::MessageClass(MessageClass::Token(t)) => Header::MessageClass(MessageClass::Token(t)),
-            Header::MessageClass(MessageClass::Text(t)) => Header::MessageClass(MessageClass::Text(s(t))),
+            Header::MessageClass(MessageClass::Token(t)) => {
+                Header::MessageClass(MessageClass::Token(t))
+            }
+            Header::MessageClass(MessageClass::Text(t)) => {
+                Header::MessageClass(MessageClass::Text(s(t)))
+            }
             Header::MessageId(t) => Header::MessageId(s(t)),
             Header::MessageType(v) => Header::MessageType(v),
             Header::MmsVersion(v) => Header::MmsVersion(v),
@@ -841,7 +947,10 @@ impl<'a> Header<'a> {
             Header::ReadReport(v) => Header::ReadReport(v),
             Header::ReportAllowed(v) => Header::ReportAllowed(v),
             Header::ResponseStatus { index, status } => Header::ResponseStatus { index, status },
-            Header::ResponseText { index, text } => Header::ResponseText { index, text: text.into_owned() },
+            Header::ResponseText { index, text } => Header::ResponseText {
+                index,
+                text: text.into_owned(),
+            },
             Header::SenderVisibility(v) => Header::SenderVisibility(v),
             Header::Status(v) => Header::Status(v),
             Header::Subject(t) => Header::Subject(t.into_owned()),
@@ -853,11 +962,19 @@ impl<'a> Header<'a> {
             Header::ReplyChargingDeadline(t) => Header::ReplyChargingDeadline(t),
             Header::ReplyChargingId(t) => Header::ReplyChargingId(s(t)),
             Header::ReplyChargingSize(n) => Header::ReplyChargingSize(n),
-            Header::PreviouslySentBy { count, address } => Header::PreviouslySentBy { count, address: address.into_owned() },
-            Header::PreviouslySentDate { count, date } => Header::PreviouslySentDate { count, date },
+            Header::PreviouslySentBy { count, address } => Header::PreviouslySentBy {
+                count,
+                address: address.into_owned(),
+            },
+            Header::PreviouslySentDate { count, date } => {
+                Header::PreviouslySentDate { count, date }
+            }
             Header::Store(v) => Header::Store(v),
             Header::MmState(v) => Header::MmState(v),
-            Header::MmFlags { token, flag } => Header::MmFlags { token, flag: flag.into_owned() },
+            Header::MmFlags { token, flag } => Header::MmFlags {
+                token,
+                flag: flag.into_owned(),
+            },
             Header::StoreStatus(v) => Header::StoreStatus(v),
             Header::StoreStatusText(t) => Header::StoreStatusText(t.into_owned()),
             Header::Stored(v) => Header::Stored(v),
@@ -869,10 +986,15 @@ impl<'a> Header<'a> {
             Header::MessageCount(n) => Header::MessageCount(n),
             Header::Start(n) => Header::Start(n),
             Header::DistributionIndicator(v) => Header::DistributionIndicator(v),
-            Header::ElementDescriptor { reference, params } => Header::ElementDescriptor { reference: s(reference), params: Cow::Owned(params.into_owned()) },
+            Header::ElementDescriptor { reference, params } => Header::ElementDescriptor {
+                reference: s(reference),
+                params: Cow::Owned(params.into_owned()),
+            },
             Header::Limit(n) => Header::Limit(n),
             Header::RecommendedRetrievalMode(v) => Header::RecommendedRetrievalMode(v),
-            Header::RecommendedRetrievalModeText(t) => Header::RecommendedRetrievalModeText(t.into_owned()),
+            Header::RecommendedRetrievalModeText(t) => {
+                Header::RecommendedRetrievalModeText(t.into_owned())
+            }
             Header::StatusText(t) => Header::StatusText(t.into_owned()),
             Header::ApplicId(t) => Header::ApplicId(s(t)),
             Header::ReplyApplicId(t) => Header::ReplyApplicId(s(t)),
@@ -883,9 +1005,18 @@ impl<'a> Header<'a> {
             Header::ReplaceId(t) => Header::ReplaceId(s(t)),
             Header::CancelId(t) => Header::CancelId(s(t)),
             Header::CancelStatus(v) => Header::CancelStatus(v),
-            Header::Unknown { code, raw } => Header::Unknown { code, raw: Cow::Owned(raw.into_owned()) },
-            Header::Extension { name, value } => Header::Extension { name: s(name), value: s(value) },
-            Header::ExtensionRaw { name, raw } => Header::ExtensionRaw { name: s(name), raw: Cow::Owned(raw.into_owned()) },
+            Header::Unknown { code, raw } => Header::Unknown {
+                code,
+                raw: Cow::Owned(raw.into_owned()),
+            },
+            Header::Extension { name, value } => Header::Extension {
+                name: s(name),
+                value: s(value),
+            },
+            Header::ExtensionRaw { name, raw } => Header::ExtensionRaw {
+                name: s(name),
+                raw: Cow::Owned(raw.into_owned()),
+            },
         }
     }
 }

@@ -63,12 +63,18 @@ impl<'a> Pdu<'a> {
             Some(b) => {
                 return Err(r.error(
                     "X-Mms-Message-Type",
-                    ErrorKind::Unexpected { found: b, expected: "X-Mms-Message-Type (0x8C), the first octet of an MMS PDU" },
+                    ErrorKind::Unexpected {
+                        found: b,
+                        expected: "X-Mms-Message-Type (0x8C), the first octet of an MMS PDU",
+                    },
                 ));
             }
         }
-        // Headers are at least 2 octets each.
-        let mut headers = Vec::with_capacity((buf.len() / 2).min(24));
+        // Headers are at least 2 octets each. At most 16 up front: 16
+        // headers are 896 octets, which the allocator serves from its
+        // per-thread cache (larger requests take its slow path); PDUs with
+        // more headers grow the vector once.
+        let mut headers = Vec::with_capacity((buf.len() / 2).min(16));
         let mut del_form = false;
         let mut content_type = None;
         while let Some(b) = r.peek() {
@@ -85,14 +91,20 @@ impl<'a> Pdu<'a> {
                         Err(e) => {
                             r = save;
                             match r.skip_value(field::name(code).unwrap_or("unknown header")) {
-                                Ok(raw) => Header::Unknown { code, raw: Cow::Borrowed(raw) },
+                                Ok(raw) => Header::Unknown {
+                                    code,
+                                    raw: Cow::Borrowed(raw),
+                                },
                                 Err(_) => return Err(e),
                             }
                         }
                     };
                     match &h {
                         Header::MessageType(mt) if headers.is_empty() => {
-                            del_form = matches!(*mt, MessageType::MBOX_DELETE_CONF | MessageType::DELETE_CONF);
+                            del_form = matches!(
+                                *mt,
+                                MessageType::MBOX_DELETE_CONF | MessageType::DELETE_CONF
+                            );
                         }
                         Header::ContentType(ct) => content_type = Some(is_multipart(ct)),
                         _ => {}
@@ -107,17 +119,27 @@ impl<'a> Pdu<'a> {
                     let h = match r.peek() {
                         Some(0x00 | 0x20..=0x7F) => Header::Extension {
                             name,
-                            value: ferry_wsp::charset::decode_unlabelled(r.text_string("header value")?),
+                            value: ferry_wsp::charset::decode_unlabelled(
+                                r.text_string("header value")?,
+                            ),
                         },
-                        Some(_) => Header::ExtensionRaw { name, raw: Cow::Borrowed(r.skip_value("header value")?) },
-                        None => return Err(r.error("header value", ErrorKind::Truncated { needed: 1 })),
+                        Some(_) => Header::ExtensionRaw {
+                            name,
+                            raw: Cow::Borrowed(r.skip_value("header value")?),
+                        },
+                        None => {
+                            return Err(r.error("header value", ErrorKind::Truncated { needed: 1 }));
+                        }
                     };
                     headers.push(h);
                 }
                 _ => {
                     return Err(r.error(
                         "header",
-                        ErrorKind::Unexpected { found: b, expected: "a header field (0x80..=0xFF or a token)" },
+                        ErrorKind::Unexpected {
+                            found: b,
+                            expected: "a header field (0x80..=0xFF or a token)",
+                        },
                     ));
                 }
             }
@@ -151,7 +173,11 @@ impl<'a> Pdu<'a> {
             }
         }
         let Some(body) = &self.body else { return };
-        if !self.headers.iter().any(|h| matches!(h, Header::ContentType(_))) {
+        if !self
+            .headers
+            .iter()
+            .any(|h| matches!(h, Header::ContentType(_)))
+        {
             let ct = match body {
                 Body::Multipart(_) => "application/vnd.wap.multipart.mixed",
                 Body::Single(_) => "application/octet-stream",
@@ -189,7 +215,9 @@ impl<'a> Pdu<'a> {
         Pdu {
             headers: self.headers.into_iter().map(Header::into_owned).collect(),
             body: self.body.map(|b| match b {
-                Body::Multipart(p) => Body::Multipart(p.into_iter().map(Part::into_owned).collect()),
+                Body::Multipart(p) => {
+                    Body::Multipart(p.into_iter().map(Part::into_owned).collect())
+                }
                 Body::Single(b) => Body::Single(Cow::Owned(b.into_owned())),
             }),
         }
@@ -199,14 +227,21 @@ impl<'a> Pdu<'a> {
 
     /// A PDU with X-Mms-Message-Type, an optional X-Mms-Transaction-ID and
     /// X-Mms-MMS-Version, and nothing else.
-    pub fn new(message_type: MessageType, transaction_id: Option<Cow<'a, str>>, version: Version) -> Self {
+    pub fn new(
+        message_type: MessageType,
+        transaction_id: Option<Cow<'a, str>>,
+        version: Version,
+    ) -> Self {
         let mut headers = Vec::with_capacity(8);
         headers.push(Header::MessageType(message_type));
         if let Some(t) = transaction_id {
             headers.push(Header::TransactionId(t));
         }
         headers.push(Header::MmsVersion(version));
-        Self { headers, body: None }
+        Self {
+            headers,
+            body: None,
+        }
     }
 
     /// Adds a header (builder style). A Content-Type goes last when encoded
@@ -220,7 +255,11 @@ impl<'a> Pdu<'a> {
     /// Sets the X-Mms-MMS-Version (builder style).
     #[must_use]
     pub fn with_version(mut self, v: Version) -> Self {
-        match self.headers.iter_mut().find(|h| matches!(h, Header::MmsVersion(_))) {
+        match self
+            .headers
+            .iter_mut()
+            .find(|h| matches!(h, Header::MmsVersion(_)))
+        {
             Some(h) => *h = Header::MmsVersion(v),
             None => self.headers.push(Header::MmsVersion(v)),
         }
@@ -230,7 +269,8 @@ impl<'a> Pdu<'a> {
     /// Sets the body with its Content-Type (builder style), replacing any.
     #[must_use]
     pub fn with_body(mut self, content_type: ContentType<'a>, body: Body<'a>) -> Self {
-        self.headers.retain(|h| !matches!(h, Header::ContentType(_)));
+        self.headers
+            .retain(|h| !matches!(h, Header::ContentType(_)));
         self.headers.push(Header::ContentType(content_type));
         self.body = Some(body);
         self
@@ -244,17 +284,28 @@ impl<'a> Pdu<'a> {
         message_size: u64,
         expiry: TimeValue,
     ) -> Self {
-        Self::new(MessageType::NOTIFICATION_IND, Some(transaction_id.into()), Version::V1_3)
-            .with(Header::MessageClass(MessageClass::PERSONAL))
-            .with(Header::MessageSize(message_size))
-            .with(Header::Expiry(expiry))
-            .with(Header::ContentLocation { index: None, uri: content_location.into() })
+        Self::new(
+            MessageType::NOTIFICATION_IND,
+            Some(transaction_id.into()),
+            Version::V1_3,
+        )
+        .with(Header::MessageClass(MessageClass::PERSONAL))
+        .with(Header::MessageSize(message_size))
+        .with(Header::Expiry(expiry))
+        .with(Header::ContentLocation {
+            index: None,
+            uri: content_location.into(),
+        })
     }
 
     /// M-NotifyResp.ind (§6.2).
     pub fn notifyresp_ind(transaction_id: impl Into<Cow<'a, str>>, status: Status) -> Self {
-        Self::new(MessageType::NOTIFYRESP_IND, Some(transaction_id.into()), Version::V1_3)
-            .with(Header::Status(status))
+        Self::new(
+            MessageType::NOTIFYRESP_IND,
+            Some(transaction_id.into()),
+            Version::V1_3,
+        )
+        .with(Header::Status(status))
     }
 
     /// M-Send.req (§6.1.1): From is the Insert-address-token unless given.
@@ -265,8 +316,14 @@ impl<'a> Pdu<'a> {
         content_type: ContentType<'a>,
         parts: Vec<Part<'a>>,
     ) -> Self {
-        let mut p = Self::new(MessageType::SEND_REQ, Some(transaction_id.into()), Version::V1_3)
-            .with(Header::From(from.map_or(FromValue::Insert, FromValue::Address)));
+        let mut p = Self::new(
+            MessageType::SEND_REQ,
+            Some(transaction_id.into()),
+            Version::V1_3,
+        )
+        .with(Header::From(
+            from.map_or(FromValue::Insert, FromValue::Address),
+        ));
         p.headers.extend(to.into_iter().map(Header::To));
         p.with_body(content_type, Body::Multipart(parts))
     }
@@ -277,8 +334,15 @@ impl<'a> Pdu<'a> {
         status: ResponseStatus,
         message_id: Option<Cow<'a, str>>,
     ) -> Self {
-        let mut p = Self::new(MessageType::SEND_CONF, Some(transaction_id.into()), Version::V1_3)
-            .with(Header::ResponseStatus { index: None, status });
+        let mut p = Self::new(
+            MessageType::SEND_CONF,
+            Some(transaction_id.into()),
+            Version::V1_3,
+        )
+        .with(Header::ResponseStatus {
+            index: None,
+            status,
+        });
         if let Some(id) = message_id {
             p.headers.push(Header::MessageId(id));
         }
@@ -306,8 +370,15 @@ impl<'a> Pdu<'a> {
     }
 
     /// M-Acknowledge.ind (§6.4).
-    pub fn acknowledge_ind(transaction_id: impl Into<Cow<'a, str>>, report_allowed: Option<bool>) -> Self {
-        let mut p = Self::new(MessageType::ACKNOWLEDGE_IND, Some(transaction_id.into()), Version::V1_3);
+    pub fn acknowledge_ind(
+        transaction_id: impl Into<Cow<'a, str>>,
+        report_allowed: Option<bool>,
+    ) -> Self {
+        let mut p = Self::new(
+            MessageType::ACKNOWLEDGE_IND,
+            Some(transaction_id.into()),
+            Version::V1_3,
+        );
         if let Some(r) = report_allowed {
             p.headers.push(Header::ReportAllowed(r.into()));
         }
@@ -315,7 +386,12 @@ impl<'a> Pdu<'a> {
     }
 
     /// M-Delivery.ind (§6.5).
-    pub fn delivery_ind(message_id: impl Into<Cow<'a, str>>, to: Address<'a>, date: u64, status: Status) -> Self {
+    pub fn delivery_ind(
+        message_id: impl Into<Cow<'a, str>>,
+        to: Address<'a>,
+        date: u64,
+        status: Status,
+    ) -> Self {
         Self::new(MessageType::DELIVERY_IND, None, Version::V1_3)
             .with(Header::MessageId(message_id.into()))
             .with(Header::To(to))
@@ -324,7 +400,13 @@ impl<'a> Pdu<'a> {
     }
 
     /// M-Read-Rec.ind (§6.7.2), sent by the recipient's client.
-    pub fn read_rec_ind(message_id: impl Into<Cow<'a, str>>, to: Address<'a>, from: FromValue<'a>, date: Option<u64>, status: ReadStatus) -> Self {
+    pub fn read_rec_ind(
+        message_id: impl Into<Cow<'a, str>>,
+        to: Address<'a>,
+        from: FromValue<'a>,
+        date: Option<u64>,
+        status: ReadStatus,
+    ) -> Self {
         let mut p = Self::new(MessageType::READ_REC_IND, None, Version::V1_3)
             .with(Header::MessageId(message_id.into()))
             .with(Header::To(to))
@@ -336,7 +418,13 @@ impl<'a> Pdu<'a> {
     }
 
     /// M-Read-Orig.ind (§6.7.2), sent by the MMS Proxy-Relay to the originator.
-    pub fn read_orig_ind(message_id: impl Into<Cow<'a, str>>, to: Address<'a>, from: Address<'a>, date: u64, status: ReadStatus) -> Self {
+    pub fn read_orig_ind(
+        message_id: impl Into<Cow<'a, str>>,
+        to: Address<'a>,
+        from: Address<'a>,
+        date: u64,
+        status: ReadStatus,
+    ) -> Self {
         Self::new(MessageType::READ_ORIG_IND, None, Version::V1_3)
             .with(Header::MessageId(message_id.into()))
             .with(Header::To(to))

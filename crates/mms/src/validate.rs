@@ -39,9 +39,14 @@ pub fn mandatory_fields(mt: MessageType) -> Option<&'static [u8]> {
     Some(match mt {
         MessageType::SEND_REQ => &[TRANSACTION_ID, MMS_VERSION, FROM, CONTENT_TYPE],
         MessageType::SEND_CONF => &[TRANSACTION_ID, MMS_VERSION, RESPONSE_STATUS],
-        MessageType::NOTIFICATION_IND => {
-            &[TRANSACTION_ID, MMS_VERSION, MESSAGE_CLASS, MESSAGE_SIZE, EXPIRY, CONTENT_LOCATION]
-        }
+        MessageType::NOTIFICATION_IND => &[
+            TRANSACTION_ID,
+            MMS_VERSION,
+            MESSAGE_CLASS,
+            MESSAGE_SIZE,
+            EXPIRY,
+            CONTENT_LOCATION,
+        ],
         MessageType::NOTIFYRESP_IND => &[TRANSACTION_ID, MMS_VERSION, STATUS],
         MessageType::RETRIEVE_CONF => &[MMS_VERSION, DATE, CONTENT_TYPE],
         MessageType::ACKNOWLEDGE_IND => &TV,
@@ -79,7 +84,10 @@ impl Pdu<'_> {
         let fields = mandatory_fields(mt).ok_or(ValidationError::UnknownMessageType(mt.0))?;
         for &code in fields {
             if self.header(code).is_none() {
-                return Err(ValidationError::MissingField { pdu: mt, field: field::name(code).unwrap_or("?") });
+                return Err(ValidationError::MissingField {
+                    pdu: mt,
+                    field: field::name(code).unwrap_or("?"),
+                });
             }
         }
         if matches!(mt, MessageType::SEND_REQ | MessageType::FORWARD_REQ)

@@ -10,7 +10,10 @@ fn check(data: &[u8]) {
             let _ = h.value_text();
         }
         let b = p.to_bytes();
-        let broken = p.headers.iter().any(|h| matches!(h, Header::Unknown { code, .. } if field::name(*code).is_some()));
+        let broken = p
+            .headers
+            .iter()
+            .any(|h| matches!(h, Header::Unknown { code, .. } if field::name(*code).is_some()));
         if broken {
             let _ = Pdu::decode(&b);
             return;
@@ -57,7 +60,10 @@ fn any_charset_as_long_integer() {
 /// type: it is kept raw, and the PDU still decodes.
 #[test]
 fn empty_media_type() {
-    check_both(&[0x32, 0x84, 0x7F, 0x00, 0xB1, 0x00, 0x42, 0x55, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00]);
+    check_both(&[
+        0x32, 0x84, 0x7F, 0x00, 0xB1, 0x00, 0x42, 0x55, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0x00,
+    ]);
     let p = Pdu::decode(&[0x8C, 0x82, 0x84, 0x7F, 0x00]).unwrap();
     assert!(matches!(p.headers[1], Header::Unknown { code: 0x04, .. }));
 }

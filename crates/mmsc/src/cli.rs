@@ -82,3 +82,46 @@ pub fn format_subscriber(s: &Subscriber) -> String {
         s.profile.as_deref().unwrap_or("-"),
     )
 }
+
+async fn portability_router(
+    config_path: &Path,
+) -> anyhow::Result<(ferry_interconnect::Router, ferry_interconnect::Portability)> {
+    let config = Config::load(config_path)?;
+    let routing = config
+        .routing
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("{} has no [routing] section", config_path.display()))?;
+    let p = crate::interconnect::open_portability(&config).await?;
+    let router = ferry_interconnect::Router::with_portability(routing, &p).await?;
+    Ok((router, p))
+}
+
+/// `ferry mmsc portability add NUMBER OPERATOR`: the number is served by
+/// this operator (a name from `routing.operators`, or `routing.own_name`
+/// for us) whatever its range says. Returns the number, normalised.
+pub fn portability_add(config_path: &Path, number: &str, operator: &str) -> anyhow::Result<String> {
+    runtime()?.block_on(async {
+        let (router, p) = portability_router(config_path).await?;
+        router.port(&p, number, Some(operator)).await
+    })
+}
+
+/// `ferry mmsc portability remove NUMBER`: the number goes back to its
+/// range's operator. False if it was not in the table.
+pub fn portability_remove(config_path: &Path, number: &str) -> anyhow::Result<bool> {
+    runtime()?.block_on(async {
+        let (router, p) = portability_router(config_path).await?;
+        let msisdn = router.normalise(number).map_err(anyhow::Error::msg)?;
+        let was = p.get(&msisdn).await?.is_some();
+        router.port(&p, &msisdn, None).await?;
+        Ok(was)
+    })
+}
+
+/// `ferry mmsc portability list`: (number, operator), by number.
+pub fn portability_list(config_path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    runtime()?.block_on(async {
+        let (_router, p) = portability_router(config_path).await?;
+        p.list().await
+    })
+}

@@ -56,6 +56,42 @@ pub struct Config {
     /// Per-source rate limit and slow-down after failures ([`crate::guard`]).
     #[serde(default)]
     pub guard: crate::guard::GuardConfig,
+    /// Sender-hosted retrieval between operators: how this server names
+    /// itself to its peers, timeouts and retries (see [`crate::peer`]).
+    #[serde(default)]
+    pub peering: PeeringConfig,
+    /// Peer operators' MMSCs (sender-hosted retrieval, `[[peers]]`).
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+    /// The durable store's limits.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Recipient routing: our number ranges, other operators, number
+    /// portability (see docs/INTERCONNECT.md). None: every number is ours.
+    #[serde(default)]
+    pub routing: Option<ferry_interconnect::RoutingConfig>,
+    /// MM4 to other operators' MMSCs.
+    #[serde(default)]
+    pub mm4: Option<crate::interconnect::Mm4Config>,
+    /// MM3: e-mail recipients, through the mail relay.
+    #[serde(default)]
+    pub mm3: Option<crate::interconnect::Mm3Config>,
+    /// The SMTP listener: MM4 from peer MMSCs, e-mail for our subscribers.
+    #[serde(default)]
+    pub smtp: Option<ferry_interconnect::ListenerConfig>,
+}
+
+/// `[store]`: limits of the durable store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Octets of free space kept on the store's file system: an M-Send.req
+    /// (or M-Forward.req) that would leave less is refused with
+    /// Error-transient-failure, "storage full, try again later", before the
+    /// disk is actually full. 0 (the default): only a real ENOSPC /
+    /// SQLITE_FULL refuses.
+    #[serde(default)]
+    pub min_free_bytes: u64,
 }
 
 /// How the subscriber behind a request is identified.
@@ -361,6 +397,7 @@ impl Config {
             self.guard.requests_per_sec == 0 || self.guard.burst > 0,
             "guard.burst must be at least 1 when guard.requests_per_sec is set"
         );
+        self.check_peers()?;
         if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
             anyhow::ensure!(
                 pap_version == "2.0" || pap_version == "1.0",
@@ -371,6 +408,7 @@ impl Config {
                 "gateway.url must be an http(s) URL"
             );
         }
+        crate::interconnect::check_config(self)?;
         Ok(())
     }
 
@@ -443,6 +481,157 @@ pub fn parse_net(s: &str) -> Result<Net, String> {
             .ok_or_else(|| format!("{s:?}: bad prefix length"))?,
     };
     Ok(Net { addr, prefix })
+}
+
+/// Sender-hosted retrieval: this server's side of every peering.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeeringConfig {
+    /// The name this server gives in its signed requests to peers (each
+    /// peer lists this server under this name). Required when `[[peers]]`
+    /// is not empty.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Timeout of one request to a peer MMSC, milliseconds.
+    #[serde(default = "default_peer_timeout")]
+    pub timeout_ms: u64,
+    /// The largest M-Retrieve.conf fetched from a peer, octets.
+    #[serde(default = "default_peer_max")]
+    pub max_message_size: u64,
+    /// Delays between attempts to relay an outcome (M-NotifyResp.ind,
+    /// M-Acknowledge.ind, M-Read-Rec.ind) to a peer, seconds; the last
+    /// repeats.
+    #[serde(default = "default_relay_retry")]
+    pub relay_retry_secs: Vec<u64>,
+    /// Give up relaying an outcome after this many attempts.
+    #[serde(default = "default_relay_attempts")]
+    pub relay_max_attempts: u32,
+    /// Copies of messages fetched from peers (and outcomes waiting for the
+    /// fetch that names their peer) are kept this long, seconds.
+    #[serde(default = "default_keep_copies")]
+    pub keep_secs: u64,
+    /// A signed request is accepted when its timestamp is within this many
+    /// seconds of the local clock.
+    #[serde(default = "default_clock_skew")]
+    pub max_clock_skew_secs: u64,
+    /// Other base URLs that are this server (besides `public_url` and
+    /// `listen`), e.g. the internal name a WAP gateway uses in proxy-form
+    /// requests. A proxy-form request naming any other server is fetched
+    /// from a peer, or refused.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Default for PeeringConfig {
+    fn default() -> Self {
+        Self {
+            name: None,
+            timeout_ms: default_peer_timeout(),
+            max_message_size: default_peer_max(),
+            relay_retry_secs: default_relay_retry(),
+            relay_max_attempts: default_relay_attempts(),
+            keep_secs: default_keep_copies(),
+            max_clock_skew_secs: default_clock_skew(),
+            aliases: Vec::new(),
+        }
+    }
+}
+
+/// One peer operator's MMSC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's name: what it says in its signed requests to this server
+    /// (its own `peering.name`).
+    pub name: String,
+    /// The peer MMSC's public URL (its `public_url`): retrieval URLs under
+    /// it are fetched from it for this server's subscribers, and outcomes
+    /// are POSTed to it.
+    pub url: String,
+    /// The peer's number ranges (prefixes, `+1555020`): the peer may fetch
+    /// only messages to numbers in them.
+    pub ranges: Vec<String>,
+    /// The shared secret (HMAC-SHA256 key) of this peering, as text.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Or: the environment variable holding it.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+}
+
+impl PeerConfig {
+    /// The shared secret: `secret`, or the variable `secret_env` names.
+    pub fn secret_value(&self) -> anyhow::Result<String> {
+        match (&self.secret, &self.secret_env) {
+            (Some(s), None) => Ok(s.clone()),
+            (None, Some(v)) => std::env::var(v)
+                .map_err(|_| anyhow::anyhow!("peer {:?}: environment variable {v} (secret_env) is not set", self.name)),
+            _ => anyhow::bail!("peer {:?}: give exactly one of secret and secret_env", self.name),
+        }
+    }
+}
+
+fn default_peer_timeout() -> u64 {
+    10_000
+}
+fn default_peer_max() -> u64 {
+    2 * 1024 * 1024
+}
+fn default_relay_retry() -> Vec<u64> {
+    vec![2, 10, 60, 300, 3600]
+}
+fn default_relay_attempts() -> u32 {
+    50
+}
+fn default_keep_copies() -> u64 {
+    7 * 24 * 3600
+}
+fn default_clock_skew() -> u64 {
+    300
+}
+
+impl Config {
+    /// Checks the `[peering]` and `[[peers]]` sections.
+    pub fn check_peers(&self) -> anyhow::Result<()> {
+        if self.peers.is_empty() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            self.peering.name.as_deref().is_some_and(|n| !n.trim().is_empty()),
+            "peering.name is required when [[peers]] are configured"
+        );
+        let mut names = std::collections::HashSet::new();
+        for p in &self.peers {
+            anyhow::ensure!(!p.name.trim().is_empty(), "a [[peers]] entry has an empty name");
+            anyhow::ensure!(names.insert(p.name.as_str()), "peer {:?} appears twice", p.name);
+            anyhow::ensure!(
+                p.url.starts_with("http://") || p.url.starts_with("https://"),
+                "peer {:?}: url must start with http:// or https://, not {:?}",
+                p.name,
+                p.url
+            );
+            anyhow::ensure!(!p.ranges.is_empty(), "peer {:?}: ranges is empty", p.name);
+            for r in &p.ranges {
+                let d = r.strip_prefix('+').unwrap_or(r);
+                anyhow::ensure!(
+                    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()),
+                    "peer {:?}: range {r:?} is not '+' and digits",
+                    p.name
+                );
+            }
+            let secret = p.secret_value()?;
+            anyhow::ensure!(
+                secret.len() >= 16,
+                "peer {:?}: the shared secret must be at least 16 characters",
+                p.name
+            );
+        }
+        anyhow::ensure!(
+            !self.peering.relay_retry_secs.is_empty(),
+            "peering.relay_retry_secs must not be empty"
+        );
+        Ok(())
+    }
 }
 
 #[cfg(test)]

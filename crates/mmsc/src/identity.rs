@@ -31,6 +31,9 @@ pub enum Via {
     Header,
     /// HTTP Basic credentials.
     Basic,
+    /// A peer operator's MMSC, acting for this subscriber of its own
+    /// (sender-hosted retrieval, [`crate::peer`]).
+    Peer,
 }
 
 /// An identified subscriber.

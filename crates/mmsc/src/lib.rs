@@ -31,6 +31,14 @@
 //! ([`pdu::with_transaction_id`]): a retrieval costs one file read and no
 //! re-encoding.
 //!
+//! Beyond its own subscribers ([`interconnect`], with `[routing]`, `[mm4]`,
+//! `[mm3]`, `[smtp]`): recipients are routed at submission (other
+//! operators' numbers over MM4 or sender-hosted, e-mail over MM3,
+//! unroutable ones failed with the reason), a durable outbox sends
+//! `MM4_forward.REQ` and e-mail with retries, and an SMTP listener accepts
+//! MM4 from configured peers and e-mail for `+number@` our domains. See
+//! `docs/INTERCONNECT.md`.
+//!
 //! MM1 is served by [`ferry_service::http::serve`]: HTTP/1.1, or HTTPS
 //! with `[tls]` (rustls, ring), with header, body and request timeouts and
 //! a per-address connection limit (`[http]`). In front of every handler,
@@ -42,6 +50,12 @@
 //!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
+//!
+//! Between operators, [`peer`] does sender-hosted retrieval: as the home
+//! MMSC it fetches a peer's message for its subscriber (a proxy-form GET of
+//! the peer's URL), keeps a copy and relays the subscriber's answers; as the
+//! sender MMSC it serves a peer's signed request for that peer's
+//! subscribers. Anything else in proxy form is refused: no open proxy.
 
 #![forbid(unsafe_code)]
 
@@ -50,10 +64,12 @@ pub mod cli;
 pub mod config;
 pub mod guard;
 pub mod identity;
+pub mod interconnect;
 mod mm1;
 pub mod notify;
 pub mod pdu;
 pub mod request;
+pub mod peer;
 mod workers;
 
 use std::net::SocketAddr;
@@ -96,6 +112,10 @@ pub(crate) struct Inner {
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
     pub(crate) metrics: Option<PrometheusHandle>,
+    pub(crate) peers: peer::Peers,
+    /// Routing, MM4 peers, the mail relay.
+    pub(crate) ic: interconnect::Interconnect,
+    pub(crate) wake_outbox: Notify,
 }
 
 /// A running MMSC.
@@ -103,6 +123,8 @@ pub(crate) struct Inner {
 pub struct Running {
     /// The address MM1 listens on.
     pub local_addr: SocketAddr,
+    /// The address the SMTP listener (MM4, MM3 in) listens on, if configured.
+    pub smtp_addr: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     cdr_task: Option<tokio::task::JoinHandle<()>>,
     inner: Arc<Inner>,
@@ -130,6 +152,17 @@ impl Running {
     pub async fn sweep(&self) {
         workers::sweep_once(&self.inner).await;
     }
+
+    /// The copies kept of messages fetched from peer MMSCs for this
+    /// server's subscribers (sender-hosted retrieval).
+    pub fn peer_copies(&self) -> Vec<peer::CopyMeta> {
+        self.inner.peers.copies()
+    }
+
+    /// Relays every due outcome to the peers now (tests).
+    pub async fn relay_outcomes(&self) {
+        peer::relay_once(&self.inner).await;
+    }
 }
 
 /// Builds and starts an MMSC.
@@ -140,6 +173,7 @@ pub struct Mmsc {
     notifier: Option<Arc<dyn Notifier>>,
     listener: Option<TcpListener>,
     metrics: Option<PrometheusHandle>,
+    peer_observer: Option<Arc<dyn peer::PeerObserver>>,
 }
 
 impl Mmsc {
@@ -152,6 +186,7 @@ impl Mmsc {
             notifier: None,
             listener: None,
             metrics: None,
+            peer_observer: None,
         }
     }
 
@@ -183,6 +218,13 @@ impl Mmsc {
         self
     }
 
+    /// Tells `o` about every peering step (sender-hosted retrieval).
+    #[must_use]
+    pub fn peer_observer(mut self, o: Arc<dyn peer::PeerObserver>) -> Self {
+        self.peer_observer = Some(o);
+        self
+    }
+
     /// Opens what was not given, binds, and spawns the server and its tasks.
     /// They stop when `shutdown` is triggered.
     pub async fn start(self, shutdown: Shutdown) -> anyhow::Result<Running> {
@@ -191,8 +233,12 @@ impl Mmsc {
         let store = match self.store {
             Some(s) => s,
             None => Arc::new(
-                Store::open_sqlite(ferry_store::sqlite::SqliteConfig::new(&c.store_dir))
-                    .await
+                Store::open_sqlite({
+                    let mut sc = ferry_store::sqlite::SqliteConfig::new(&c.store_dir);
+                    sc.min_free_bytes = c.store.min_free_bytes;
+                    sc
+                })
+                .await
                     .with_context(|| format!("opening the store in {}", c.store_dir.display()))?,
             ),
         };
@@ -223,7 +269,11 @@ impl Mmsc {
             Some(files) => Some(ferry_service::http::server_tls(files)?),
             None => None,
         };
+        let mut peers = peer::Peers::open(&c).context("setting up the peers")?;
+        peers.observer = self.peer_observer;
+        let ic = interconnect::Interconnect::open(&c).await?;
         let inner = Arc::new(Inner {
+            peers,
             ident: identity::Identifier::new(&c.identity),
             guard: guard::Guard::new(&c.guard),
             config: c,
@@ -233,6 +283,8 @@ impl Mmsc {
             wake: Notify::new(),
             wake_reports: Notify::new(),
             metrics: self.metrics,
+            ic,
+            wake_outbox: Notify::new(),
         });
         let app = Router::new()
             .route("/m/{token}", get(mm1::retrieve))
@@ -258,9 +310,29 @@ impl Mmsc {
         tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::report_loop(inner.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(workers::sweep_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(peer::relay_loop(inner.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(interconnect::outbox::outbox_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(interconnect::portability_loop(
+            inner.clone(),
+            shutdown.clone(),
+        )));
+        let mut smtp_addr = None;
+        if let Some(lc) = inner.config.smtp.clone() {
+            let handler = interconnect::inbound::Inbound { m: inner.clone() };
+            let l = ferry_interconnect::SmtpListener::start(lc, handler, shutdown.clone())
+                .await
+                .context("starting the SMTP listener ([smtp])")?;
+            smtp_addr = Some(l.local_addr());
+            tasks.push(tokio::spawn(l.join()));
+        }
         tracing::info!(%local_addr, public_url = %inner.config.public_url, tls = inner.config.tls.is_some(), "MMSC listening");
+
         Ok(Running {
             local_addr,
+            smtp_addr,
             tasks,
             cdr_task,
             inner,
@@ -275,6 +347,9 @@ async fn fallback(
 ) -> axum::response::Response {
     if req.method() == axum::http::Method::POST {
         mm1::post(state, ci, req).await
+    } else if req.method() == axum::http::Method::GET && state.peers.is_foreign(req.uri()) {
+        let (parts, _) = req.into_parts();
+        mm1::proxy_get(&state, ci.0, &parts.uri, &parts.headers).await
     } else {
         mm1::not_found().await
     }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
     Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
@@ -25,8 +25,8 @@ use ferry_store::{
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
+use crate::identity::{Identity, IdentityError, Via, normalize_msisdn};
 use crate::request::{recipients, version_ok};
-use crate::identity::{Identity, IdentityError, normalize_msisdn};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
 use crate::{Inner, unix_now};
 
@@ -217,6 +217,22 @@ pub(crate) async fn guard(
 pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let c = &m.config;
+    if m.peers.is_foreign(&parts.uri) {
+        let _ = read_body(body, &parts.headers, 512, c.limits.drain_limit).await;
+        tracing::warn!(%peer, uri = %parts.uri, "POST in proxy form for another server refused");
+        return mms_response(
+            StatusCode::FORBIDDEN,
+            pdu::send_conf(
+                "",
+                ResponseStatus::PERMANENT_SERVICE_DENIED,
+                Some("this MMSC is not a proxy: POST to it, not through it"),
+                None,
+            ),
+        );
+    }
+    if crate::peer::is_peer_request(&parts.headers) {
+        return peer_post(&m, parts, body).await;
+    }
     let ident = m.ident.identify(&m.store, peer.ip(), &parts.headers).await;
     let ident = match ident {
         Ok(i) => i,
@@ -288,6 +304,13 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
         }
     };
     let tid = pdu.transaction_id().unwrap_or("").to_owned();
+    if matches!(
+        pdu.message_type(),
+        Some(MessageType::NOTIFYRESP_IND | MessageType::ACKNOWLEDGE_IND | MessageType::READ_REC_IND)
+    ) && let Some(r) = crate::peer::relay_outcome(&m, &ident, &pdu, &bytes).await
+    {
+        return r;
+    }
     match pdu.message_type() {
         Some(MessageType::SEND_REQ) => submit(&m, &ident, &pdu, &tid, bytes.len() as u64).await,
         Some(MessageType::FORWARD_REQ) => forward(&m, &ident, &pdu, &tid).await,
@@ -303,6 +326,59 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
             &tid,
             ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
             "no X-Mms-Message-Type",
+        ),
+    }
+}
+
+/// A POST signed by a peer MMSC: an outcome (M-NotifyResp.ind,
+/// M-Acknowledge.ind, M-Read-Rec.ind) its subscriber sent about a message
+/// of this server it fetched.
+async fn peer_post(m: &Arc<Inner>, parts: axum::http::request::Parts, body: Body) -> Response {
+    let c = &m.config;
+    let refuse = |http: StatusCode, tid: &str, text: &str| {
+        count_send(ResponseStatus::PERMANENT_SERVICE_DENIED);
+        tracing::info!(text, "peer POST refused");
+        mms_response(
+            http,
+            pdu::send_conf(tid, ResponseStatus::PERMANENT_SERVICE_DENIED, Some(text), None),
+        )
+    };
+    let bytes = match read_body(body, &parts.headers, c.limits.max_message_size, c.limits.drain_limit).await {
+        ReadBody::Whole(b) => b,
+        ReadBody::Broken(_) => return empty(StatusCode::BAD_REQUEST),
+        ReadBody::TooLarge { .. } => {
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "", "too large for an outcome PDU");
+        }
+    };
+    let tid = pdu::sniff_transaction_id(&bytes).unwrap_or_default();
+    let caller = match crate::peer::authenticate(m, "POST", &parts.uri, &parts.headers, &bytes) {
+        Ok(c) => c,
+        Err(e) => return refuse(e.http(), &tid, &e.to_string()),
+    };
+    let pdu = match Pdu::decode(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            return send_error(
+                &tid,
+                ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT,
+                &format!("malformed PDU: {e}"),
+            );
+        }
+    };
+    let ident = Identity {
+        msisdn: caller.acting_for.clone(),
+        subscriber: None,
+        via: Via::Peer,
+    };
+    tracing::debug!(peer = %caller.peer, acting_for = %caller.acting_for, "outcome relayed by a peer");
+    match pdu.message_type() {
+        Some(MessageType::NOTIFYRESP_IND) => notify_resp(m, &ident, &pdu).await,
+        Some(MessageType::ACKNOWLEDGE_IND) => acknowledge(m, &ident, &pdu).await,
+        Some(MessageType::READ_REC_IND) => read_rec(m, &ident, &pdu).await,
+        _ => refuse(
+            StatusCode::FORBIDDEN,
+            &tid,
+            "a peer may relay only M-NotifyResp.ind, M-Acknowledge.ind and M-Read-Rec.ind",
         ),
     }
 }
@@ -407,6 +483,14 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
         Ok(r) => r,
         Err(t) => return send_error(tid, ResponseStatus::PERMANENT_MESSAGE_FORMAT_CORRUPT, &t),
     };
+    let plan = crate::interconnect::plan(m, rcpts);
+    if let Some(why) = plan.all_unroutable() {
+        return send_error(tid, ResponseStatus::PERMANENT_SENDING_ADDRESS_UNRESOLVED, &why);
+    }
+    let crate::interconnect::Plan {
+        recipients: rcpts,
+        decisions,
+    } = plan;
     if rcpts.len() > c.limits.max_recipients {
         return send_error(
             tid,
@@ -463,7 +547,13 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
     let r = m.store.submit(message, now).await;
     store_timer("submit", t);
     match r {
-        Ok(_) => {
+        Ok(submitted) => {
+            let meta = crate::interconnect::SubmitMeta {
+                message_id: &id,
+                sender: &sender,
+                sender_hidden: hidden,
+            };
+            crate::interconnect::after_submit(m, &meta, &submitted.recipients, &decisions).await;
             m.wake.notify_one();
             count_send(ResponseStatus::OK);
             metrics::counter!("mmsc_messages_accepted_total").increment(1);
@@ -486,7 +576,10 @@ async fn submit(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str, size
 
 fn store_failure(tid: &str, e: StoreError) -> Response {
     tracing::error!(error = %e, "store refused a submission");
-    if e.is_transient() {
+    if matches!(e, StoreError::Full { .. }) {
+        metrics::counter!("mmsc_storage_full_total").increment(1);
+        send_error(tid, ResponseStatus::TRANSIENT_FAILURE, "storage full, try again later")
+    } else if e.is_transient() {
         send_error(
             tid,
             ResponseStatus::TRANSIENT_FAILURE,
@@ -501,11 +594,70 @@ fn store_failure(tid: &str, e: StoreError) -> Response {
     }
 }
 
-/// `GET /m/{token}`: the M-Retrieve.conf, or its error form.
+fn retrieve_err(http: StatusCode, status: RetrieveStatus, text: &str) -> Response {
+    metrics::counter!("mmsc_retrieve_total", "status" => status.to_string()).increment(1);
+    tracing::info!(%status, text, "M-Retrieve.conf error");
+    mms_response(http, pdu::retrieve_error(status, text, unix_now()))
+}
+
+/// Who asks for a message: a peer MMSC acting for its subscriber (signed
+/// request), or a subscriber of this server.
+async fn retrieval_identity(m: &Inner, peer: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Result<Identity, Response> {
+    if crate::peer::is_peer_request(headers) {
+        if m.peers.is_foreign(uri) {
+            return Err(retrieve_err(
+                StatusCode::FORBIDDEN,
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                "a peer's request is never passed on to another server",
+            ));
+        }
+        return match crate::peer::authenticate(m, "GET", uri, headers, b"") {
+            Ok(c) => {
+                tracing::debug!(peer = %c.peer, acting_for = %c.acting_for, "retrieval by a peer");
+                Ok(Identity {
+                    msisdn: c.acting_for,
+                    subscriber: None,
+                    via: Via::Peer,
+                })
+            }
+            Err(e) => Err(retrieve_err(
+                e.http(),
+                RetrieveStatus::PERMANENT_SERVICE_DENIED,
+                &e.to_string(),
+            )),
+        };
+    }
+    match m.ident.identify(&m.store, peer.ip(), headers).await {
+        Ok(i) => Ok(i),
+        Err(IdentityError::Unauthenticated(why)) => Err(challenge(retrieve_err(
+            StatusCode::UNAUTHORIZED,
+            RetrieveStatus::PERMANENT_SERVICE_DENIED,
+            why,
+        ))),
+        Err(IdentityError::Store(_)) => Err(retrieve_err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RetrieveStatus::TRANSIENT_FAILURE,
+            "temporary failure, try again later",
+        )),
+    }
+}
+
+/// A proxy-form GET of a URL that is not this server's (any path): fetched
+/// from a peer operator for the subscriber, or refused.
+pub(crate) async fn proxy_get(m: &Arc<Inner>, peer: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Response {
+    match retrieval_identity(m, peer, uri, headers).await {
+        Ok(ident) => crate::peer::fetch_for(m, &ident, uri).await,
+        Err(r) => r,
+    }
+}
+
+/// `GET /m/{token}`: the M-Retrieve.conf, or its error form. In proxy form
+/// (an absolute URI of another server), the message is fetched from a peer.
 pub(crate) async fn retrieve(
     State(m): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let now = unix_now();
@@ -514,23 +666,13 @@ pub(crate) async fn retrieve(
         tracing::info!(%status, text, "M-Retrieve.conf error");
         mms_response(http, pdu::retrieve_error(status, text, now))
     };
-    let ident = match m.ident.identify(&m.store, peer.ip(), &headers).await {
+    let ident = match retrieval_identity(&m, peer, &uri, &headers).await {
         Ok(i) => i,
-        Err(IdentityError::Unauthenticated(why)) => {
-            return challenge(err(
-                StatusCode::UNAUTHORIZED,
-                RetrieveStatus::PERMANENT_SERVICE_DENIED,
-                why,
-            ));
-        }
-        Err(IdentityError::Store(_)) => {
-            return err(
-                StatusCode::SERVICE_UNAVAILABLE,
-                RetrieveStatus::TRANSIENT_FAILURE,
-                "temporary failure, try again later",
-            );
-        }
+        Err(r) => return r,
     };
+    if ident.via != Via::Peer && m.peers.is_foreign(&uri) {
+        return crate::peer::fetch_for(&m, &ident, &uri).await;
+    }
     let t = Instant::now();
     let d = if crate::request::is_token(&token) { m.store.by_token(&token).await } else { Ok(None) };
     store_timer("lookup", t);
@@ -621,6 +763,14 @@ pub(crate) async fn retrieve(
                     "the message is no longer available",
                 );
             }
+            Err(e @ StoreError::Full { .. }) => {
+                // The disk is full: the message is still served (reading
+                // needs no space); its state stays as it was, so the
+                // recipient's M-NotifyResp.ind / M-Acknowledge.ind (or the
+                // next notification, which the handset recognises by its
+                // transaction id) records the retrieval once there is room.
+                tracing::warn!(error = %e, "retrieval not recorded: storage full");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "marking retrieved");
                 return err(
@@ -647,13 +797,10 @@ async fn own_recipient(m: &Inner, ident: &Identity, tid: &str) -> Result<ferry_s
         return Err(empty(StatusCode::BAD_REQUEST));
     }
     let key = RecipientKey::TransactionId(tid.to_owned());
-    let mut found = m.store.delivery(&key).await;
-    if matches!(found, Ok(None)) {
-        // The answer may have overtaken the recording of its notification.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        found = m.store.delivery(&key).await;
-    }
-    match found {
+    // The store records the transaction id with the recipient at submission,
+    // so an answer that overtakes the recording of its notification (the SMS
+    // beat the push gateway's answer back to us) is found all the same.
+    match m.store.delivery(&key).await {
         Ok(Some(d)) if normalize_msisdn(&d.recipient.address) == ident.msisdn => Ok(d),
         Ok(Some(_)) => Err(empty(StatusCode::FORBIDDEN)),
         Ok(None) => Err(empty(StatusCode::NOT_FOUND)),
@@ -723,9 +870,10 @@ async fn notify_resp(m: &Inner, ident: &Identity, pdu: &Pdu<'_>) -> Response {
     if let Err(r) = change(m, &d, update).await {
         return r;
     }
-    if to == RecipientState::Retrieved && ra.is_some() {
-        // The recipient already retrieved (the GET moved the state): record
-        // the flag, withdrawing a report not yet sent if it says No.
+    if to == RecipientState::Retrieved {
+        // The recipient already retrieved (the GET moved the state) and
+        // confirms it: record that (the body may go now) and the flag,
+        // withdrawing a report not yet sent if it says No.
         if let Err(e) = m
             .store
             .acknowledge(RecipientKey::Id(d.recipient.id), ra, unix_now())

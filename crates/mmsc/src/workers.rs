@@ -13,8 +13,7 @@ use bytes::Bytes;
 use ferry_mms::{ReadStatus, Status};
 use ferry_service::Shutdown;
 use ferry_store::{
-    AddressKind, Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report, ReportKind,
-    ReportStatus,
+    Delivery, NotifyAttempt, RecipientKey, RecipientState, RecipientUpdate, Report, ReportKind, ReportStatus,
 };
 use futures_util::StreamExt;
 
@@ -23,16 +22,10 @@ use crate::identity::{is_msisdn, normalize_msisdn};
 use crate::pdu::{self, NotificationFields};
 use crate::{Inner, unix_now};
 
-/// The transaction id of a recipient's notifications: derived from its
-/// retrieval token (so a retrieval that overtakes the recording of the first
-/// notification still carries the same id), unguessable like the token.
+/// The transaction id of a recipient's notifications (the store records it
+/// at submission; derived again here for rows written before it did).
 pub(crate) fn transaction_id_for(token: &str) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::new()
-        .chain_update(b"ferry-mmsc transaction id\0")
-        .chain_update(token.as_bytes())
-        .finalize();
-    format!("T{}", hex::encode(&h[..10]))
+    ferry_store::transaction_id_for(token)
 }
 
 /// Sends due notifications until shutdown.
@@ -68,13 +61,7 @@ pub(crate) async fn notify_loop(m: Arc<Inner>, shutdown: Shutdown) {
 async fn notify_one(m: &Inner, d: Delivery) {
     let now = unix_now();
     let r = &d.recipient;
-    if r.kind != AddressKind::Msisdn {
-        let why = format!("no route to {} recipients (MM3/MM4 are not implemented)", r.kind);
-        tracing::info!(address = %r.address, "{why}");
-        let u = RecipientUpdate::to(RecipientState::Failed).reason(why);
-        if let Err(e) = m.store.update_recipient(RecipientKey::Id(r.id), u, now).await {
-            tracing::error!(error = %e, "marking a recipient failed");
-        }
+    if !crate::interconnect::notify_here(m, &d).await {
         return;
     }
     let tid = r.transaction_id.clone().unwrap_or_else(|| transaction_id_for(&r.token));
@@ -129,7 +116,7 @@ async fn notify_one(m: &Inner, d: Delivery) {
     }
 }
 
-fn delivery_status(s: ReportStatus) -> Status {
+pub(crate) fn delivery_status(s: ReportStatus) -> Status {
     match s {
         ReportStatus::Expired => Status::EXPIRED,
         ReportStatus::Retrieved => Status::RETRIEVED,
@@ -180,6 +167,9 @@ async fn report_one(m: &Inner, r: Report) {
             .await;
         return;
     }
+    if crate::interconnect::report_over_mm4(m, &r).await {
+        return;
+    }
     let to = normalize_msisdn(&r.to);
     if !is_msisdn(&to) {
         let _ = m
@@ -189,10 +179,7 @@ async fn report_one(m: &Inner, r: Report) {
         return;
     }
     let (content, event) = match r.kind {
-        ReportKind::Delivery => (
-            pdu::delivery_ind(&r.message_id, &r.from, r.date, delivery_status(r.status)),
-            "delivery-report",
-        ),
+        ReportKind::Delivery => (crate::interconnect::delivery_ind(m, &r).await, "delivery-report"),
         _ => {
             let rs = if r.status == ReportStatus::DeletedWithoutRead {
                 ReadStatus::DELETED_WITHOUT_BEING_READ

@@ -12,36 +12,32 @@
 //! | fetch | GET sent | M-Retrieve.conf read |
 //! | end-to-end | M-Send.req POSTed | the recipient's last answer (NotifyResp Retrieved, or Acknowledge after a deferred fetch) accepted |
 //!
-//! The virtual phones are lighter than [`ferry_handset::Phone`] (no
-//! mailbox on disk), but they use the real attachment: **one SMPP session
-//! per phone**, bound as receiver with its MSISDN ([`EsmeLink`]), the
-//! handset's own reassembly ([`SmsInbox`]), and MM1 over HTTP straight to
-//! the MMSC (no MMS proxy) with the `X-MSISDN` header. A deferred phone
-//! answers M-NotifyResp.ind Deferred, then fetches at once and answers
-//! M-Acknowledge.ind.
+//! The virtual phones are those of [`crate::fleet`]: one SMPP session per
+//! phone, the handset's reassembly, MM1 straight to the MMSC with the
+//! `X-MSISDN` header. A deferred phone answers M-NotifyResp.ind Deferred,
+//! then fetches at once and answers M-Acknowledge.ind.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use bytes::Bytes;
 use ferry_handset::compose::compose;
-use ferry_handset::config::SmscConfig;
 use ferry_handset::esme_link::EsmeLink;
-use ferry_handset::sms::{Received, SmsInbox, SmsLink};
+use ferry_handset::sms::SmsInbox;
 use ferry_handset::{Attachment, Draft};
 use ferry_mms::{MessageType, Pdu, Status};
 use ferry_mmsc::store::NewSubscriber;
 use ferry_service::Shutdown;
-use ferry_wsp::Push;
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use tokio::sync::Semaphore;
 
 use crate::config::NetworkConfig;
-use crate::network::{Network, PHONE_PASSWORD, PHONE_SYSTEM_ID};
+use crate::fleet::{self, Mm1, msisdn};
+use crate::network::Network;
 use crate::trace::Tracer;
 
 /// What to run.
@@ -120,8 +116,6 @@ pub struct BenchReport {
     pub reports: u64,
     /// Repeated notifications the phones ignored.
     pub duplicates: u64,
-    /// Recipients' answers the MMSC did not know yet (HTTP 404), retried.
-    pub answer_retries: u64,
     /// Per stage.
     pub stages: Vec<StageStats>,
     /// Where the data was.
@@ -184,15 +178,14 @@ impl std::fmt::Display for BenchReport {
         }
         write!(
             f,
-            "completed {} of {} in {:.2} s: {:.0} messages/s end to end; {} failed; {} delivery reports; {} repeated notifications ignored; {} answers retried after HTTP 404",
+            "completed {} of {} in {:.2} s: {:.0} messages/s end to end; {} failed; {} delivery reports; {} repeated notifications ignored",
             self.completed,
             o.messages,
             secs,
             self.throughput(),
             self.failed,
             self.reports,
-            self.duplicates,
-            self.answer_retries
+            self.duplicates
         )
     }
 }
@@ -214,10 +207,8 @@ struct Shared {
     failed: AtomicU64,
     reports: AtomicU64,
     duplicates: AtomicU64,
-    answer_retries: AtomicU64,
     last_done: AtomicU64,
-    http: reqwest::Client,
-    mmsc_url: String,
+    mm1: Mm1,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -246,10 +237,6 @@ impl Shared {
             p.inc(1);
         }
     }
-}
-
-fn msisdn(prefix: &str, i: usize) -> String {
-    format!("{prefix}9{i:05}")
 }
 
 /// Runs the benchmark; `say` gets progress lines (start-up, results).
@@ -325,12 +312,7 @@ async fn drive(
         t.elapsed().as_secs_f64()
     ));
 
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(opts.concurrency * 2 + 64)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("building the HTTP client")?;
+    let mm1 = Mm1::new(op.mmsc_url(), opts.concurrency * 2 + 64)?;
     let progress = opts.progress.then(|| {
         let p = indicatif::ProgressBar::new(opts.messages as u64);
         p.set_style(
@@ -344,39 +326,15 @@ async fn drive(
     });
     // The phones: one SMPP session each.
     let (sd, finished) = Shutdown::new();
-    let smsc = SmscConfig {
-        address: op.smsc_addr.to_string(),
-        system_id: PHONE_SYSTEM_ID.into(),
-        password: PHONE_PASSWORD.into(),
-        system_type: String::new(),
-        transceiver: false,
-    };
     let deferred_count = opts.phones * usize::from(opts.deferred_percent.min(100)) / 100;
     let t = Instant::now();
-    let mut links = Vec::with_capacity(opts.phones);
-    for m in &numbers {
-        links.push(EsmeLink::start(&smsc, m, sd.clone())?);
-    }
-    let bound = Arc::new(AtomicUsize::new(0));
-    let binds: Vec<_> = links.iter().map(|l| l.esme().clone()).collect();
-    let waited = tokio::time::timeout(Duration::from_secs(60), async {
-        for e in &binds {
-            e.bound()
-                .await
-                .map_err(|e| anyhow::anyhow!("a phone could not bind: {e}"))?;
-            bound.fetch_add(1, Ordering::Relaxed);
-        }
-        anyhow::Ok(())
-    })
-    .await;
-    match waited {
-        Ok(r) => r?,
-        Err(_) => anyhow::bail!(
-            "only {} of {} phones bound within 60 s",
-            bound.load(Ordering::Relaxed),
-            opts.phones
-        ),
-    }
+    let links = fleet::bind_all(
+        &op.smsc_addr.to_string(),
+        &numbers,
+        Duration::from_secs(60),
+        &sd,
+    )
+    .await?;
     say(&format!(
         "{} phones bound to the SMSC ({:.1} s); {} of them defer retrieval",
         opts.phones,
@@ -398,10 +356,8 @@ async fn drive(
         failed: AtomicU64::new(0),
         reports: AtomicU64::new(0),
         duplicates: AtomicU64::new(0),
-        answer_retries: AtomicU64::new(0),
         last_done: AtomicU64::new(0),
-        http,
-        mmsc_url: op.mmsc_url(),
+        mm1,
         progress,
     });
 
@@ -416,17 +372,7 @@ async fn drive(
     }
 
     // The senders.
-    let payload: Bytes = {
-        let mut v = vec![0u8; opts.size];
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        for b in &mut v {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-        Bytes::from(v)
-    };
+    let payload = Bytes::from(fleet::payload(opts.size, 0));
     let sem = Arc::new(Semaphore::new(opts.concurrency));
     let n = opts.phones;
     let mut pace = opts
@@ -517,25 +463,13 @@ async fn drive(
         failed: shared.failed.load(Ordering::Relaxed),
         reports: shared.reports.load(Ordering::Relaxed),
         duplicates: shared.duplicates.load(Ordering::Relaxed),
-        answer_retries: shared.answer_retries.load(Ordering::Relaxed),
         stages,
         data_dir: PathBuf::new(),
     })
 }
 
 async fn post(s: &Shared, msisdn: &str, pdu: Vec<u8>) -> Result<Bytes> {
-    let r = s
-        .http
-        .post(&s.mmsc_url)
-        .header("content-type", ferry_handset::mm1::MMS_MEDIA_TYPE)
-        .header("x-msisdn", msisdn)
-        .body(pdu)
-        .send()
-        .await?;
-    let st = r.status();
-    let b = r.bytes().await?;
-    ensure!(st.is_success(), "HTTP {st}");
-    Ok(b)
+    Ok(s.mm1.post(msisdn, pdu).await?)
 }
 
 async fn send_one(s: &Shared, seq: usize, from: &str, draft: &Draft) {
@@ -569,19 +503,9 @@ async fn phone_loop(
     let mut seen = std::collections::HashSet::new();
     let msisdn: Arc<str> = msisdn.into();
     loop {
-        let sms = tokio::select! {
+        let pdu = tokio::select! {
             _ = sd.wait() => break,
-            sms = link.recv() => match sms { Some(x) => x, None => break },
-        };
-        let Ok(Some(Received::WapPush { datagram, .. })) = inbox.handle_sms(Instant::now(), &sms)
-        else {
-            continue;
-        };
-        let Ok(push) = Push::decode(&datagram) else {
-            continue;
-        };
-        let Ok(pdu) = Pdu::decode(push.body) else {
-            continue;
+            p = fleet::next_mms(&mut link, &mut inbox) => match p { Some(x) => x, None => break },
         };
         match pdu.message_type() {
             Some(MessageType::NOTIFICATION_IND) => {
@@ -619,23 +543,9 @@ async fn phone_loop(
     drop(sd);
 }
 
-/// POSTs a recipient's answer; a 404 (the MMSC has not yet recorded the
-/// notification this answers: its push came back faster than the MMSC
-/// wrote it down) is retried a few times.
+/// POSTs a recipient's answer.
 async fn answer(s: &Shared, msisdn: &str, pdu: Vec<u8>) -> Result<()> {
-    let mut wait = Duration::from_millis(50);
-    for attempt in 1.. {
-        match post(s, msisdn, pdu.clone()).await {
-            Ok(_) => return Ok(()),
-            Err(e) if attempt < 6 && e.to_string().contains("404") => {
-                s.answer_retries.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    unreachable!("the loop returns")
+    post(s, msisdn, pdu).await.map(drop)
 }
 
 async fn retrieve(
@@ -656,16 +566,7 @@ async fn retrieve(
         .context("NotifyResp Deferred")?;
     }
     let t = s.now_us();
-    let r = s.http.get(url).header("x-msisdn", msisdn).send().await?;
-    let st = r.status();
-    let body = r.bytes().await?;
-    ensure!(st.is_success(), "GET: HTTP {st}");
-    let pdu = Pdu::decode(&body).context("M-Retrieve.conf")?;
-    ensure!(
-        pdu.message_type() == Some(MessageType::RETRIEVE_CONF),
-        "GET gave {:?}",
-        pdu.message_type()
-    );
+    s.mm1.get(msisdn, url).await?;
     s.record(FETCH, s.now_us() - t);
     let answer = if deferred {
         Pdu::acknowledge_ind(tid, Some(true)).to_bytes()

@@ -11,6 +11,7 @@
 //! name = "alpha"
 //! numbers = "+1555010"            # the operator's number range (a prefix)
 //! ports = { smsc = 2775, ppg = 8081, mmsc = 8080, proxy = 8799 }   # 0 = any free port
+//! peers = ["beta"]                # sender-hosted retrieval with beta (which lists alpha)
 //!
 //! [[operators.phones]]
 //! name = "alice"
@@ -110,6 +111,14 @@ pub struct OperatorConfig {
     /// The phones.
     #[serde(default)]
     pub phones: Vec<PhoneEntry>,
+    /// Operators this one exchanges MMS with by sender-hosted retrieval
+    /// (each must list this one too): this operator's push gateway
+    /// notifies their subscribers directly (the SMS crosses to their SMSC),
+    /// its MMSC serves their MMSC the messages for their numbers, and
+    /// fetches from theirs for its own subscribers. The network makes a
+    /// shared secret for each pair at start.
+    #[serde(default)]
+    pub peers: Vec<String>,
 }
 
 /// Where an operator's parts listen (0 = any free port).
@@ -267,6 +276,24 @@ impl NetworkConfig {
                 }
             }
         }
+        for o in &self.operators {
+            for p in &o.peers {
+                match self.operators.iter().find(|x| &x.name == p) {
+                    None => problems.push(format!(
+                        "operator {:?}: peer {p:?} is no operator of this network",
+                        o.name
+                    )),
+                    Some(x) if x.name == o.name => {
+                        problems.push(format!("operator {:?} lists itself as a peer", o.name))
+                    }
+                    Some(x) if !x.peers.contains(&o.name) => problems.push(format!(
+                        "operator {:?} lists {p:?} as a peer, but {p:?} does not list {:?}",
+                        o.name, o.name
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
         if self.tuning.notify_retry_secs.is_empty() || self.tuning.sms_retry_secs.is_empty() {
             problems.push("tuning: retry lists must not be empty".to_owned());
         }
@@ -307,6 +334,8 @@ mod tests {
                 1
             );
         }
+        assert_eq!(c.operators[0].peers, ["beta"]);
+        assert_eq!(c.operators[1].peers, ["alpha"]);
         let bad = format!("{EXAMPLE}\nbogus = 1\n");
         assert!(NetworkConfig::from_toml(&bad).is_err());
         let free = NetworkConfig::example_on_free_ports();
@@ -330,6 +359,18 @@ name = "x"
 msisdn = "+155510"
 "#;
         let e = format!("{:#}", NetworkConfig::from_toml(text).unwrap_err());
+        let one_sided = r#"
+[[operators]]
+name = "a"
+numbers = "+1555"
+peers = ["b", "zz"]
+[[operators]]
+name = "b"
+numbers = "+1666"
+"#;
+        let e2 = format!("{:#}", NetworkConfig::from_toml(one_sided).unwrap_err());
+        assert!(e2.contains("does not list"), "{e2}");
+        assert!(e2.contains("no operator of this network"), "{e2}");
         for want in ["name must be", "overlap", "outside", "appears twice"] {
             assert!(e.contains(want), "{want}: {e}");
         }

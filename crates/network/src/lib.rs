@@ -25,6 +25,8 @@
 //!   refuse GETs on purpose (tests of the retry path).
 //! - [`notifier`]: the MMSC's push client wrapped by a recording one (PAP
 //!   pushes and the gateway's answers).
+//! - [`peering`]: the MMSCs' fetches from peer operators and relayed
+//!   outcomes (sender-hosted retrieval).
 //! - [`link`]: each phone's SMPP attachment, tapped (SMS segments, the WAP
 //!   Push they make).
 //! - the phones' own event streams (stored, deferred, reports, duplicates).
@@ -37,18 +39,25 @@
 //! | [`bench`] | `ferry bench`: virtual phones through the whole path, percentiles |
 //! | [`png`] | the demo's picture, a PNG written at run time |
 //!
-//! Cross-operator MMS (MM4) and e-mail (MM3) are not here yet: SMS already
-//! crosses operators (each SMSC routes the other ranges to the other
-//! SMSCs), and [`demo`] has the hook where the MM4 scenario goes.
+//! Cross-operator MMS goes by sender-hosted retrieval between operators
+//! that list each other in `peers` (the example's alpha and beta): the
+//! sender's MMSC notifies the other operator's phone directly (each SMSC
+//! routes the other ranges to the other SMSCs), and the phone's home MMSC
+//! fetches the message from the sender's as a peer ([`demo`]'s third
+//! scenario). MM4 and e-mail (MM3) are not wired into the network here.
 
 #![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod faults;
+pub mod fleet;
 pub mod link;
+pub mod mail;
 pub mod network;
 pub mod notifier;
+pub mod peering;
 pub mod png;
 pub mod proxy;
 pub mod trace;

@@ -178,6 +178,7 @@ pub struct Operator {
     smsc: Option<ferry_smsc::Smsc>,
     mmsc: Option<ferry_mmsc::Running>,
     ppg: Option<ferry_ppg::server::Running>,
+    peer_secrets: HashMap<String, String>,
 }
 
 impl Operator {
@@ -189,6 +190,21 @@ impl Operator {
     /// The SMSC (queue size, bound sessions).
     pub fn smsc(&self) -> Option<&ferry_smsc::Smsc> {
         self.smsc.as_ref()
+    }
+
+    /// The shared secret of its peering with operator `peer` (made at
+    /// start; tests sign requests with it).
+    pub fn peer_secret(&self, peer: &str) -> Option<&str> {
+        self.peer_secrets.get(peer).map(String::as_str)
+    }
+
+    /// The copies its MMSC kept of messages fetched from peer operators
+    /// for its subscribers (sender-hosted retrieval).
+    pub fn peer_copies(&self) -> Vec<ferry_mmsc::peer::CopyMeta> {
+        self.mmsc
+            .as_ref()
+            .map(|m| m.peer_copies())
+            .unwrap_or_default()
     }
 }
 
@@ -202,6 +218,10 @@ pub struct Network {
     shutdown: Shutdown,
     finished: Option<Finished>,
     operators: Vec<Operator>,
+    /// Each operator's SMTP listener port (MM4 between the MMSCs).
+    smtp_ports: Vec<u16>,
+    /// The mail sink every MMSC relays e-mail to (MM3).
+    mail: Option<crate::mail::MailSink>,
 }
 
 /// A free loopback port (bound, then released).
@@ -249,6 +269,8 @@ impl Network {
             shutdown,
             finished: Some(finished),
             operators: Vec::new(),
+            smtp_ports: Vec::new(),
+            mail: None,
         };
         // SMSCs first, on known ports so that each can route to the others.
         let host = config.host;
@@ -260,6 +282,46 @@ impl Network {
                 o.ports.smsc
             });
         }
+        // Every MMSC's listener too: peers need each other's URLs.
+        let mut mmsc_listeners = Vec::new();
+        for o in &config.operators {
+            let l = tokio::net::TcpListener::bind((host, o.ports.mmsc))
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the MMSC of {:?} on {host}:{}",
+                        o.name, o.ports.mmsc
+                    )
+                })?;
+            mmsc_listeners.push(Some(l));
+        }
+        let mmsc_addrs: Vec<SocketAddr> = mmsc_listeners
+            .iter()
+            .map(|l| l.as_ref().and_then(|l| l.local_addr().ok()))
+            .collect::<Option<_>>()
+            .context("reading the MMSC listeners' addresses")?;
+        // One shared secret per pair of peers, new at every start.
+        let mut secrets: HashMap<(String, String), String> = HashMap::new();
+        for o in &config.operators {
+            for p in &o.peers {
+                let pair = if o.name < *p {
+                    (o.name.clone(), p.clone())
+                } else {
+                    (p.clone(), o.name.clone())
+                };
+                secrets
+                    .entry(pair)
+                    .or_insert_with(|| format!("{:032x}", rand::random::<u128>()));
+            }
+        }
+        // Each MMSC's SMTP listener (MM4), known before any starts so that
+        // each can name the others as peers.
+        for _ in &config.operators {
+            let p = free_port(host)?;
+            net.smtp_ports.push(p);
+        }
+        let mail_dir = net.data_dir.join("mail");
+        net.mail = Some(crate::mail::MailSink::start(host, &mail_dir, net.shutdown.clone()).await?);
         let result = async {
             // Every SMSC first, so that their routes to each other connect at once.
             let mut smscs = Vec::new();
@@ -278,11 +340,25 @@ impl Network {
                     }
                 }
             }
-            for (o, smsc) in config.operators.iter().zip(smscs) {
-                let op = net
-                    .start_operator(o, smsc)
+            for (i, (o, smsc)) in config.operators.iter().zip(smscs).enumerate() {
+                let listener = mmsc_listeners[i]
+                    .take()
+                    .context("the MMSC listener was taken")?;
+                let peering = peering_text(&config, o, &mmsc_addrs, &secrets);
+                let mut op = net
+                    .start_operator(o, smsc, listener, &peering)
                     .await
                     .with_context(|| format!("starting operator {:?}", o.name))?;
+                for p in &o.peers {
+                    let pair = if o.name < *p {
+                        (o.name.clone(), p.clone())
+                    } else {
+                        (p.clone(), o.name.clone())
+                    };
+                    if let Some(s) = secrets.get(&pair) {
+                        op.peer_secrets.insert(p.clone(), s.clone());
+                    }
+                }
                 net.operators.push(op);
             }
             for i in 0..net.operators.len() {
@@ -383,7 +459,95 @@ impl Network {
         ferry_smsc::Smsc::start(smsc_config).await
     }
 
-    async fn start_operator(&self, o: &OperatorConfig, smsc: ferry_smsc::Smsc) -> Result<Operator> {
+    /// The MMSC's interconnect sections: its own number range, every other
+    /// operator either as a sender-hosted peer (listed in `peers`) or as an
+    /// MM4 peer (its SMTP listener on a loopback port), and its own SMTP
+    /// listener accepting MM4 from them; the mail sink as e-mail relay.
+    fn interconnect_sections(&self, o: &OperatorConfig) -> String {
+        let host = self.config.host;
+        // E-mail recipients go to the network's mail sink.
+        let mm3 = match &self.mail {
+            Some(m) => format!(
+                "[mm3]\ndomain = {d}\nrelay = {{ host = \"{ip}\", port = {p}, tls = \"none\" }}\nretry_secs = [1, 5, 30]\n",
+                d = toml_str(&format!("mail.{}.ferry", o.name)),
+                ip = m.addr.ip(),
+                p = m.addr.port(),
+            ),
+            None => String::new(),
+        };
+        if self.config.operators.len() < 2 {
+            return mm3;
+        }
+        let port_of = |name: &str| {
+            let i = self
+                .config
+                .operators
+                .iter()
+                .position(|x| x.name == name)
+                .unwrap_or(0);
+            self.smtp_ports.get(i).copied().unwrap_or(0)
+        };
+        let domain = |name: &str| format!("mms.{name}.ferry");
+        // The country code: the first digit of the number range (the
+        // example's +1555…); numbers travel in international form anyway.
+        let cc: String = digits(&o.numbers).chars().take(1).collect();
+        let mut t = format!(
+            "[routing]\ncountry_code = {cc}\nown_ranges = [{own}]\nlocal_domains = [{d}]\n",
+            cc = toml_str(&cc),
+            own = toml_str(&o.numbers),
+            d = toml_str(&domain(&o.name)),
+        );
+        let others: Vec<&OperatorConfig> = self
+            .config
+            .operators
+            .iter()
+            .filter(|x| x.name != o.name)
+            .collect();
+        for x in &others {
+            if o.peers.iter().any(|p| *p == x.name) {
+                // A peer: its numbers stay here and are notified by us; its
+                // MMSC fetches them (the `[[peers]]` sections).
+                t.push_str(&format!(
+                    "[[routing.operators]]\nname = {n}\nranges = [{r}]\nmmsc_url = \"http://{host}:{p}\"\nmethod = \"sender-hosted\"\n",
+                    n = toml_str(&x.name),
+                    r = toml_str(&x.numbers),
+                    p = x.ports.mmsc,
+                ));
+                continue;
+            }
+            t.push_str(&format!(
+                "[[routing.operators]]\nname = {n}\nranges = [{r}]\nmmsc_url = \"smtp://{host}:{p}\"\nmethod = \"mm4\"\nmm4_domain = {d}\n",
+                n = toml_str(&x.name),
+                r = toml_str(&x.numbers),
+                p = port_of(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t.push_str(&format!(
+            "[mm4]\ndomain = {d}\ntls = \"none\"\nretry_secs = [1, 5, 30, 120]\npoll_ms = {poll}\n\
+             [smtp]\nlisten = \"{host}:{p}\"\nhostname = {d}\nlocal_domains = [{d}]\n",
+            d = toml_str(&domain(&o.name)),
+            poll = self.config.tuning.poll_ms,
+            p = port_of(&o.name),
+        ));
+        for x in &others {
+            t.push_str(&format!(
+                "[[smtp.peers]]\nname = {n}\naddresses = [\"{host}\"]\nsender_domains = [{d}]\n",
+                n = toml_str(&x.name),
+                d = toml_str(&domain(&x.name)),
+            ));
+        }
+        t.push_str(&mm3);
+        t
+    }
+
+    async fn start_operator(
+        &self,
+        o: &OperatorConfig,
+        smsc: ferry_smsc::Smsc,
+        mmsc_listener: tokio::net::TcpListener,
+        peering: &str,
+    ) -> Result<Operator> {
         let host = self.config.host;
         let t = &self.config.tuning;
         let name: Arc<str> = o.name.as_str().into();
@@ -410,7 +574,18 @@ impl Network {
                 password: PPG_PASSWORD.into(),
                 system_type: String::new(),
                 source_addr: "9200".into(),
-                prefixes: vec![o.numbers.clone()],
+                // Its own numbers, and its peers' (notified directly: the
+                // SMSC routes their SMS on to their SMSC).
+                prefixes: std::iter::once(&o.numbers)
+                    .chain(
+                        self.config
+                            .operators
+                            .iter()
+                            .filter(|x| o.peers.contains(&x.name))
+                            .map(|x| &x.numbers),
+                    )
+                    .cloned()
+                    .collect(),
                 window: 256,
                 receipts: true,
             }],
@@ -435,9 +610,6 @@ impl Network {
 
         // MMSC, behind the recording proxy, pushing through the recording
         // PAP client.
-        let mmsc_listener = tokio::net::TcpListener::bind((host, o.ports.mmsc))
-            .await
-            .with_context(|| format!("binding the MMSC on {host}:{}", o.ports.mmsc))?;
         let mmsc_addr = mmsc_listener.local_addr()?;
         let mmsc_dir = dir.join("mmsc");
         let text = format!(
@@ -463,7 +635,10 @@ kind = "pap"
 url = "http://{ppg_addr}/pap"
 username = "{PAP_USER}"
 password = "{PAP_PASSWORD}"
+{peering}
+{interconnect}
 "#,
+            interconnect = self.interconnect_sections(o),
             store = toml_str(&mmsc_dir.display().to_string()),
             retry = t.notify_retry_secs,
             poll = t.poll_ms,
@@ -495,6 +670,11 @@ password = "{PAP_PASSWORD}"
             .store(store.clone())
             .notifier(notifier)
             .listener(mmsc_listener)
+            .peer_observer(Arc::new(crate::peering::RecordingPeers::new(
+                name.clone(),
+                self.tracer.clone(),
+                self.names.clone(),
+            )))
             .metrics(ferry_service::telemetry::metrics())
             .start(self.shutdown.clone())
             .await
@@ -530,6 +710,7 @@ password = "{PAP_PASSWORD}"
             smsc: Some(smsc),
             mmsc: Some(mmsc),
             ppg: Some(ppg),
+            peer_secrets: HashMap::new(),
         })
     }
 
@@ -670,6 +851,11 @@ password = "{PAP_PASSWORD}"
         &self.tracer
     }
 
+    /// The mail sink (e-mail recipients' messages land in its folder).
+    pub fn mail(&self) -> Option<&crate::mail::MailSink> {
+        self.mail.as_ref()
+    }
+
     /// The data directory (absolute).
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
@@ -798,6 +984,38 @@ password = "{PAP_PASSWORD}"
             tracing::warn!("some tasks did not stop in time");
         }
     }
+}
+
+/// The `[peering]` and `[[peers]]` sections of operator `o`'s MMSC.
+fn peering_text(
+    config: &NetworkConfig,
+    o: &OperatorConfig,
+    mmsc_addrs: &[SocketAddr],
+    secrets: &HashMap<(String, String), String>,
+) -> String {
+    if o.peers.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("[peering]\nname = {}\n", toml_str(&o.name));
+    for (j, other) in config.operators.iter().enumerate() {
+        if !o.peers.contains(&other.name) {
+            continue;
+        }
+        let pair = if o.name < other.name {
+            (o.name.clone(), other.name.clone())
+        } else {
+            (other.name.clone(), o.name.clone())
+        };
+        let secret = secrets.get(&pair).cloned().unwrap_or_default();
+        s.push_str(&format!(
+            "[[peers]]\nname = {}\nurl = \"http://{}\"\nranges = [{}]\nsecret = {}\n",
+            toml_str(&other.name),
+            mmsc_addrs[j],
+            toml_str(&other.numbers),
+            toml_str(&secret)
+        ));
+    }
+    s
 }
 
 async fn stop_phone(r: RunningPhone) {

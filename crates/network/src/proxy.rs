@@ -4,6 +4,12 @@
 //! the MMS PDU's type, its size, the answer and how long it took — in the
 //! timeline. For tests it can refuse the next GETs (HTTP 503), as a flaky
 //! radio link would.
+//!
+//! A request in proxy form (`GET http://other-mmsc/m/TOKEN`, as a phone
+//! sends it through its MMS proxy) is passed on in proxy form, so the MMSC
+//! sees which server the phone asked for: its own, or a peer operator's
+//! (sender-hosted retrieval, which the MMSC fetches for the phone or
+//! refuses).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -40,6 +46,8 @@ struct ProxyState {
     operator: Arc<str>,
     upstream: SocketAddr,
     http: reqwest::Client,
+    /// Sends requests to the MMSC in proxy form (the MMSC as HTTP proxy).
+    via_mmsc: reqwest::Client,
     tracer: Tracer,
     names: Names,
     identity_header: HeaderName,
@@ -71,10 +79,19 @@ impl Proxy {
             .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| anyhow::anyhow!("building the proxy's HTTP client: {e}"))?;
+        let via_mmsc = reqwest::Client::builder()
+            .proxy(
+                reqwest::Proxy::all(format!("http://{upstream}"))
+                    .map_err(|e| anyhow::anyhow!("the MMSC as proxy: {e}"))?,
+            )
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the proxy's HTTP client: {e}"))?;
         let state = Arc::new(ProxyState {
             operator,
             upstream,
             http,
+            via_mmsc,
             tracer,
             names,
             identity_header: HeaderName::from_static("x-msisdn"),
@@ -164,11 +181,17 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
         .get(&p.identity_header)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| "phone".to_owned(), |m| label(&p.names, m));
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |x| x.as_str())
-        .to_owned();
+    // Proxy form: the whole URL the phone asked for.
+    let absolute = parts.uri.scheme().is_some() && parts.uri.authority().is_some();
+    let path = if absolute {
+        parts.uri.to_string()
+    } else {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/", |x| x.as_str())
+            .to_owned()
+    };
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(e) => {
@@ -230,8 +253,12 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
             return (StatusCode::SERVICE_UNAVAILABLE, "injected fault").into_response();
         }
     }
-    let url = format!("http://{}{path}", p.upstream);
-    let mut out = p.http.request(parts.method.clone(), &url).body(body);
+    let mut out = if absolute {
+        p.via_mmsc.request(parts.method.clone(), &path).body(body)
+    } else {
+        let url = format!("http://{}{path}", p.upstream);
+        p.http.request(parts.method.clone(), &url).body(body)
+    };
     for (n, v) in &parts.headers {
         if !is_hop_by_hop(n) {
             out = out.header(n, v);

@@ -48,6 +48,12 @@ pub enum Step {
     Duplicate,
     /// Something failed (a fetch, a push, a proxied request).
     Failed,
+    /// The home MMSC fetched a message from a peer operator's MMSC for its
+    /// subscriber (sender-hosted retrieval), or served the copy it kept.
+    PeerFetch,
+    /// The home MMSC relayed its subscriber's NotifyResp, Acknowledge or
+    /// Read-Rec to the peer operator's MMSC.
+    PeerRelay,
 }
 
 impl Step {
@@ -72,6 +78,8 @@ impl Step {
             Step::ReadReport => "read report",
             Step::Duplicate => "duplicate ignored",
             Step::Failed => "FAILED",
+            Step::PeerFetch => "peer fetch",
+            Step::PeerRelay => "peer relay",
         }
     }
 }

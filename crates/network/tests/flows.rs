@@ -369,4 +369,23 @@ async fn the_demo_runs_and_passes() {
         std::fs::read(&outcome.received_picture).unwrap(),
         ferry_network::png::picture()
     );
+    // The cross-operator message went over MM4 (not skipped).
+    let cross = outcome
+        .scenarios
+        .iter()
+        .find(|(n, _)| n.contains("MM4"))
+        .expect("the cross-operator scenario");
+    assert!(matches!(cross.1, Ok(None)), "{:?}\n{text}", cross.1);
+    assert!(text.contains("MM4 forward.REQ"), "no MM4 hop in\n{text}");
+    // And the e-mail went through the mail sink (MM3).
+    let mail = outcome
+        .scenarios
+        .iter()
+        .find(|(n, _)| n.contains("MM3"))
+        .expect("the e-mail scenario");
+    assert!(matches!(mail.1, Ok(None)), "{:?}\n{text}", mail.1);
+    assert!(
+        text.contains("the e-mail holds the picture, byte for byte"),
+        "{text}"
+    );
 }

@@ -143,6 +143,12 @@ pub struct DeliveryConfig {
     /// Largest accepted PAP request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_request_bytes: usize,
+    /// Octets of free space kept on the database's file system: a push
+    /// that would leave less is refused with PAP 4000 (service failure),
+    /// "storage full, try again later", before the disk is actually full.
+    /// 0 (the default): no check (a failed commit answers 3000 either way).
+    #[serde(default)]
+    pub min_free_bytes: u64,
 }
 
 fn default_retry_initial_ms() -> u64 {
@@ -179,6 +185,7 @@ impl Default for DeliveryConfig {
             batch_max: default_batch(),
             max_in_flight: default_in_flight(),
             max_request_bytes: default_max_body(),
+            min_free_bytes: 0,
         }
     }
 }

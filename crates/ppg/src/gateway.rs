@@ -14,7 +14,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,6 +112,10 @@ struct Inner {
     ids: Arc<store::PushIds>,
     /// Rows accepted and not handed to a link: the cancellable ones.
     unsent: Mutex<HashSet<i64>>,
+    /// The database file (for the free-space check).
+    db_path: std::path::PathBuf,
+    /// Pushes being handed to the SMSC (a submission waits for the link).
+    submitting: AtomicUsize,
     dispatch: mpsc::UnboundedSender<Job>,
     segments: Mutex<SegmentMap>,
     tid: AtomicU8,
@@ -171,6 +175,8 @@ impl Gateway {
             readers: db.readers.clone(),
             ids,
             unsent: Mutex::new(HashSet::new()),
+            db_path: db.path.clone(),
+            submitting: AtomicUsize::new(0),
             dispatch: dtx,
             segments: Mutex::new(SegmentMap::default()),
             tid: AtomicU8::new(0),
@@ -212,9 +218,11 @@ impl Gateway {
         &self.inner.sender_name
     }
 
-    /// Rows waiting to be submitted (queue depth).
+    /// Pushes accepted and not yet accepted by the SMSC: queued, waiting
+    /// to be retried, or being submitted (waiting for the SMPP link to come
+    /// back). The `ppg_queue_depth` gauge.
     pub fn queue_depth(&self) -> usize {
-        self.unsent().len()
+        self.unsent().len() + self.inner.submitting.load(Ordering::Relaxed)
     }
 
     /// The reader pool (status queries).
@@ -280,6 +288,15 @@ impl Gateway {
             return Err(Refusal::new(StatusCode::ADDRESS_ERROR, "no address"));
         }
         let datagram = self.datagram(content)?;
+        let min_free = self.inner.delivery.min_free_bytes;
+        if min_free > 0 {
+            let free = ferry_service::db::free_bytes(&self.inner.db_path).unwrap_or(0);
+            if free < min_free.saturating_add(datagram.len() as u64) {
+                metrics::counter!("ppg_storage_full_total").increment(1);
+                tracing::warn!(free, min_free, "push {} refused: storage full", message.push_id);
+                return Err(Refusal::new(StatusCode::SERVICE_FAILURE, "storage full, try again later"));
+            }
+        }
         let push = NewPush {
             initiator: initiator.clone(),
             push_id: message.push_id.clone(),
@@ -385,7 +402,10 @@ impl Gateway {
         };
         job.attempts += 1;
         let opts = SendOptions { deliver_before: job.deliver_before };
-        match bearer.send_push(&job.dest, &job.datagram, opts).await {
+        self.inner.submitting.fetch_add(1, Ordering::Relaxed);
+        let sent = bearer.send_push(&job.dest, &job.datagram, opts).await;
+        self.inner.submitting.fetch_sub(1, Ordering::Relaxed);
+        match sent {
             Ok(ids) => {
                 self.inner.metrics.sms_submitted.increment(ids.len() as u64);
                 let link: Arc<str> = bearer.name().into();

@@ -54,6 +54,14 @@ prefixes = ["+1", "+44"]
 "#;
 
 async fn start_with(dir: Arc<tempfile::TempDir>, link_available: bool, require_link: bool) -> Harness {
+    start_tweaked(dir, link_available, |d| d.require_link = require_link).await
+}
+
+async fn start_tweaked(
+    dir: Arc<tempfile::TempDir>,
+    link_available: bool,
+    tweak: impl FnOnce(&mut ferry_ppg::config::DeliveryConfig),
+) -> Harness {
     let _ = ferry_service::telemetry::metrics();
     ferry_service::tls::install_ring_provider();
     let db_path = dir.path().join("ppg.db");
@@ -62,10 +70,10 @@ async fn start_with(dir: Arc<tempfile::TempDir>, link_available: bool, require_l
     let link = Arc::new(MemoryBearer::new("mem", rtx));
     link.set_available(link_available);
     let mut config: Config = ferry_service::config::from_str_with_env(CONFIG, "X", vec![]).unwrap();
-    config.delivery.require_link = require_link;
     config.delivery.retry_initial_ms = 100;
     config.delivery.retry_max_ms = 300;
     config.delivery.max_attempts = 1000;
+    tweak(&mut config.delivery);
     let (shutdown, _finished) = Shutdown::new();
     let routes = Routes(vec![Route { prefixes: config.links[0].prefixes.clone(), bearer: link.clone() as Arc<dyn Bearer> }]);
     let gw = Gateway::start(Parts {
@@ -409,5 +417,42 @@ async fn many_concurrent_pushes_are_all_committed_and_sent() {
     let sent = h.link.wait_sent(500, Duration::from_secs(10)).await;
     assert_eq!(sent.len(), 500);
     assert_eq!(h.gw.queue_depth(), 0);
+    h.shutdown.trigger();
+}
+
+/// The disk filling up: with `delivery.min_free_bytes` above the free space
+/// a push is refused with PAP 4000 "storage full, try again later" (nothing
+/// stored, nothing sent); pushes already accepted are still delivered, and
+/// with the threshold met again pushes are accepted.
+#[tokio::test]
+async fn min_free_bytes_refuses_with_service_failure_and_resumes() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let h = start_tweaked(dir.clone(), false, |d| {
+        d.require_link = false;
+        d.min_free_bytes = 1;
+    })
+    .await;
+    let (_, code, _) = push_raw(&h, "WAPPUSH=+15551230100/TYPE=PLMN@ppg", "kept", |_| {}).await;
+    assert_eq!(code, StatusCode::ACCEPTED_FOR_PROCESSING);
+    h.shutdown.trigger();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(h);
+
+    let free = ferry_service::db::free_bytes(dir.path()).unwrap();
+    let h = start_tweaked(dir.clone(), true, |d| d.min_free_bytes = free + (1 << 30)).await;
+    let (_, code, desc) = push_raw(&h, "WAPPUSH=+15551230101/TYPE=PLMN@ppg", "refused", |_| {}).await;
+    assert_eq!(code, StatusCode::SERVICE_FAILURE, "{desc}");
+    assert_eq!(desc, "storage full, try again later");
+    // The push stored before is delivered all the same; the refused one never.
+    let sent = h.link.wait_sent(1, Duration::from_secs(5)).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].dest, "+15551230100");
+    h.shutdown.trigger();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(h);
+
+    let h = start_tweaked(dir, true, |d| d.min_free_bytes = 1).await;
+    let (_, code, _) = push_raw(&h, "WAPPUSH=+15551230102/TYPE=PLMN@ppg", "again", |_| {}).await;
+    assert_eq!(code, StatusCode::ACCEPTED_FOR_PROCESSING);
     h.shutdown.trigger();
 }

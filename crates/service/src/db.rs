@@ -5,7 +5,7 @@
 //! through one connection ([`Db::writer`]) so they never contend for the
 //! lock; reads use a small pool.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,6 +19,23 @@ pub struct Db {
     pub writer: SqlitePool,
     /// Readers.
     pub readers: SqlitePool,
+    /// The database file.
+    pub path: PathBuf,
+}
+
+/// Octets available to an unprivileged writer on the file system holding
+/// `path` (a file or a directory): `statvfs(2)`, `f_bavail × f_frsize`.
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    };
+    let st = rustix::fs::statvfs(dir)?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 fn options(path: &Path) -> Result<SqliteConnectOptions> {
@@ -52,7 +69,7 @@ impl Db {
             .connect_with(opts.read_only(true))
             .await
             .with_context(|| format!("opening {} for reading", path.display()))?;
-        Ok(Self { writer, readers })
+        Ok(Self { writer, readers, path: path.to_owned() })
     }
 
     /// Closes both pools (waits for connections to return).

@@ -190,6 +190,11 @@ pub struct Limits {
     pub bind_delay_max_ms: u64,
     /// Seconds of silence on a bound session before an enquire_link (0 = never).
     pub enquire_link_seconds: u64,
+    /// Octets of free space kept on the store's file system: a submit_sm
+    /// that would leave less is answered `ESME_RMSGQFUL` before the disk is
+    /// actually full (0 = no check; a failed commit answers `ESME_RSYSERR`
+    /// either way).
+    pub min_free_bytes: u64,
 }
 
 impl Default for Limits {
@@ -203,6 +208,7 @@ impl Default for Limits {
             bind_delay_ms: 1000,
             bind_delay_max_ms: 30_000,
             enquire_link_seconds: 60,
+            min_free_bytes: 0,
         }
     }
 }

@@ -307,6 +307,17 @@ impl Core {
         if self.queued() >= self.config.limits.max_queued {
             return Err(CommandStatus::ESME_RMSGQFUL);
         }
+        let min_free = self.config.limits.min_free_bytes;
+        if min_free > 0
+            && let crate::config::Store::Sqlite(path) = &self.config.store
+        {
+            let free = ferry_service::db::free_bytes(path).unwrap_or(0);
+            if free < min_free {
+                metrics::counter!("ferry_smsc_storage_full_total").increment(1);
+                tracing::warn!(free, min_free, "submit refused: storage full");
+                return Err(CommandStatus::ESME_RMSGQFUL);
+            }
+        }
         self.queued.fetch_add(1, Ordering::Relaxed);
         metrics::counter!(m::SUBMITTED).increment(1);
         let msg = Arc::new(msg);

@@ -23,6 +23,7 @@ use std::pin::Pin;
 
 use crate::error::Result;
 use crate::model::*;
+use crate::outbox::{NewOutbound, Outbound, OutboundId, OutboundOutcome, RecipientRoute};
 
 /// A boxed, sendable future yielding a store result.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -85,4 +86,58 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         password: &'a str,
     ) -> BoxFuture<'a, Option<Subscriber>>;
     fn close(&self) -> BoxFuture<'_, ()>;
+
+    // The interconnect (schema 2). Default: refused, so a backend written
+    // before it still builds; the SQLite backend implements them.
+    fn route_recipient(
+        &self,
+        _id: RecipientId,
+        _route: RecipientRoute,
+        _outbound: Option<NewOutbound>,
+        _now: u64,
+    ) -> BoxFuture<'_, bool> {
+        unsupported("route_recipient")
+    }
+    fn recipient_route(&self, _id: RecipientId) -> BoxFuture<'_, Option<RecipientRoute>> {
+        unsupported("recipient_route")
+    }
+    fn enqueue_outbound(&self, _job: NewOutbound, _now: u64) -> BoxFuture<'_, OutboundId> {
+        unsupported("enqueue_outbound")
+    }
+    fn claim_outbound(
+        &self,
+        _now: u64,
+        _limit: u32,
+        _lease_secs: u64,
+    ) -> BoxFuture<'_, Vec<Outbound>> {
+        unsupported("claim_outbound")
+    }
+    fn finish_outbound(
+        &self,
+        _id: OutboundId,
+        _outcome: OutboundOutcome,
+        _now: u64,
+    ) -> BoxFuture<'_, ()> {
+        unsupported("finish_outbound")
+    }
+    fn outbound_by_transaction<'a>(
+        &'a self,
+        _transaction_id: &'a str,
+    ) -> BoxFuture<'a, Option<Outbound>> {
+        unsupported("outbound_by_transaction")
+    }
+    fn outbound_for_message<'a>(&'a self, _message_id: &'a str) -> BoxFuture<'a, Vec<Outbound>> {
+        unsupported("outbound_for_message")
+    }
+    fn purge_outbound(&self, _before: u64) -> BoxFuture<'_, u64> {
+        unsupported("purge_outbound")
+    }
+}
+
+fn unsupported<'a, T: Send + 'a>(what: &'static str) -> BoxFuture<'a, T> {
+    Box::pin(async move {
+        Err(crate::StoreError::Invalid(format!(
+            "{what}: this store backend has no interconnect queue"
+        )))
+    })
 }

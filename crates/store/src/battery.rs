@@ -69,6 +69,7 @@ where
         report_queue,
         subscribers,
         counts,
+        outbound_queue,
     );
     let store = Arc::new(open().await);
     concurrent_submits(store.clone()).await;
@@ -597,6 +598,13 @@ pub async fn gc_safety(s: &Store) {
     )
     .await
     .unwrap();
+    // Fetched but not confirmed: the M-Retrieve.conf may have been lost, the
+    // handset may fetch again — the body stays (until expiry).
+    let st = s.collect_garbage(T0 + 2, None).await.unwrap();
+    assert_eq!(st.bodies_removed, 0, "a fetched, unconfirmed body stays");
+    s.acknowledge(RecipientKey::Id(a.recipients[0].id), None, T0 + 2)
+        .await
+        .unwrap();
     let st = s.collect_garbage(T0 + 2, None).await.unwrap();
     assert_eq!(st.bodies_removed, 1);
     assert_eq!(st.bytes_freed, message("gc-a", &[]).body.len() as u64);
@@ -841,4 +849,169 @@ pub async fn concurrent_submits(s: Arc<Store>) {
         c.recipients.get(&RecipientState::Pending),
         Some(&(2 * N as u64))
     );
+}
+
+/// The interconnect's queue: routing a recipient elsewhere takes it off
+/// the notification queue and queues one job (never two); claims lease;
+/// retry, done and failed; `.RES` matching by transaction id; a final
+/// recipient is not routed.
+pub async fn outbound_queue(s: &Store) {
+    let sub = s
+        .submit(message("o1", &["+2", "+3", "+4"]), T0)
+        .await
+        .unwrap();
+    let (r2, r3, r4) = (
+        sub.recipients[0].id,
+        sub.recipients[1].id,
+        sub.recipients[2].id,
+    );
+    let job = |kind, rcpt: &str, tid: &str| NewOutbound {
+        kind,
+        message_id: "o1".into(),
+        recipient: None,
+        destination: "b".into(),
+        envelope_from: "mms@a.example".into(),
+        rcpt: rcpt.into(),
+        transaction_id: Some(tid.into()),
+        payload: None,
+    };
+    let mm4 = RecipientRoute {
+        route: "mm4".into(),
+        operator: Some("b".into()),
+    };
+    assert!(
+        s.route_recipient(
+            r2,
+            mm4.clone(),
+            Some(job(OutboundKind::Mm4Forward, "+2/TYPE=PLMN@b", "tx-f")),
+            T0
+        )
+        .await
+        .unwrap()
+    );
+    // A second call queues nothing.
+    assert!(
+        !s.route_recipient(
+            r2,
+            mm4.clone(),
+            Some(job(OutboundKind::Mm4Forward, "+2/TYPE=PLMN@b", "tx-g")),
+            T0
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(s.recipient_route(r2).await.unwrap(), Some(mm4));
+    assert_eq!(s.recipient_route(r3).await.unwrap(), None);
+    // Sender-hosted: recorded, still notified here.
+    let hosted = RecipientRoute {
+        route: "sender-hosted".into(),
+        operator: Some("c".into()),
+    };
+    assert!(
+        s.route_recipient(r3, hosted.clone(), None, T0)
+            .await
+            .unwrap()
+    );
+    let due = s.claim_notifications(T0, 10, 30).await.unwrap();
+    let ids: Vec<_> = due.iter().map(|d| d.recipient.id).collect();
+    assert_eq!(
+        ids,
+        vec![r3, r4],
+        "the MM4 recipient left the notification queue"
+    );
+    // A final recipient is not routed.
+    s.update_recipient(
+        RecipientKey::Id(r4),
+        RecipientUpdate::to(RecipientState::Rejected),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !s.route_recipient(
+            r4,
+            RecipientRoute {
+                route: "email".into(),
+                operator: None
+            },
+            Some(job(OutboundKind::Mm3, "x@y.example", "tx-e")),
+            T0
+        )
+        .await
+        .unwrap()
+    );
+    // A prebuilt message.
+    let mut res = job(OutboundKind::Mm4, "sys@b", "tx-r");
+    res.payload = Some(b"X-Mms-Message-Type: MM4_forward.RES\r\n\r\n".to_vec());
+    let rid = s.enqueue_outbound(res, T0 + 1).await.unwrap();
+    let c = s.claim_outbound(T0 + 1, 10, 60).await.unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(
+        (c[0].kind, c[0].recipient, c[0].attempts),
+        (OutboundKind::Mm4Forward, Some(r2), 1)
+    );
+    assert_eq!(c[1].id, rid);
+    assert!(
+        c[1].payload
+            .as_deref()
+            .unwrap()
+            .starts_with(b"X-Mms-Message-Type")
+    );
+    assert!(
+        s.claim_outbound(T0 + 2, 10, 60).await.unwrap().is_empty(),
+        "leased"
+    );
+    s.finish_outbound(
+        c[0].id,
+        OutboundOutcome::Retry {
+            at: T0 + 100,
+            error: "451 later".into(),
+        },
+        T0 + 2,
+    )
+    .await
+    .unwrap();
+    s.finish_outbound(rid, OutboundOutcome::Done, T0 + 2)
+        .await
+        .unwrap();
+    // Done stays done.
+    s.finish_outbound(
+        rid,
+        OutboundOutcome::Retry {
+            at: T0,
+            error: "x".into(),
+        },
+        T0 + 3,
+    )
+    .await
+    .unwrap();
+    assert!(s.claim_outbound(T0 + 99, 10, 60).await.unwrap().is_empty());
+    let again = s.claim_outbound(T0 + 100, 10, 60).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].attempts, again[0].last_error.as_deref()),
+        (2, Some("451 later"))
+    );
+    s.finish_outbound(
+        again[0].id,
+        OutboundOutcome::Failed {
+            error: "554 no".into(),
+        },
+        T0 + 101,
+    )
+    .await
+    .unwrap();
+    let by_tid = s.outbound_by_transaction("tx-f").await.unwrap().unwrap();
+    assert_eq!(
+        (by_tid.recipient, by_tid.state),
+        (Some(r2), ReportState::Failed)
+    );
+    assert!(s.outbound_by_transaction("nope").await.unwrap().is_none());
+    let all = s.outbound_for_message("o1").await.unwrap();
+    assert_eq!(
+        all.iter().map(|o| o.state).collect::<Vec<_>>(),
+        vec![ReportState::Failed, ReportState::Done]
+    );
+    assert_eq!(s.purge_outbound(T0 + 102).await.unwrap(), 2);
+    assert!(s.outbound_for_message("o1").await.unwrap().is_empty());
 }

@@ -122,12 +122,16 @@ pub mod backend;
 pub mod battery;
 mod error;
 mod model;
+mod outbox;
 mod password;
 pub mod sqlite;
 
 pub use backend::Backend;
 pub use error::{Result, StoreError};
 pub use model::*;
+pub use outbox::{
+    NewOutbound, Outbound, OutboundId, OutboundKind, OutboundOutcome, RecipientRoute,
+};
 pub use password::PasswordCost;
 
 /// The MMSC's store: one interface over any [`Backend`].
@@ -359,6 +363,71 @@ impl Store {
         password: &str,
     ) -> Result<Option<Subscriber>> {
         self.backend.verify_password(username, password).await
+    }
+
+    /// Records how a live recipient that is not a local subscriber is
+    /// served and, with `outbound`, moves it from the notification queue
+    /// to the outbound queue, in one transaction: its notifications stop
+    /// and the job is queued (at most one job per recipient: a second call
+    /// queues nothing). Returns false when the recipient is already final
+    /// or already had its job (nothing changed).
+    pub async fn route_recipient(
+        &self,
+        id: RecipientId,
+        route: RecipientRoute,
+        outbound: Option<NewOutbound>,
+        now: u64,
+    ) -> Result<bool> {
+        self.backend.route_recipient(id, route, outbound, now).await
+    }
+
+    /// How a recipient is served, if it was routed elsewhere than to a
+    /// local subscriber.
+    pub async fn recipient_route(&self, id: RecipientId) -> Result<Option<RecipientRoute>> {
+        self.backend.recipient_route(id).await
+    }
+
+    /// Queues an outbound SMTP job (a prebuilt MM4 report or `.RES`),
+    /// due at `now`.
+    pub async fn enqueue_outbound(&self, job: NewOutbound, now: u64) -> Result<OutboundId> {
+        self.backend.enqueue_outbound(job, now).await
+    }
+
+    /// Claims up to `limit` due outbound jobs, leased for `lease_secs`
+    /// (attempts counted at the claim). Follow with [`Store::finish_outbound`].
+    pub async fn claim_outbound(
+        &self,
+        now: u64,
+        limit: u32,
+        lease_secs: u64,
+    ) -> Result<Vec<Outbound>> {
+        self.backend.claim_outbound(now, limit, lease_secs).await
+    }
+
+    /// Ends or reschedules an outbound job. A job already finished is left
+    /// alone.
+    pub async fn finish_outbound(
+        &self,
+        id: OutboundId,
+        outcome: OutboundOutcome,
+        now: u64,
+    ) -> Result<()> {
+        self.backend.finish_outbound(id, outcome, now).await
+    }
+
+    /// The outbound job with this MM4 transaction id (to match a `.RES`).
+    pub async fn outbound_by_transaction(&self, transaction_id: &str) -> Result<Option<Outbound>> {
+        self.backend.outbound_by_transaction(transaction_id).await
+    }
+
+    /// Every outbound job about a message, in queue order.
+    pub async fn outbound_for_message(&self, message_id: &str) -> Result<Vec<Outbound>> {
+        self.backend.outbound_for_message(message_id).await
+    }
+
+    /// Deletes finished outbound jobs that finished before `before`.
+    pub async fn purge_outbound(&self, before: u64) -> Result<u64> {
+        self.backend.purge_outbound(before).await
     }
 
     /// Finishes queued writes and closes the store. Dropping it without

@@ -61,6 +61,21 @@ pub fn new_message_id() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
 
+/// The transaction id of a recipient's notifications, derived from its
+/// retrieval token (unguessable like the token). The store records it with
+/// the recipient when the message is submitted, so an M-NotifyResp.ind or
+/// M-Acknowledge.ind that overtakes the recording of its notification (the
+/// SMS can reach the phone before the push gateway's answer reaches the
+/// MMSC) still finds its recipient.
+pub fn transaction_id_for(token: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::new()
+        .chain_update(b"ferry-mmsc transaction id\0")
+        .chain_update(token.as_bytes())
+        .finalize();
+    format!("T{}", hex::encode(&h[..10]))
+}
+
 /// What [`crate::Store::submit`] answers once the message is durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submitted {
@@ -316,7 +331,8 @@ pub struct Recipient {
     pub reason: Option<String>,
     /// Retrieval token (≥ 128 random bits, URL-safe).
     pub token: String,
-    /// Transaction id of the last M-Notification.ind.
+    /// Transaction id of its M-Notification.ind (set at submission, see
+    /// [`transaction_id_for`]; `None` only for rows written before that).
     pub transaction_id: Option<String>,
     /// Notification attempts made.
     pub notify_attempts: u32,

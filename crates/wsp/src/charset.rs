@@ -91,7 +91,10 @@ impl Charset {
             "tis620" | "iso-8859-11" => "tis-620",
             other => other,
         };
-        TABLE.iter().find(|(_, s)| *s == alias).map(|(n, _)| Charset(*n))
+        TABLE
+            .iter()
+            .find(|(_, s)| *s == alias)
+            .map(|(n, _)| Charset(*n))
     }
 
     /// True if this crate can decode text labelled with this charset.
@@ -178,7 +181,11 @@ fn decode_utf16(bytes: &[u8], default_le: bool) -> Cow<'static, str> {
         [0xFF, 0xFE, rest @ ..] => (true, rest),
         _ => (default_le, bytes),
     };
-    let enc = if le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+    let enc = if le {
+        encoding_rs::UTF_16LE
+    } else {
+        encoding_rs::UTF_16BE
+    };
     let (text, _) = enc.decode_without_bom_handling(body);
     Cow::Owned(text.into_owned())
 }
@@ -256,7 +263,12 @@ mod tests {
         for n in 4..=13u16 {
             assert!(Charset(n).is_supported(), "{n}");
         }
-        for cs in [Charset::ISO_8859_11, Charset::ISO_8859_13, Charset::ISO_8859_14, Charset::ISO_8859_15] {
+        for cs in [
+            Charset::ISO_8859_11,
+            Charset::ISO_8859_13,
+            Charset::ISO_8859_14,
+            Charset::ISO_8859_15,
+        ] {
             assert!(cs.is_supported(), "{cs}");
         }
         for n in 2250..=2258u16 {

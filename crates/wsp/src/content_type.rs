@@ -62,8 +62,13 @@ impl<'a> MediaType<'a> {
             Some(0..=30) => {
                 let at = r.offset();
                 let n = r.long_integer(field)?;
-                let code = u32::try_from(n)
-                    .map_err(|_| crate::DecodeError::new(at, field, ErrorKind::Invalid("media type number too large")))?;
+                let code = u32::try_from(n).map_err(|_| {
+                    crate::DecodeError::new(
+                        at,
+                        field,
+                        ErrorKind::Invalid("media type number too large"),
+                    )
+                })?;
                 Ok(Self::from_code(code))
             }
             _ => {
@@ -72,7 +77,11 @@ impl<'a> MediaType<'a> {
                 // nothing) is no media type either.
                 let t = decode_unlabelled(r.text_string(field)?);
                 if t.is_empty() {
-                    return Err(crate::DecodeError::new(at, field, ErrorKind::Invalid("empty media type")));
+                    return Err(crate::DecodeError::new(
+                        at,
+                        field,
+                        ErrorKind::Invalid("empty media type"),
+                    ));
                 }
                 Ok(MediaType::Name(t))
             }
@@ -184,7 +193,10 @@ pub struct Parameter<'a> {
 impl<'a> Parameter<'a> {
     /// A parameter from a name and a value.
     pub fn new(name: impl Into<Cow<'a, str>>, value: ParamValue<'a>) -> Self {
-        Self { name: name.into(), value }
+        Self {
+            name: name.into(),
+            value,
+        }
     }
 
     /// A text parameter.
@@ -194,7 +206,9 @@ impl<'a> Parameter<'a> {
 
     /// Decodes one `Parameter = Typed-parameter | Untyped-parameter`.
     pub fn decode(r: &mut Reader<'a>, field: &'static str) -> Result<Self> {
-        let first = r.peek().ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
+        let first = r
+            .peek()
+            .ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
         if (0x20..0x80).contains(&first) {
             // Untyped-parameter = Token-text Untyped-value
             let name = decode_unlabelled(r.text_string(field)?);
@@ -224,10 +238,16 @@ impl<'a> Parameter<'a> {
                 _ => ParamValue::Text(decode_unlabelled(r.text_value(field)?)),
             };
             let _ = at;
-            return Ok(Self { name: Cow::Owned(format!("x-wsp-param-0x{code:02x}")), value });
+            return Ok(Self {
+                name: Cow::Owned(format!("x-wsp-param-0x{code:02x}")),
+                value,
+            });
         };
         let value = decode_typed(r, kind, field)?;
-        Ok(Self { name: Cow::Borrowed(name), value })
+        Ok(Self {
+            name: Cow::Borrowed(name),
+            value,
+        })
     }
 
     /// Appends the canonical encoding: typed where the name is well known
@@ -256,7 +276,9 @@ impl<'a> Parameter<'a> {
                 put_short_integer(out, code);
                 match &self.value {
                     ParamValue::Text(t) => put_text(out, t),
-                    ParamValue::Integer(n) if kind == ParamKind::ShortInteger || kind == ParamKind::Version => {
+                    ParamValue::Integer(n)
+                        if kind == ParamKind::ShortInteger || kind == ParamKind::Version =>
+                    {
                         put_short_integer(out, *n as u8)
                     }
                     ParamValue::Integer(n) => put_integer_value(out, *n),
@@ -286,12 +308,21 @@ impl<'a> Parameter<'a> {
 
     /// An owned copy.
     pub fn into_owned(self) -> Parameter<'static> {
-        Parameter { name: Cow::Owned(self.name.into_owned()), value: self.value.into_owned() }
+        Parameter {
+            name: Cow::Owned(self.name.into_owned()),
+            value: self.value.into_owned(),
+        }
     }
 }
 
-fn decode_typed<'a>(r: &mut Reader<'a>, kind: ParamKind, field: &'static str) -> Result<ParamValue<'a>> {
-    let next = r.peek().ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
+fn decode_typed<'a>(
+    r: &mut Reader<'a>,
+    kind: ParamKind,
+    field: &'static str,
+) -> Result<ParamValue<'a>> {
+    let next = r
+        .peek()
+        .ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
     let text_form = (0x20..0x80).contains(&next);
     Ok(match kind {
         ParamKind::Charset if text_form => {
@@ -318,13 +349,18 @@ fn decode_typed<'a>(r: &mut Reader<'a>, kind: ParamKind, field: &'static str) ->
             // (an unlabelled text written back would lose it: see
             // `decode_unlabelled`).
             1..=31 => ParamValue::Text(Cow::Owned(
-                EncodedString::decode(r, field)?.text().trim_start_matches('\u{feff}').to_owned(),
+                EncodedString::decode(r, field)?
+                    .text()
+                    .trim_start_matches('\u{feff}')
+                    .to_owned(),
             )),
             _ => ParamValue::Text(decode_unlabelled(r.text_value(field)?)),
         },
         // A lone NUL is an empty Text-string (Version-value = Short-integer |
         // Text-string), never a Long-integer: those have 1..=30 octets.
-        ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger if text_form || next == 0 => {
+        ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger
+            if text_form || next == 0 =>
+        {
             ParamValue::Text(decode_unlabelled(r.text_value(field)?))
         }
         ParamKind::Integer | ParamKind::Version | ParamKind::ShortInteger => {
@@ -346,7 +382,8 @@ fn decode_typed<'a>(r: &mut Reader<'a>, kind: ParamKind, field: &'static str) ->
 
 fn is_token(t: &str) -> bool {
     !t.is_empty()
-        && t.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        && t.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
 }
 
 fn put_text(out: &mut Vec<u8>, t: &str) {
@@ -379,7 +416,10 @@ pub struct ContentType<'a> {
 impl<'a> ContentType<'a> {
     /// A content type by name, without parameters.
     pub fn new(media: impl Into<Cow<'a, str>>) -> Self {
-        Self { media: MediaType::Name(media.into()), params: Vec::new() }
+        Self {
+            media: MediaType::Name(media.into()),
+            params: Vec::new(),
+        }
     }
 
     /// Adds a parameter (builder style).
@@ -391,7 +431,10 @@ impl<'a> ContentType<'a> {
 
     /// The first parameter with this name (ASCII case-insensitive).
     pub fn param(&self, name: &str) -> Option<&ParamValue<'a>> {
-        self.params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| &p.value)
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| &p.value)
     }
 
     /// A text parameter's value.
@@ -410,7 +453,8 @@ impl<'a> ContentType<'a> {
 
     /// `name`, else `filename`: what a part is called.
     pub fn name(&self) -> Option<Cow<'_, str>> {
-        self.param_text("name").or_else(|| self.param_text("filename"))
+        self.param_text("name")
+            .or_else(|| self.param_text("filename"))
     }
 
     /// True if this is one of the WSP or MIME multipart types.
@@ -441,7 +485,10 @@ impl<'a> ContentType<'a> {
                 }
                 Ok(Self { media, params })
             }
-            Some(_) => Ok(Self { media: MediaType::decode(r, field)?, params: Vec::new() }),
+            Some(_) => Ok(Self {
+                media: MediaType::decode(r, field)?,
+                params: Vec::new(),
+            }),
         }
     }
 
@@ -488,7 +535,12 @@ impl fmt::Display for ContentType<'_> {
             } else if is_token(&v) && !v.contains('/') {
                 write!(f, "; {}={}", p.name, v)?;
             } else {
-                write!(f, "; {}=\"{}\"", p.name, v.replace('\\', "\\\\").replace('"', "\\\""))?;
+                write!(
+                    f,
+                    "; {}=\"{}\"",
+                    p.name,
+                    v.replace('\\', "\\\\").replace('"', "\\\"")
+                )?;
             }
         }
         Ok(())
@@ -512,7 +564,10 @@ mod tests {
         assert!(dec(&[0xBE]).media.is("application/vnd.wap.mms-message"));
         assert!(dec(b"application/smil\0").media.is("application/smil"));
         assert_eq!(ContentType::new("image/jpeg").to_bytes(), [0x9E]);
-        assert_eq!(ContentType::new("application/smil").to_bytes(), b"application/smil\0");
+        assert_eq!(
+            ContentType::new("application/smil").to_bytes(),
+            b"application/smil\0"
+        );
     }
 
     #[test]
@@ -525,7 +580,12 @@ mod tests {
         let ct = dec(&b);
         assert!(ct.media.is("application/vnd.wap.multipart.related"));
         assert_eq!(ct.param_text("start").unwrap(), "<0.smil>");
-        assert_eq!(ct.param("type"), Some(&ParamValue::Media(MediaType::Name("application/smil".into()))));
+        assert_eq!(
+            ct.param("type"),
+            Some(&ParamValue::Media(MediaType::Name(
+                "application/smil".into()
+            )))
+        );
         assert_eq!(ct.to_bytes(), b);
         assert_eq!(
             ct.to_string(),
@@ -536,7 +596,9 @@ mod tests {
     #[test]
     fn charset_and_name() {
         // text/plain; charset=utf-8; name="a.txt"
-        let b = [0x0A, 0x83, 0x81, 0xEA, 0x85, b'a', b'.', b't', b'x', b't', 0x00];
+        let b = [
+            0x0A, 0x83, 0x81, 0xEA, 0x85, b'a', b'.', b't', b'x', b't', 0x00,
+        ];
         let ct = dec(&b);
         assert_eq!(ct.charset(), Some(Charset::UTF_8));
         assert_eq!(ct.name().unwrap(), "a.txt");
@@ -570,7 +632,8 @@ mod tests {
 
     fn media() -> impl Strategy<Value = MediaType<'static>> {
         prop_oneof![
-            (0usize..tables::CONTENT_TYPES.len()).prop_map(|i| MediaType::Name(Cow::Borrowed(tables::CONTENT_TYPES[i]))),
+            (0usize..tables::CONTENT_TYPES.len())
+                .prop_map(|i| MediaType::Name(Cow::Borrowed(tables::CONTENT_TYPES[i]))),
             "[a-z]{1,8}/[a-z0-9.+-]{1,12}".prop_map(|s| MediaType::Name(Cow::Owned(s))),
             (0x1000u32..0x2000).prop_map(MediaType::Code),
         ]
@@ -582,9 +645,13 @@ mod tests {
             "[^\u{0}\"\u{feff}]{0,20}".prop_map(|s| Parameter::text("name", s)),
             "[^\u{0}\u{feff}]{0,20}".prop_map(|s| Parameter::text("filename", s)),
             "<[a-z0-9.]{1,10}>".prop_map(|s| Parameter::text("start", s)),
-            "[a-z]{1,8}/[a-z]{1,8}".prop_map(|s| Parameter::new("type", ParamValue::Media(MediaType::Name(Cow::Owned(s))))),
+            "[a-z]{1,8}/[a-z]{1,8}".prop_map(|s| Parameter::new(
+                "type",
+                ParamValue::Media(MediaType::Name(Cow::Owned(s)))
+            )),
             ("x-[a-z]{1,8}", "[^\u{0}\u{feff}]{1,20}").prop_map(|(n, v)| Parameter::text(n, v)),
-            ("x-[a-z]{1,8}", any::<u64>()).prop_map(|(n, v)| Parameter::new(n, ParamValue::Integer(v))),
+            ("x-[a-z]{1,8}", any::<u64>())
+                .prop_map(|(n, v)| Parameter::new(n, ParamValue::Integer(v))),
             any::<u64>().prop_map(|n| Parameter::new("size", ParamValue::Integer(n))),
             any::<u32>().prop_map(|n| Parameter::new("creation-date", ParamValue::Date(n.into()))),
         ]

@@ -99,7 +99,9 @@ pub fn put_token_text(out: &mut Vec<u8>, text: &[u8]) {
 }
 
 fn until_nul(text: &[u8]) -> &[u8] {
-    text.iter().position(|&b| b == 0).map_or(text, |i| &text[..i])
+    text.iter()
+        .position(|&b| b == 0)
+        .map_or(text, |i| &text[..i])
 }
 
 #[cfg(test)]

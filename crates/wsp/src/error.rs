@@ -49,7 +49,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Truncated { needed } => {
                 write!(f, "input ends too early ({needed} more octet(s) needed)")
             }
-            ErrorKind::UintvarOverflow => f.write_str("uintvar longer than 5 octets or over 32 bits"),
+            ErrorKind::UintvarOverflow => {
+                f.write_str("uintvar longer than 5 octets or over 32 bits")
+            }
             ErrorKind::IntegerTooLong { len } => {
                 write!(f, "long integer of {len} octets does not fit in 64 bits")
             }
@@ -86,7 +88,11 @@ pub struct DecodeError {
 impl DecodeError {
     /// Builds an error.
     pub fn new(offset: usize, field: &'static str, kind: ErrorKind) -> Self {
-        Self { offset, field, kind }
+        Self {
+            offset,
+            field,
+            kind,
+        }
     }
 
     /// The same error, re-based by `base` octets: for a decoder run on a

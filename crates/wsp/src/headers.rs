@@ -49,7 +49,10 @@ impl HeaderValue<'_> {
             HeaderValue::Date(d) => Cow::Owned(crate::time::format_rfc3339(*d)),
             HeaderValue::ContentType(ct) => Cow::Owned(ct.to_string()),
             HeaderValue::Disposition { kind, params } => {
-                let ct = ContentType { media: crate::MediaType::Name(kind.clone()), params: params.clone() };
+                let ct = ContentType {
+                    media: crate::MediaType::Name(kind.clone()),
+                    params: params.clone(),
+                };
                 Cow::Owned(ct.to_string())
             }
             HeaderValue::Raw(b) => Cow::Owned(b.iter().map(|b| format!("{b:02x}")).collect()),
@@ -100,12 +103,18 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// A textual application header (`X-Foo: bar`).
     pub fn text(name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
-        Self { name: HeaderName::Text(name.into()), value: HeaderValue::Text(value.into()) }
+        Self {
+            name: HeaderName::Text(name.into()),
+            value: HeaderValue::Text(value.into()),
+        }
     }
 
     /// A well-known header.
     pub fn well_known(code: u8, value: HeaderValue<'a>) -> Self {
-        Self { name: HeaderName::WellKnown(code), value }
+        Self {
+            name: HeaderName::WellKnown(code),
+            value,
+        }
     }
 
     /// The value as text, if it is text.
@@ -208,8 +217,14 @@ fn encode_well_known_value(out: &mut Vec<u8>, code: u8, v: &HeaderValue<'_>) {
 }
 
 /// Decodes the value of well-known field `code`.
-fn decode_well_known_value<'a>(r: &mut Reader<'a>, code: u8, field: &'static str) -> Result<HeaderValue<'a>> {
-    let next = r.peek().ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
+fn decode_well_known_value<'a>(
+    r: &mut Reader<'a>,
+    code: u8,
+    field: &'static str,
+) -> Result<HeaderValue<'a>> {
+    let next = r
+        .peek()
+        .ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
     let text_form = (0x20..0x80).contains(&next);
     Ok(match code {
         field::CONTENT_TYPE => HeaderValue::ContentType(ContentType::decode(r, field)?),
@@ -221,9 +236,18 @@ fn decode_well_known_value<'a>(r: &mut Reader<'a>, code: u8, field: &'static str
         field::CONTENT_DISPOSITION | field::CONTENT_DISPOSITION_14 if (1..=31).contains(&next) => {
             let mut v = r.value_length_sub(field)?;
             let kind: Cow<'a, str> = match v.peek() {
-                Some(0x80) => { v.u8(field)?; Cow::Borrowed("form-data") }
-                Some(0x81) => { v.u8(field)?; Cow::Borrowed("attachment") }
-                Some(0x82) => { v.u8(field)?; Cow::Borrowed("inline") }
+                Some(0x80) => {
+                    v.u8(field)?;
+                    Cow::Borrowed("form-data")
+                }
+                Some(0x81) => {
+                    v.u8(field)?;
+                    Cow::Borrowed("attachment")
+                }
+                Some(0x82) => {
+                    v.u8(field)?;
+                    Cow::Borrowed("inline")
+                }
                 Some(0x83..=0xFF) => {
                     let c = v.short_integer(field)?;
                     Cow::Owned(format!("disposition-{c}"))
@@ -268,8 +292,14 @@ pub fn decode_headers<'a>(r: &mut Reader<'a>, field: &'static str) -> Result<Vec
 }
 
 /// Decodes one header (or a shift sequence, which yields nothing).
-pub fn decode_header<'a>(r: &mut Reader<'a>, page: &mut u8, field: &'static str) -> Result<Option<Header<'a>>> {
-    let b = r.peek().ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
+pub fn decode_header<'a>(
+    r: &mut Reader<'a>,
+    page: &mut u8,
+    field: &'static str,
+) -> Result<Option<Header<'a>>> {
+    let b = r
+        .peek()
+        .ok_or_else(|| r.error(field, ErrorKind::Truncated { needed: 1 }))?;
     match b {
         0x7F => {
             // Shift-sequence = Shift-delimiter Page-identity
@@ -287,22 +317,39 @@ pub fn decode_header<'a>(r: &mut Reader<'a>, page: &mut u8, field: &'static str)
             let name_field = tables::header_field_name(code).unwrap_or(field);
             if *page != 1 {
                 let v = r.skip_value(name_field)?;
-                return Ok(Some(Header { name: HeaderName::Paged(*page, code), value: HeaderValue::Raw(Cow::Borrowed(v)) }));
+                return Ok(Some(Header {
+                    name: HeaderName::Paged(*page, code),
+                    value: HeaderValue::Raw(Cow::Borrowed(v)),
+                }));
             }
             let value = decode_well_known_value(r, code, name_field)?;
-            Ok(Some(Header { name: HeaderName::WellKnown(code), value }))
+            Ok(Some(Header {
+                name: HeaderName::WellKnown(code),
+                value,
+            }))
         }
         0x20..=0x7E => {
             // Application-header = Token-text Application-specific-value
             let name = decode_unlabelled(r.text_string(field)?);
             let value = match r.peek() {
-                Some(0x20..=0x7F) | Some(0) => HeaderValue::Text(decode_unlabelled(r.text_string(field)?)),
+                Some(0x20..=0x7F) | Some(0) => {
+                    HeaderValue::Text(decode_unlabelled(r.text_string(field)?))
+                }
                 Some(_) => HeaderValue::Raw(Cow::Borrowed(r.skip_value(field)?)),
                 None => return Err(r.error(field, ErrorKind::Truncated { needed: 1 })),
             };
-            Ok(Some(Header { name: HeaderName::Text(name), value }))
+            Ok(Some(Header {
+                name: HeaderName::Text(name),
+                value,
+            }))
         }
-        0x00 => Err(r.error(field, ErrorKind::Unexpected { found: 0, expected: "a header field name" })),
+        0x00 => Err(r.error(
+            field,
+            ErrorKind::Unexpected {
+                found: 0,
+                expected: "a header field name",
+            },
+        )),
     }
 }
 
@@ -338,7 +385,10 @@ mod tests {
         // Content-Disposition: attachment; filename="a.jpg"
         let b = b"\xAE\x08\x81\x86a.jpg\0";
         let hs = decode_headers(&mut Reader::new(b), "headers").unwrap();
-        assert_eq!(hs[0].to_string(), "Content-Disposition: attachment; filename=a.jpg");
+        assert_eq!(
+            hs[0].to_string(),
+            "Content-Disposition: attachment; filename=a.jpg"
+        );
         let mut out = Vec::new();
         encode_headers(&mut out, &hs);
         assert_eq!(out, b);

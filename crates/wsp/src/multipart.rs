@@ -28,7 +28,11 @@ pub struct Part<'a> {
 impl<'a> Part<'a> {
     /// A part from a content type and a body, without other headers.
     pub fn new(content_type: ContentType<'a>, body: impl Into<Cow<'a, [u8]>>) -> Self {
-        Self { content_type, headers: Vec::new(), body: body.into() }
+        Self {
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// The first header with this name (ASCII case-insensitive).
@@ -64,9 +68,12 @@ impl<'a> Part<'a> {
         }
         for h in &self.headers {
             if let HeaderValue::Disposition { params, .. } = &h.value
-                && let Some(p) = params.iter().find(|p| p.name.eq_ignore_ascii_case("filename")) {
-                    return Some(p.value.to_text());
-                }
+                && let Some(p) = params
+                    .iter()
+                    .find(|p| p.name.eq_ignore_ascii_case("filename"))
+            {
+                return Some(p.value.to_text());
+            }
         }
         self.content_location().map(Cow::Borrowed)
     }
@@ -75,7 +82,11 @@ impl<'a> Part<'a> {
     /// undone (borrowed when there is none). A body that does not decode is
     /// returned as it is.
     pub fn decoded_body(&self) -> Cow<'_, [u8]> {
-        match self.transfer_encoding().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .transfer_encoding()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("base64") => match decode_base64_lenient(&self.body) {
                 Some(v) => Cow::Owned(v),
                 None => Cow::Borrowed(&self.body),
@@ -102,7 +113,11 @@ impl<'a> Part<'a> {
 /// character is not base64.
 pub fn decode_base64_lenient(input: &[u8]) -> Option<Vec<u8>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    let mut clean: Vec<u8> = input.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let mut clean: Vec<u8> = input
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     while clean.last() == Some(&b'=') {
         clean.pop();
     }
@@ -127,8 +142,14 @@ pub fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
         let b = input[i];
         if b == b'=' {
             match (input.get(i + 1), input.get(i + 2)) {
-                (Some(b'\r'), Some(b'\n')) => { i += 3; continue; }
-                (Some(b'\n'), _) => { i += 2; continue; }
+                (Some(b'\r'), Some(b'\n')) => {
+                    i += 3;
+                    continue;
+                }
+                (Some(b'\n'), _) => {
+                    i += 2;
+                    continue;
+                }
                 (Some(&h), Some(&l)) => {
                     if let (Some(h), Some(l)) = (hex(h), hex(l)) {
                         out.push(h << 4 | l);
@@ -196,11 +217,18 @@ pub fn decode_multipart_at(buf: &[u8], base: usize) -> Result<Vec<Part<'_>>> {
             return Err(crate::DecodeError::new(
                 data_len_at,
                 "part DataLen",
-                ErrorKind::LengthExceedsInput { len: data_len, remaining: r.remaining() },
+                ErrorKind::LengthExceedsInput {
+                    len: data_len,
+                    remaining: r.remaining(),
+                },
             ));
         }
         let body = r.take(data_len, "part data")?;
-        parts.push(Part { content_type, headers, body: Cow::Borrowed(body) });
+        parts.push(Part {
+            content_type,
+            headers,
+            body: Cow::Borrowed(body),
+        });
     }
     Ok(parts)
 }
@@ -251,7 +279,13 @@ mod tests {
                 headers: vec![content_id("<0.smil>"), content_location("0.smil")],
                 body: Cow::Borrowed(b"<smil/>"),
             },
-            Part::new(ContentType::new("text/plain").with(Parameter::new("charset", crate::ParamValue::Charset(crate::Charset::UTF_8))), &b"hi"[..]),
+            Part::new(
+                ContentType::new("text/plain").with(Parameter::new(
+                    "charset",
+                    crate::ParamValue::Charset(crate::Charset::UTF_8),
+                )),
+                &b"hi"[..],
+            ),
         ];
         let mut out = Vec::new();
         encode_multipart(&mut out, &parts);
@@ -278,14 +312,18 @@ mod tests {
     #[test]
     fn transfer_encodings() {
         let mut p = Part::new(ContentType::new("text/plain"), &b"SGVsbG8=\r\n"[..]);
-        p.headers.push(Header::text("Content-Transfer-Encoding", "base64"));
+        p.headers
+            .push(Header::text("Content-Transfer-Encoding", "base64"));
         assert_eq!(&*p.decoded_body(), b"Hello");
         // Unpadded, and one stray character at the end.
         assert_eq!(decode_base64_lenient(b"SGVsbG8").unwrap(), b"Hello");
         assert_eq!(decode_base64_lenient(b"SGVsbG8hT").unwrap(), b"Hello!");
         assert_eq!(decode_base64_lenient(b"SGV*bG8h"), None);
         let mut p = Part::new(ContentType::new("text/plain"), &b"caf=C3=A9 =\r\nok"[..]);
-        p.headers.push(Header::text("Content-Transfer-Encoding", "quoted-printable"));
+        p.headers.push(Header::text(
+            "Content-Transfer-Encoding",
+            "quoted-printable",
+        ));
         assert_eq!(&*p.decoded_body(), "café ok".as_bytes());
     }
 

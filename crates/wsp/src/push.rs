@@ -82,7 +82,11 @@ impl<'a> Push<'a> {
         let at = r.offset();
         let pdu_type = r.u8("PDU type")?;
         if pdu_type != PDU_PUSH && pdu_type != PDU_CONFIRMED_PUSH {
-            return Err(DecodeError::new(at, "PDU type", ErrorKind::NotPush { pdu_type }));
+            return Err(DecodeError::new(
+                at,
+                "PDU type",
+                ErrorKind::NotPush { pdu_type },
+            ));
         }
         let len = r.uintvar("HeadersLen")? as usize;
         let mut h = r.sub(len, "push headers")?;
@@ -94,34 +98,67 @@ impl<'a> Push<'a> {
                 headers.push(x);
             }
         }
-        Ok(Self { tid, pdu_type, content_type, headers, body: r.take_rest() })
+        Ok(Self {
+            tid,
+            pdu_type,
+            content_type,
+            headers,
+            body: r.take_rest(),
+        })
     }
 
     /// The compact push Ferry's gateway sends: well-known content type and
     /// application id, nothing else (3 octets of headers for MMS).
-    pub fn new(tid: u8, content_type: ContentType<'a>, app_id: Option<ApplicationId<'a>>, body: &'a [u8]) -> Self {
+    pub fn new(
+        tid: u8,
+        content_type: ContentType<'a>,
+        app_id: Option<ApplicationId<'a>>,
+        body: &'a [u8],
+    ) -> Self {
         let headers = app_id
-            .map(|id| vec![Header::well_known(field::X_WAP_APPLICATION_ID, app_id_value(id))])
+            .map(|id| {
+                vec![Header::well_known(
+                    field::X_WAP_APPLICATION_ID,
+                    app_id_value(id),
+                )]
+            })
             .unwrap_or_default();
-        Self { tid, pdu_type: PDU_PUSH, content_type, headers, body }
+        Self {
+            tid,
+            pdu_type: PDU_PUSH,
+            content_type,
+            headers,
+            body,
+        }
     }
 
     /// A compact MMS push: `application/vnd.wap.mms-message` (0xBE) with
     /// application id `mms.ua` (0xAF 0x84).
     pub fn mms(tid: u8, body: &'a [u8]) -> Self {
-        Self::new(tid, ContentType::new("application/vnd.wap.mms-message"), Some(ApplicationId::Code(APP_ID_MMS)), body)
+        Self::new(
+            tid,
+            ContentType::new("application/vnd.wap.mms-message"),
+            Some(ApplicationId::Code(APP_ID_MMS)),
+            body,
+        )
     }
 
     /// Adds a Content-Length header with the body's length (builder style).
     #[must_use]
     pub fn with_content_length(mut self) -> Self {
-        self.headers.push(Header::well_known(field::CONTENT_LENGTH, HeaderValue::Integer(self.body.len() as u64)));
+        self.headers.push(Header::well_known(
+            field::CONTENT_LENGTH,
+            HeaderValue::Integer(self.body.len() as u64),
+        ));
         self
     }
 
     /// The X-Wap-Application-Id, if present.
     pub fn application_id(&self) -> Option<ApplicationId<'_>> {
-        let h = self.headers.iter().find(|h| h.name.is("X-Wap-Application-Id"))?;
+        let h = self
+            .headers
+            .iter()
+            .find(|h| h.name.is("X-Wap-Application-Id"))?;
         match &h.value {
             HeaderValue::Integer(n) => Some(ApplicationId::Code(u32::try_from(*n).ok()?)),
             HeaderValue::Text(t) => Some(ApplicationId::Uri(Cow::Borrowed(t))),
@@ -131,24 +168,33 @@ impl<'a> Push<'a> {
 
     /// Content-Length, if present.
     pub fn content_length(&self) -> Option<u64> {
-        self.headers.iter().find(|h| h.name.is("Content-Length")).and_then(|h| match &h.value {
-            HeaderValue::Integer(n) => Some(*n),
-            HeaderValue::Text(t) => t.trim().parse().ok(),
-            _ => None,
-        })
+        self.headers
+            .iter()
+            .find(|h| h.name.is("Content-Length"))
+            .and_then(|h| match &h.value {
+                HeaderValue::Integer(n) => Some(*n),
+                HeaderValue::Text(t) => t.trim().parse().ok(),
+                _ => None,
+            })
     }
 
     /// Push-Flag, if present.
     pub fn push_flag(&self) -> Option<u64> {
-        self.headers.iter().find(|h| h.name.is("Push-Flag")).and_then(|h| match &h.value {
-            HeaderValue::Integer(n) => Some(*n),
-            _ => None,
-        })
+        self.headers
+            .iter()
+            .find(|h| h.name.is("Push-Flag"))
+            .and_then(|h| match &h.value {
+                HeaderValue::Integer(n) => Some(*n),
+                _ => None,
+            })
     }
 
     /// Encoding-Version as text (`1.3`), if present.
     pub fn encoding_version(&self) -> Option<String> {
-        let h = self.headers.iter().find(|h| h.name.is("Encoding-Version"))?;
+        let h = self
+            .headers
+            .iter()
+            .find(|h| h.name.is("Encoding-Version"))?;
         Some(match &h.value {
             HeaderValue::Integer(n) => format!("{}.{}", (n >> 4) & 0x7, n & 0xF),
             other => other.to_text().into_owned(),
@@ -158,7 +204,9 @@ impl<'a> Push<'a> {
     /// True if this push is for the MMS user agent: the content type is
     /// `application/vnd.wap.mms-message` or the application id is `mms.ua`.
     pub fn is_mms(&self) -> bool {
-        self.content_type.media.is("application/vnd.wap.mms-message")
+        self.content_type
+            .media
+            .is("application/vnd.wap.mms-message")
             || self.application_id().is_some_and(|a| a.is_mms())
     }
 

@@ -19,13 +19,23 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over the whole of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0, end: buf.len(), base: 0 }
+        Self {
+            buf,
+            pos: 0,
+            end: buf.len(),
+            base: 0,
+        }
     }
 
     /// A reader over `buf` whose error offsets are shifted by `base` (for a
     /// buffer that is itself part of a larger one).
     pub fn with_base(buf: &'a [u8], base: usize) -> Self {
-        Self { buf, pos: 0, end: buf.len(), base }
+        Self {
+            buf,
+            pos: 0,
+            end: buf.len(),
+            base,
+        }
     }
 
     /// Absolute offset of the next octet.
@@ -57,13 +67,21 @@ impl<'a> Reader<'a> {
 
     /// The next octet, without consuming it.
     pub fn peek(&self) -> Option<u8> {
-        if self.pos < self.end { Some(self.buf[self.pos]) } else { None }
+        if self.pos < self.end {
+            Some(self.buf[self.pos])
+        } else {
+            None
+        }
     }
 
     /// The octet `n` places ahead, without consuming anything.
     pub fn peek_at(&self, n: usize) -> Option<u8> {
         let i = self.pos.checked_add(n)?;
-        if i < self.end { Some(self.buf[i]) } else { None }
+        if i < self.end {
+            Some(self.buf[i])
+        } else {
+            None
+        }
     }
 
     /// An error at the current offset.
@@ -87,7 +105,10 @@ impl<'a> Reader<'a> {
         if n > self.remaining() {
             return Err(self.error(
                 field,
-                ErrorKind::LengthExceedsInput { len: n, remaining: self.remaining() },
+                ErrorKind::LengthExceedsInput {
+                    len: n,
+                    remaining: self.remaining(),
+                },
             ));
         }
         let s = &self.buf[self.pos..self.pos + n];
@@ -99,7 +120,12 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let start = self.pos;
         self.take(n, field)?;
-        Ok(Reader { buf: self.buf, pos: start, end: start + n, base: self.base })
+        Ok(Reader {
+            buf: self.buf,
+            pos: start,
+            end: start + n,
+            base: self.base,
+        })
     }
 
     /// Skips `n` octets.
@@ -133,7 +159,10 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::new(
                 at,
                 field,
-                ErrorKind::Unexpected { found: b, expected: "a Short-integer (0x80..=0xFF)" },
+                ErrorKind::Unexpected {
+                    found: b,
+                    expected: "a Short-integer (0x80..=0xFF)",
+                },
             ));
         }
         Ok(b & 0x7F)
@@ -147,14 +176,24 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::new(
                 at,
                 field,
-                ErrorKind::Unexpected { found: len, expected: "a Long-integer length (0..=30)" },
+                ErrorKind::Unexpected {
+                    found: len,
+                    expected: "a Long-integer length (0..=30)",
+                },
             ));
         }
         let bytes = self.take(usize::from(len), field)?;
         // Leading zero octets are harmless; more than 8 significant octets are not.
-        let sig = bytes.iter().position(|&b| b != 0).map_or(&[][..], |i| &bytes[i..]);
+        let sig = bytes
+            .iter()
+            .position(|&b| b != 0)
+            .map_or(&[][..], |i| &bytes[i..]);
         if sig.len() > 8 {
-            return Err(DecodeError::new(at, field, ErrorKind::IntegerTooLong { len: len.into() }));
+            return Err(DecodeError::new(
+                at,
+                field,
+                ErrorKind::IntegerTooLong { len: len.into() },
+            ));
         }
         Ok(sig.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
     }
@@ -180,7 +219,10 @@ impl<'a> Reader<'a> {
                 return Err(DecodeError::new(
                     at,
                     field,
-                    ErrorKind::Unexpected { found: b, expected: "a Value-length (0x00..=0x1F)" },
+                    ErrorKind::Unexpected {
+                        found: b,
+                        expected: "a Value-length (0x00..=0x1F)",
+                    },
                 ));
             }
         };
@@ -188,7 +230,10 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::new(
                 at,
                 field,
-                ErrorKind::LengthExceedsInput { len, remaining: self.remaining() },
+                ErrorKind::LengthExceedsInput {
+                    len,
+                    remaining: self.remaining(),
+                },
             ));
         }
         Ok(len)
@@ -203,7 +248,7 @@ impl<'a> Reader<'a> {
     /// Octets up to (not including) the next NUL; the NUL is consumed.
     pub fn cstring(&mut self, field: &'static str) -> Result<&'a [u8]> {
         let rest = self.rest();
-        match rest.iter().position(|&b| b == 0) {
+        match memchr::memchr(0, rest) {
             Some(n) => {
                 self.pos += n + 1;
                 Ok(&rest[..n])
@@ -272,11 +317,17 @@ mod tests {
             assert_eq!(Reader::new(bytes).uintvar("t").unwrap(), v, "{bytes:02X?}");
         }
         assert_eq!(
-            Reader::new(&[0x90, 0x80, 0x80, 0x80, 0x00]).uintvar("t").unwrap_err().kind,
+            Reader::new(&[0x90, 0x80, 0x80, 0x80, 0x00])
+                .uintvar("t")
+                .unwrap_err()
+                .kind,
             ErrorKind::UintvarOverflow
         );
         assert_eq!(
-            Reader::new(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]).uintvar("t").unwrap_err().kind,
+            Reader::new(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00])
+                .uintvar("t")
+                .unwrap_err()
+                .kind,
             ErrorKind::UintvarOverflow
         );
         assert!(matches!(
@@ -293,14 +344,23 @@ mod tests {
         data.extend([0u8; 31]);
         assert_eq!(Reader::new(&data).value_length("v").unwrap(), 31);
         let e = Reader::new(&[0x05, 1]).value_length("v").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::LengthExceedsInput { len: 5, remaining: 1 });
+        assert_eq!(
+            e.kind,
+            ErrorKind::LengthExceedsInput {
+                len: 5,
+                remaining: 1
+            }
+        );
         assert_eq!(e.offset, 0);
     }
 
     #[test]
     fn integers() {
         assert_eq!(Reader::new(&[0x83]).integer_value("i").unwrap(), 3);
-        assert_eq!(Reader::new(&[0x02, 0x01, 0x00]).integer_value("i").unwrap(), 256);
+        assert_eq!(
+            Reader::new(&[0x02, 0x01, 0x00]).integer_value("i").unwrap(),
+            256
+        );
         assert_eq!(Reader::new(&[0x01, 0xDB]).long_integer("i").unwrap(), 0xDB);
         let nine = [9u8, 1, 2, 3, 4, 5, 6, 7, 8, 9];
         assert_eq!(
@@ -318,7 +378,10 @@ mod tests {
         assert!(r.is_empty());
         let e = Reader::new(b"abc").text_string("Subject").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unterminated);
-        assert_eq!(e.to_string(), "at byte 0 (Subject): string has no terminating NUL octet");
+        assert_eq!(
+            e.to_string(),
+            "at byte 0 (Subject): string has no terminating NUL octet"
+        );
     }
 
     #[test]

@@ -53,13 +53,21 @@ impl<'a> EncodedString<'a> {
                     }
                 };
                 // The text may lack its NUL when the value length ends it.
-                let bytes = if v.rest().contains(&0) { v.text_string(field)? } else {
+                let bytes = if v.rest().contains(&0) {
+                    v.text_string(field)?
+                } else {
                     let rest = v.take_rest();
                     rest.strip_prefix(&[0x7F][..]).unwrap_or(rest)
                 };
-                Ok(Self { charset, bytes: Cow::Borrowed(bytes) })
+                Ok(Self {
+                    charset,
+                    bytes: Cow::Borrowed(bytes),
+                })
             }
-            _ => Ok(Self { charset: None, bytes: Cow::Borrowed(r.text_string(field)?) }),
+            _ => Ok(Self {
+                charset: None,
+                bytes: Cow::Borrowed(r.text_string(field)?),
+            }),
         }
     }
 
@@ -78,7 +86,8 @@ impl<'a> EncodedString<'a> {
     /// The text in Unicode. A label this crate cannot decode falls back to
     /// the unlabelled reading (UTF-8, else Latin-1); `decoded()` tells apart.
     pub fn text(&self) -> Cow<'_, str> {
-        self.decoded().unwrap_or_else(|| decode_unlabelled(&self.bytes))
+        self.decoded()
+            .unwrap_or_else(|| decode_unlabelled(&self.bytes))
     }
 
     /// The text in Unicode, or `None` when the charset is unknown.
@@ -91,7 +100,10 @@ impl<'a> EncodedString<'a> {
 
     /// An owned copy.
     pub fn into_owned(self) -> EncodedString<'static> {
-        EncodedString { charset: self.charset, bytes: Cow::Owned(self.bytes.into_owned()) }
+        EncodedString {
+            charset: self.charset,
+            bytes: Cow::Owned(self.bytes.into_owned()),
+        }
     }
 }
 
@@ -148,7 +160,8 @@ mod tests {
         let e = EncodedString::decode(&mut Reader::new(&bytes), "From").unwrap();
         assert_eq!(e.text(), "한");
         // Without the Quote too (as many servers send it).
-        let e = EncodedString::decode(&mut Reader::new(&[0x04, 0xEA, 0xC3, 0xA4, 0x00]), "S").unwrap();
+        let e =
+            EncodedString::decode(&mut Reader::new(&[0x04, 0xEA, 0xC3, 0xA4, 0x00]), "S").unwrap();
         assert_eq!(e.text(), "ä");
         // An empty Text-string.
         let e = EncodedString::decode(&mut Reader::new(&[0x00]), "S").unwrap();

@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(1_479_160_938), "2016-11-14T22:02:18Z");
         assert_eq!(parse_rfc3339("2016-11-14T22:02:18Z"), Some(1_479_160_938));
-        assert_eq!(parse_rfc3339("2016-11-15T00:02:18+02:00"), Some(1_479_160_938));
+        assert_eq!(
+            parse_rfc3339("2016-11-15T00:02:18+02:00"),
+            Some(1_479_160_938)
+        );
         assert_eq!(parse_rfc3339("2016-11-14"), None);
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
     }

@@ -5,7 +5,8 @@
 
 use ferry_wsp::headers::{decode_headers, encode_headers};
 use ferry_wsp::{
-    ContentType, EncodedString, MediaType, ParamValue, Parameter, Push, Reader, decode_multipart, encode_multipart,
+    ContentType, EncodedString, MediaType, ParamValue, Parameter, Push, Reader, decode_multipart,
+    encode_multipart,
 };
 use proptest::prelude::*;
 
@@ -19,12 +20,14 @@ fn check_values(data: &[u8]) {
         let _ = e.text();
         let mut b = Vec::new();
         e.encode(&mut b);
-        let e2 = EncodedString::decode(&mut Reader::new(&b), "e").expect("re-encoded string decodes");
+        let e2 =
+            EncodedString::decode(&mut Reader::new(&b), "e").expect("re-encoded string decodes");
         assert_eq!(e2, e);
     }
     if let Ok(ct) = ContentType::decode(&mut Reader::new(data), "c") {
         let b = ct.to_bytes();
-        let ct2 = ContentType::decode(&mut Reader::new(&b), "c").expect("re-encoded content type decodes");
+        let ct2 = ContentType::decode(&mut Reader::new(&b), "c")
+            .expect("re-encoded content type decodes");
         assert_eq!(ct2, ct);
         assert_eq!(ct2.to_bytes(), b, "content type encoding is a fixed point");
     }
@@ -81,7 +84,10 @@ fn untyped_no_value_parameter() {
     // Value-length 3, text/plain, parameter 0x50, No-value.
     check_all(&[0x03, 0x83, 0xD0, 0x00]);
     // From the mms_pdu target: q, 0x50 = No-value, modification-date, start-info.
-    check_all(&[0x10, 0x83, 0x00, 0x84, 0xC6, 0x22, 0xD0, 0x00, 0x94, 0x95, 0x9A, 0x94, 0x00, 0x20, 0xBA, 0xBA]);
+    check_all(&[
+        0x10, 0x83, 0x00, 0x84, 0xC6, 0x22, 0xD0, 0x00, 0x94, 0x95, 0x9A, 0x94, 0x00, 0x20, 0xBA,
+        0xBA,
+    ]);
     let ct = ContentType::decode(&mut Reader::new(&[0x03, 0x83, 0xD0, 0x00]), "c").unwrap();
     assert_eq!(ct.params[0].value, ParamValue::NoValue);
     // An untyped parameter with an empty text value stays text.
@@ -98,7 +104,8 @@ fn untyped_name_needs_quote() {
     // text/plain; "\u{ff}" (Latin-1) with No-value; then an empty name.
     check_all(&[0x05, 0x83, 0x7F, 0xFF, 0x00, 0x00]);
     check_all(&[0x04, 0x83, 0x7F, 0x00, 0x00]);
-    let ct = ContentType::decode(&mut Reader::new(&[0x05, 0x83, 0x7F, 0xFF, 0x00, 0x00]), "c").unwrap();
+    let ct =
+        ContentType::decode(&mut Reader::new(&[0x05, 0x83, 0x7F, 0xFF, 0x00, 0x00]), "c").unwrap();
     assert_eq!(ct.params, [Parameter::new("\u{ff}", ParamValue::NoValue)]);
 }
 
@@ -130,8 +137,10 @@ fn empty_version_text() {
 fn constrained_media_long_number() {
     check_all(&[0x06, 0x83, 0x89, 0x02, 0xCA, 0x06]);
     // A named type whose number needs a Long-integer goes as Extension-media.
-    let ct = ContentType::new("text/plain")
-        .with(Parameter::new("type", ParamValue::Media(MediaType::Name("application/vnd.wap.mms-message".into()))));
+    let ct = ContentType::new("text/plain").with(Parameter::new(
+        "type",
+        ParamValue::Media(MediaType::Name("application/vnd.wap.mms-message".into())),
+    ));
     assert_eq!(ct.to_bytes()[2], 0x89);
     check_all(&ct.to_bytes());
 }
@@ -177,8 +186,8 @@ fn media_type_only_bom() {
 #[test]
 fn leading_byte_order_marks() {
     check_all(&[
-        0x16, 0x87, 0xFE, 0xFF, 0x92, 0x08, 0x87, 0xFE, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF,
-        0x08, 0x28, 0x32, 0x3E, 0x32, 0xBF,
+        0x16, 0x87, 0xFE, 0xFF, 0x92, 0x08, 0x87, 0xFE, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+        0xFF, 0xFF, 0x08, 0x28, 0x32, 0x3E, 0x32, 0xBF,
     ]);
     check_all(b"\x07\x83x\0\xEF\xBB\xBF\xEF\xBB\xBFa\0");
 }

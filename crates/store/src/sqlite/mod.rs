@@ -12,6 +12,7 @@
 
 mod bodies;
 mod ops;
+mod outbox;
 mod writer;
 
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ use tokio::sync::Mutex;
 use crate::backend::{Backend, BoxFuture};
 use crate::error::{Result, StoreError};
 use crate::model::*;
+use crate::outbox::{NewOutbound, Outbound, OutboundId, OutboundOutcome, RecipientRoute};
 use crate::password::{self, PasswordCost};
 use bodies::BodyDir;
 use writer::Writer;
@@ -46,6 +48,11 @@ pub struct SqliteConfig {
     pub max_batch: usize,
     /// Cost of new password hashes.
     pub password_cost: PasswordCost,
+    /// Octets of free space to keep on the store's file system: a
+    /// submission that would leave less fails with [`StoreError::Full`]
+    /// before anything is written (0: no check; a real ENOSPC or
+    /// SQLITE_FULL is [`StoreError::Full`] either way).
+    pub min_free_bytes: u64,
 }
 
 impl SqliteConfig {
@@ -55,18 +62,28 @@ impl SqliteConfig {
             dir: dir.into(),
             max_batch: 256,
             password_cost: PasswordCost::Standard,
+            min_free_bytes: 0,
         }
     }
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        include_str!("../../migrations/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "interconnect".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0002_interconnect.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// The SQLite backend. Wrap it in [`crate::Store`] (or use
@@ -79,6 +96,7 @@ pub struct SqliteBackend {
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     stats: Arc<WriterStats>,
     password_cost: PasswordCost,
+    min_free_bytes: u64,
 }
 
 fn open_err(path: &Path, detail: impl std::fmt::Display) -> StoreError {
@@ -126,7 +144,26 @@ impl SqliteBackend {
             writer_task: Mutex::new(Some(task)),
             stats,
             password_cost: config.password_cost,
+            min_free_bytes: config.min_free_bytes,
         })
+    }
+
+    /// Refuses (with [`StoreError::Full`]) a write of `len` octets that
+    /// would leave less than `min_free_bytes` free.
+    fn check_free_space(&self, len: u64) -> Result<()> {
+        let dir = self.bodies.dir();
+        let free = free_bytes(dir).map_err(|e| StoreError::io("reading the free space", e))?;
+        if free < len.saturating_add(self.min_free_bytes) {
+            return Err(StoreError::Full {
+                context: "storing a message".into(),
+                detail: format!(
+                    "{free} octets free on {}, {} to keep free (min_free_bytes)",
+                    dir.display(),
+                    self.min_free_bytes
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Counters of the group-commit writer.
@@ -171,6 +208,9 @@ impl SqliteBackend {
 
     async fn do_submit(&self, msg: NewMessage, now: u64) -> Result<Submitted> {
         validate(&msg)?;
+        if self.min_free_bytes > 0 {
+            self.check_free_space(msg.body.len() as u64)?;
+        }
         let writer = self.writer().await?;
         let key = bodies::new_key();
         let tokens: Vec<String> = msg
@@ -583,6 +623,97 @@ impl Backend for SqliteBackend {
         Box::pin(self.do_verify(username, password))
     }
 
+    fn route_recipient(
+        &self,
+        id: RecipientId,
+        route: RecipientRoute,
+        outbound: Option<NewOutbound>,
+        now: u64,
+    ) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| {
+                    Box::pin(async move {
+                        outbox::route_recipient(c, id, &route, outbound.as_ref(), now).await
+                    })
+                })
+                .await
+        })
+    }
+
+    fn recipient_route(&self, id: RecipientId) -> BoxFuture<'_, Option<RecipientRoute>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::recipient_route(&mut c, id).await
+        })
+    }
+
+    fn enqueue_outbound(&self, job: NewOutbound, now: u64) -> BoxFuture<'_, OutboundId> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::enqueue(c, &job, now).await }))
+                .await
+        })
+    }
+
+    fn claim_outbound(
+        &self,
+        now: u64,
+        limit: u32,
+        lease_secs: u64,
+    ) -> BoxFuture<'_, Vec<Outbound>> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| {
+                    Box::pin(async move { outbox::claim(c, now, limit, lease_secs).await })
+                })
+                .await
+        })
+    }
+
+    fn finish_outbound(
+        &self,
+        id: OutboundId,
+        outcome: OutboundOutcome,
+        now: u64,
+    ) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::finish(c, id, &outcome, now).await }))
+                .await
+        })
+    }
+
+    fn outbound_by_transaction<'a>(
+        &'a self,
+        transaction_id: &'a str,
+    ) -> BoxFuture<'a, Option<Outbound>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::by_transaction(&mut c, transaction_id).await
+        })
+    }
+
+    fn outbound_for_message<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Vec<Outbound>> {
+        Box::pin(async move {
+            let mut c = self.reader().await?;
+            outbox::for_message(&mut c, message_id).await
+        })
+    }
+
+    fn purge_outbound(&self, before: u64) -> BoxFuture<'_, u64> {
+        Box::pin(async move {
+            self.writer()
+                .await?
+                .write(move |c| Box::pin(async move { outbox::purge(c, before).await }))
+                .await
+        })
+    }
+
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.do_close())
     }
@@ -590,3 +721,6 @@ impl Backend for SqliteBackend {
 
 #[cfg(test)]
 mod tests;
+
+/// Octets available to an unprivileged writer on the file system of `dir`.
+pub use ferry_service::db::free_bytes;

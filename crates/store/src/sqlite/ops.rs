@@ -378,7 +378,8 @@ pub(crate) async fn insert_submissions(
         if let Some(rowid) = inserted.get(&s.body_key) {
             for (r, token) in s.message.recipients.iter().zip(&s.tokens) {
                 recipients.push(serde_json::json!({
-                    "m": rowid, "a": r.address, "k": r.kind.as_str(), "t": token, "now": to_i64(s.now, "now")?,
+                    "m": rowid, "a": r.address, "k": r.kind.as_str(), "t": token,
+                    "x": transaction_id_for(token), "now": to_i64(s.now, "now")?,
                 }));
             }
         }
@@ -386,9 +387,10 @@ pub(crate) async fn insert_submissions(
     let mut ids = std::collections::HashMap::with_capacity(recipients.len());
     if !recipients.is_empty() {
         let rows = sqlx::query(
-            "INSERT INTO recipients (message, address, kind, state, token, next_notify_at, updated_at) \
-             SELECT value ->> 'm', value ->> 'a', value ->> 'k', 'pending', value ->> 't', value ->> 'now', \
-               value ->> 'now' \
+            "INSERT INTO recipients (message, address, kind, state, token, transaction_id, next_notify_at, \
+               updated_at) \
+             SELECT value ->> 'm', value ->> 'a', value ->> 'k', 'pending', value ->> 't', value ->> 'x', \
+               value ->> 'now', value ->> 'now' \
              FROM json_each(?) RETURNING id, token",
         )
         .bind(serde_json::Value::Array(recipients).to_string())
@@ -755,12 +757,20 @@ pub(crate) async fn finish_report(
 
 /// Marks the bodies of messages with no live recipient as removed; returns
 /// their keys and sizes. The files go after the commit.
+///
+/// A body stays while a recipient has fetched it but not yet confirmed
+/// (M-NotifyResp.ind Retrieved or M-Acknowledge.ind) and the message has not
+/// expired: the M-Retrieve.conf may have been lost on its way (the
+/// connection or the server died after the GET was recorded), and the
+/// handset fetches again.
 pub(crate) async fn collect_bodies(
     c: &mut SqliteConnection,
     now: u64,
 ) -> Result<Vec<(String, u64)>> {
     let rows = sqlx::query(
-        "UPDATE messages SET body_removed_at = ? WHERE live_recipients = 0 AND body_removed_at IS NULL \
+        "UPDATE messages SET body_removed_at = ?1 WHERE live_recipients = 0 AND body_removed_at IS NULL \
+         AND NOT (expiry > ?1 AND EXISTS (SELECT 1 FROM recipients r WHERE r.message = messages.id \
+           AND r.state = 'retrieved' AND r.acknowledged = 0)) \
          RETURNING body_key, size",
     )
     .bind(to_i64(now, "now")?)

@@ -51,7 +51,14 @@ async fn migrations_and_pragmas() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2, "schema 2: the interconnect tables");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'recipient_routes') ORDER BY name",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["outbox", "recipient_routes"]);
     drop(c);
     s.do_close().await.unwrap();
     // Reopening runs no migration twice.
@@ -313,6 +320,9 @@ async fn disk_full_is_transient_and_clean() {
     std::fs::remove_file(&ballast).unwrap();
     for sub in stored.iter().take(stored.len() / 2) {
         s.mark_retrieved(&sub.recipients[0].token, T0)
+            .await
+            .unwrap();
+        s.acknowledge(RecipientKey::Id(sub.recipients[0].id), None, T0)
             .await
             .unwrap();
     }
