@@ -108,6 +108,10 @@ pub struct MmscConfig {
     /// User-Agent sent with each request.
     #[serde(default = "default_user_agent")]
     pub user_agent: String,
+    /// For an `https://` MMSC: a PEM file of CA certificates trusted (in
+    /// addition to the system's roots) to sign the MMSC's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_identity_header() -> String {
@@ -244,6 +248,7 @@ impl PhoneConfig {
                 password: None,
                 timeout_secs: default_timeout(),
                 user_agent: default_user_agent(),
+                ca_file: None,
             },
             retrieval: RetrievalConfig::default(),
             reports: ReportConfig::default(),

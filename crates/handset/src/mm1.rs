@@ -45,6 +45,20 @@ impl Mm1Client {
             }
             None => b.no_proxy(),
         };
+        if let Some(ca) = &m.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| anyhow::anyhow!("reading mmsc.ca_file {}: {e}", ca.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| anyhow::anyhow!("mmsc.ca_file {}: {e}", ca.display()))?;
+            anyhow::ensure!(
+                !certs.is_empty(),
+                "mmsc.ca_file {} holds no certificate",
+                ca.display()
+            );
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
         let http = b
             .build()
             .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;

@@ -131,7 +131,11 @@ async fn run(a: Args) {
         dir.path().display()
     ))
     .unwrap();
-    let store = Arc::new(Store::open_sqlite(SqliteConfig::new(dir.path())).await.unwrap());
+    let store = Arc::new(
+        Store::open_sqlite(SqliteConfig::new(dir.path()))
+            .await
+            .unwrap(),
+    );
     let n = 10;
     for i in 0..n {
         store
@@ -159,7 +163,10 @@ async fn run(a: Args) {
     // Every message goes from and to subscriber +15550000000 (the sender
     // sends to itself): the store and HTTP work is the same as between two
     // handsets, and the request body needs no rewriting per transaction.
-    let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap();
     let c = Arc::new(Client {
         http,
         base: format!("http://{}", running.local_addr),
@@ -170,7 +177,10 @@ async fn run(a: Args) {
 
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let lat = Arc::new(std::sync::Mutex::new((Vec::<u64>::new(), Vec::<u64>::new())));
+    let lat = Arc::new(std::sync::Mutex::new((
+        Vec::<u64>::new(),
+        Vec::<u64>::new(),
+    )));
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let start = Instant::now();
     let counter = Arc::new(AtomicU64::new(0));
@@ -178,8 +188,13 @@ async fn run(a: Args) {
     match a.rate {
         None => {
             for _ in 0..a.concurrency {
-                let (c, done, errors, lat, counter) =
-                    (c.clone(), done.clone(), errors.clone(), lat.clone(), counter.clone());
+                let (c, done, errors, lat, counter) = (
+                    c.clone(),
+                    done.clone(),
+                    errors.clone(),
+                    lat.clone(),
+                    counter.clone(),
+                );
                 handles.push(tokio::spawn(async move {
                     while Instant::now() < deadline {
                         let k = counter.fetch_add(1, Ordering::Relaxed);
@@ -205,8 +220,13 @@ async fn run(a: Args) {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
             while Instant::now() < deadline {
                 tick.tick().await;
-                let (c, done, errors, lat, counter) =
-                    (c.clone(), done.clone(), errors.clone(), lat.clone(), counter.clone());
+                let (c, done, errors, lat, counter) = (
+                    c.clone(),
+                    done.clone(),
+                    errors.clone(),
+                    lat.clone(),
+                    counter.clone(),
+                );
                 handles.push(tokio::spawn(async move {
                     let k = counter.fetch_add(1, Ordering::Relaxed);
                     match transaction(&c, k).await {
@@ -234,10 +254,10 @@ async fn run(a: Args) {
     let n = done.load(Ordering::Relaxed);
     println!(
         "mode={} size={} transactions={n} errors={} elapsed={secs:.1}s rate={:.0}/s",
-        a.rate
-            .map_or(format!("closed-loop concurrency={}", a.concurrency), |r| format!(
-                "open-loop target={r}/s"
-            )),
+        a.rate.map_or(
+            format!("closed-loop concurrency={}", a.concurrency),
+            |r| format!("open-loop target={r}/s")
+        ),
         c.body.len(),
         errors.load(Ordering::Relaxed),
         n as f64 / secs

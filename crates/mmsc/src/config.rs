@@ -45,6 +45,17 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// The push gateway.
     pub gateway: GatewayConfig,
+    /// HTTPS on the MM1 listener: `[tls] cert = "…", key = "…"` (PEM files;
+    /// rustls with ring). Absent: plain HTTP (behind a TLS-terminating
+    /// proxy, or on a closed network).
+    #[serde(default)]
+    pub tls: Option<ferry_service::http::TlsFiles>,
+    /// Timeouts and per-address connection limit of the MM1 listener.
+    #[serde(default)]
+    pub http: ferry_service::http::HttpLimits,
+    /// Per-source rate limit and slow-down after failures ([`crate::guard`]).
+    #[serde(default)]
+    pub guard: crate::guard::GuardConfig,
     /// Sender-hosted retrieval between operators: how this server names
     /// itself to its peers, timeouts and retries (see [`crate::peer`]).
     #[serde(default)]
@@ -282,6 +293,11 @@ pub enum GatewayConfig {
         /// Request timeout, milliseconds.
         #[serde(default = "default_gateway_timeout")]
         timeout_ms: u64,
+        /// For an `https://` URL: a PEM file of the CA certificates that
+        /// may sign the gateway's certificate, trusted in addition to the
+        /// system's roots (a private CA).
+        #[serde(default)]
+        ca_file: Option<PathBuf>,
     },
     /// Keep pushes in memory (tests, and a dry run): nothing is sent.
     Memory,
@@ -377,6 +393,10 @@ impl Config {
         );
         anyhow::ensure!(self.expiry.max_secs > 0, "expiry.max_secs must be positive");
         anyhow::ensure!(self.notify.concurrency > 0, "notify.concurrency must be at least 1");
+        anyhow::ensure!(
+            self.guard.requests_per_sec == 0 || self.guard.burst > 0,
+            "guard.burst must be at least 1 when guard.requests_per_sec is set"
+        );
         self.check_peers()?;
         if let GatewayConfig::Pap { pap_version, url, .. } = &self.gateway {
             anyhow::ensure!(

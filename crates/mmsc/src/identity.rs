@@ -167,19 +167,58 @@ impl Identifier {
         ))
     }
 
+    /// The source a request counts against in [`crate::guard`]: the
+    /// MSISDN a trusted proxy vouches for (`msisdn:+1555…`), else the peer's
+    /// address (`ip:192.0.2.1`; IPv6 by its /64, `ip6:2001:db8:1:2::/64`).
+    pub fn source(&self, peer: IpAddr, headers: &HeaderMap) -> String {
+        if let Some(v) = headers.get(self.header.as_str())
+            && self.trusted.iter().any(|n| n.contains(peer))
+        {
+            let m = normalize_msisdn(v.to_str().unwrap_or(""));
+            if is_msisdn(&m) {
+                return format!("msisdn:{m}");
+            }
+        }
+        source_of_ip(peer)
+    }
+
     /// Forgets cached credentials (after a subscriber changed).
     pub fn forget(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+/// The guard's key of a bare address: IPv4 (and IPv4-mapped IPv6) as it
+/// is, IPv6 by its /64 (one subscriber line usually gets a whole /64).
+pub fn source_of_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip6:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The user name and password of an `Authorization: Basic …` header, if it
+/// holds well-formed ones (RFC 7617: base64 of `user:password`, UTF-8).
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    basic_credentials_of(headers.get(axum::http::header::AUTHORIZATION)?.as_bytes())
+}
+
+/// [`basic_credentials`] of a header value's octets.
+pub fn basic_credentials_of(value: &[u8]) -> Option<(String, String)> {
+    let v = std::str::from_utf8(value).ok()?;
     let (scheme, b64) = v.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (u, p) = s.split_once(':')?;
     Some((u.to_owned(), p.to_owned()))

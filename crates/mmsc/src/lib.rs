@@ -39,6 +39,15 @@
 //! MM4 from configured peers and e-mail for `+number@` our domains. See
 //! `docs/INTERCONNECT.md`.
 //!
+//! MM1 is served by [`ferry_service::http::serve`]: HTTP/1.1, or HTTPS
+//! with `[tls]` (rustls, ring), with header, body and request timeouts and
+//! a per-address connection limit (`[http]`). In front of every handler,
+//! [`guard`] rate-limits each source and blocks one that keeps failing
+//! (wrong tokens, other subscribers' URLs, wrong passwords) for a doubling
+//! time; the pure request logic (routing, token shape, POST dispatch) is in
+//! [`request`], which the `mm1_request` fuzz target exercises. See
+//! `docs/SECURITY.md`.
+//!
 //! Pushes go through the [`notify::Notifier`] trait: [`notify::PapNotifier`]
 //! (a PAP client written on `ferry-pap`) or [`notify::MemoryNotifier`].
 //!
@@ -53,11 +62,13 @@
 pub mod cdr;
 pub mod cli;
 pub mod config;
+pub mod guard;
 pub mod identity;
 pub mod interconnect;
 mod mm1;
 pub mod notify;
 pub mod pdu;
+pub mod request;
 pub mod peer;
 mod workers;
 
@@ -96,6 +107,7 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) ident: identity::Identifier,
+    pub(crate) guard: guard::Guard,
     pub(crate) cdr: cdr::CdrSink,
     pub(crate) wake: Notify,
     pub(crate) wake_reports: Notify,
@@ -253,12 +265,17 @@ impl Mmsc {
                 .with_context(|| format!("binding MM1 on {}", c.listen))?,
         };
         let local_addr = listener.local_addr()?;
+        let tls = match &c.tls {
+            Some(files) => Some(ferry_service::http::server_tls(files)?),
+            None => None,
+        };
         let mut peers = peer::Peers::open(&c).context("setting up the peers")?;
         peers.observer = self.peer_observer;
         let ic = interconnect::Interconnect::open(&c).await?;
         let inner = Arc::new(Inner {
             peers,
             ident: identity::Identifier::new(&c.identity),
+            guard: guard::Guard::new(&c.guard),
             config: c,
             store,
             notifier,
@@ -274,24 +291,20 @@ impl Mmsc {
             .route("/healthz", get(mm1::healthz))
             .route("/metrics", get(mm1::metrics_text))
             .fallback(fallback)
+            .layer(axum::middleware::from_fn_with_state(inner.clone(), mm1::guard))
             .layer(DefaultBodyLimit::disable())
             .with_state(inner.clone());
+        let mut opts = ferry_service::http::ServeOptions::new("mmsc", &inner.config.http, 256, tls);
+        // Every handset comes through the trusted proxies: no connection
+        // limit for them (their requests are still rate-limited per MSISDN).
+        let proxies: Vec<config::Net> =
+            inner.config.identity.trusted_proxies.iter().filter_map(|p| config::parse_net(p).ok()).collect();
+        opts.exempt = Some(Arc::new(move |ip| proxies.iter().any(|n| n.contains(ip))));
+        opts.grace = SHUTDOWN_GRACE;
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let sd2 = sd.clone();
-            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { sd2.wait().await });
-            // Requests in flight get a grace period; idle keep-alive
-            // connections do not hold the shutdown up beyond it.
-            let grace = async move {
-                sd.wait().await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            };
-            tokio::select! {
-                r = serve => if let Err(e) = r {
-                    tracing::error!(error = %e, "MM1 server failed");
-                },
-                _ = grace => tracing::info!("closing MM1 connections still open after the grace period"),
+            if let Err(e) = ferry_service::http::serve(listener, app, opts, sd).await {
+                tracing::error!(error = %e, "MM1 server failed");
             }
         }));
         tasks.push(tokio::spawn(workers::notify_loop(inner.clone(), shutdown.clone())));
@@ -315,7 +328,8 @@ impl Mmsc {
             smtp_addr = Some(l.local_addr());
             tasks.push(tokio::spawn(l.join()));
         }
-        tracing::info!(%local_addr, public_url = %inner.config.public_url, "MMSC listening");
+        tracing::info!(%local_addr, public_url = %inner.config.public_url, tls = inner.config.tls.is_some(), "MMSC listening");
+
         Ok(Running {
             local_addr,
             smtp_addr,
@@ -352,6 +366,7 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             pap_version,
             ppg_host,
             timeout_ms,
+            ca_file,
         } => {
             let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
             let v = if pap_version == "1.0" {
@@ -359,12 +374,13 @@ pub fn notifier_from_config(c: &Config) -> anyhow::Result<Arc<dyn Notifier>> {
             } else {
                 ferry_pap::PapVersion::V2_0
             };
-            Arc::new(PapNotifier::new(
+            Arc::new(PapNotifier::with_ca(
                 url.clone(),
                 creds,
                 v,
                 ppg_host.clone(),
                 std::time::Duration::from_millis(*timeout_ms),
+                ca_file.as_deref(),
             )?)
         }
     })

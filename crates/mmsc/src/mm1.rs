@@ -15,17 +15,18 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use ferry_mms::{
-    Address, AddressKind as MmsKind, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
+    Address, FromValue, Header, MessageType, Pdu, ReadStatus, ResponseStatus, RetrieveStatus,
     SenderVisibility, Status, TimeValue, Version, YesNo,
 };
 use ferry_store::{
-    AddressKind, NewMessage, NewRecipient, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
+    NewMessage, NewReport, RecipientKey, RecipientState, RecipientUpdate, ReportKind,
     ReportStatus, StoreError, new_message_id,
 };
 use futures_util::StreamExt;
 
 use crate::cdr::Cdr;
-use crate::identity::{Identity, IdentityError, Via, is_msisdn, normalize_msisdn};
+use crate::identity::{Identity, IdentityError, Via, normalize_msisdn};
+use crate::request::{recipients, version_ok};
 use crate::pdu::{self, MMS_CONTENT_TYPE};
 use crate::{Inner, unix_now};
 
@@ -80,6 +81,18 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(d) = declared
+        && d > limit
+        && d > drain
+    {
+        // Too large to drain: answer now, before reading any of it (the
+        // connection is closed after the answer).
+        return ReadBody::TooLarge {
+            prefix: Vec::new(),
+            seen: d,
+            drained: false,
+        };
+    }
     let mut buf = Vec::with_capacity(declared.unwrap_or(4096).min(limit) as usize);
     let mut seen: u64 = 0;
     let mut too_large = declared.is_some_and(|d| d > limit);
@@ -117,6 +130,87 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64, drain: u64) -> R
     } else {
         ReadBody::Whole(buf)
     }
+}
+
+/// Runs in front of every MM1 handler: refuses a source that is over its
+/// rate or blocked after failures ([`crate::guard`]), and counts the
+/// failures of the answers.
+pub(crate) async fn guard(
+    State(m): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if path == "/healthz" || path == "/metrics" {
+        return next.run(req).await;
+    }
+    let source = m.ident.source(peer.ip(), req.headers());
+    let retrieval = path.starts_with("/m/");
+    let is_post = req.method() == axum::http::Method::POST;
+    if let Err(refusal) = m.guard.admit(&source, Instant::now()) {
+        let (reason, secs) = match refusal {
+            crate::guard::Refusal::Rate(d) => ("rate", d.as_secs_f64().ceil().max(1.0) as u64),
+            crate::guard::Refusal::Blocked(d) => {
+                ("blocked", d.as_secs_f64().ceil().max(1.0) as u64)
+            }
+        };
+        metrics::counter!("mmsc_throttled_total", "reason" => reason).increment(1);
+        tracing::debug!(%peer, source, reason, retry_after = secs, "request throttled");
+        let text = match refusal {
+            crate::guard::Refusal::Rate(_) => format!("too many requests; retry after {secs} s"),
+            crate::guard::Refusal::Blocked(_) => {
+                format!("too many failed requests from this source; retry after {secs} s")
+            }
+        };
+        let (parts, body) = req.into_parts();
+        let mut r = if is_post {
+            // Read (a little of) the body so that the client sees the answer.
+            let b = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                read_body(body, &parts.headers, 512, 64 * 1024),
+            )
+            .await;
+            let tid = match &b {
+                Ok(ReadBody::Whole(v) | ReadBody::Broken(v)) => pdu::sniff_transaction_id(v),
+                Ok(ReadBody::TooLarge { prefix, .. }) => pdu::sniff_transaction_id(prefix),
+                Err(_) => None,
+            }
+            .unwrap_or_default();
+            count_send(ResponseStatus::TRANSIENT_FAILURE);
+            mms_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                pdu::send_conf(&tid, ResponseStatus::TRANSIENT_FAILURE, Some(&text), None),
+            )
+        } else if retrieval {
+            mms_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                pdu::retrieve_error(RetrieveStatus::TRANSIENT_FAILURE, &text, unix_now()),
+            )
+        } else {
+            empty(StatusCode::TOO_MANY_REQUESTS)
+        };
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    let had_credentials = req.headers().contains_key(header::AUTHORIZATION);
+    let r = next.run(req).await;
+    let s = r.status();
+    if s == StatusCode::NOT_FOUND
+        || s == StatusCode::FORBIDDEN
+        || (s == StatusCode::UNAUTHORIZED && had_credentials)
+    {
+        metrics::counter!("mmsc_request_failures_total", "status" => s.as_u16().to_string())
+            .increment(1);
+        if let Some(d) = m.guard.failed(&source, Instant::now()) {
+            metrics::counter!("mmsc_sources_blocked_total").increment(1);
+            tracing::warn!(%peer, source, status = s.as_u16(), blocked_secs = d.as_secs(), "repeated failures: source blocked");
+        }
+    }
+    r
 }
 
 /// `POST` of an MMS PDU.
@@ -174,13 +268,22 @@ pub(crate) async fn post(State(m): Shared, ConnectInfo(peer): ConnectInfo<Socket
     };
     let bytes = match read_body(body, &parts.headers, limit, c.limits.drain_limit).await {
         ReadBody::Whole(b) => b,
-        ReadBody::Broken(_) => {
-            tracing::info!(%peer, "request body broken off");
-            return empty(StatusCode::BAD_REQUEST);
+        ReadBody::Broken(prefix) => {
+            tracing::info!(%peer, "request body broken off or stalled");
+            let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
+            let mut r = send_error(
+                &tid,
+                ResponseStatus::TRANSIENT_FAILURE,
+                "the request body was broken off or stalled; send it again",
+            );
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
         }
         ReadBody::TooLarge { prefix, seen, drained } => {
             let tid = pdu::sniff_transaction_id(&prefix).unwrap_or_default();
-            let text = format!("message too large: more than {limit} octets (at least {seen} sent)");
+            let text = format!("message too large: more than {limit} octets (at least {seen} sent or announced)");
             let mut r = send_error(&tid, ResponseStatus::PERMANENT_CONTENT_NOT_ACCEPTED, &text);
             if !drained {
                 r.headers_mut()
@@ -278,49 +381,6 @@ async fn peer_post(m: &Arc<Inner>, parts: axum::http::request::Parts, body: Body
             "a peer may relay only M-NotifyResp.ind, M-Acknowledge.ind and M-Read-Rec.ind",
         ),
     }
-}
-
-/// Checks the version: major 1 only (OMA-TS-MMS_ENC-V1_3 §9: a PDU of an
-/// unsupported major version is answered with Error-unsupported-message and
-/// the version this server speaks).
-fn version_ok(pdu: &Pdu<'_>) -> Result<(), String> {
-    match pdu.version() {
-        Some(v) if v.major() == 1 => Ok(()),
-        Some(v) => Err(format!(
-            "MMS version {v} is not supported; this server speaks {}",
-            Version::V1_3
-        )),
-        None => Ok(()), // validate() names the missing field
-    }
-}
-
-/// Recipients of a Send/Forward: address text to store and kind, deduplicated.
-fn recipients(pdu: &Pdu<'_>) -> Result<Vec<NewRecipient>, String> {
-    let mut out: Vec<NewRecipient> = Vec::new();
-    for a in pdu.to().chain(pdu.cc()).chain(pdu.bcc()) {
-        let r = match a.kind() {
-            MmsKind::Plmn => {
-                let v = normalize_msisdn(&a.value());
-                if !is_msisdn(&v) {
-                    return Err(format!("recipient {a} is not a phone number"));
-                }
-                NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
-            }
-            MmsKind::Unqualified => {
-                let v = normalize_msisdn(&a.value());
-                if !is_msisdn(&v) {
-                    return Err(format!("recipient {a} is neither a phone number nor an e-mail address"));
-                }
-                NewRecipient::new(format!("{v}/TYPE=PLMN"), AddressKind::Msisdn)
-            }
-            MmsKind::Email => NewRecipient::new(a.value().trim().to_owned(), AddressKind::Email),
-            _ => NewRecipient::new(a.text().into_owned(), AddressKind::Other),
-        };
-        if !out.iter().any(|x| x.address == r.address) {
-            out.push(r);
-        }
-    }
-    Ok(out)
 }
 
 /// The checks a sender passes (Send and Forward): a subscriber, allowed to
@@ -614,7 +674,7 @@ pub(crate) async fn retrieve(
         return crate::peer::fetch_for(&m, &ident, &uri).await;
     }
     let t = Instant::now();
-    let d = m.store.by_token(&token).await;
+    let d = if crate::request::is_token(&token) { m.store.by_token(&token).await } else { Ok(None) };
     store_timer("lookup", t);
     let d = match d {
         Ok(Some(d)) => d,
@@ -906,12 +966,6 @@ fn forward_error(tid: &str, status: ResponseStatus, text: &str) -> Response {
     mms_response(StatusCode::OK, pdu::forward_conf(tid, status, Some(text), None))
 }
 
-/// The token of one of our retrieval URLs.
-fn token_of<'a>(m: &Inner, url: &'a str) -> Option<&'a str> {
-    let rest = url.strip_prefix(m.config.public_base())?.strip_prefix("/m/")?;
-    (!rest.is_empty() && !rest.contains('/')).then_some(rest)
-}
-
 async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> Response {
     let c = &m.config;
     if let Err(t) = version_ok(pdu) {
@@ -924,7 +978,7 @@ async fn forward(m: &Arc<Inner>, ident: &Identity, pdu: &Pdu<'_>, tid: &str) -> 
         return forward_error(tid, s, &t);
     }
     let not_found = |t: &str| forward_error(tid, ResponseStatus::PERMANENT_MESSAGE_NOT_FOUND, t);
-    let Some(token) = pdu.content_location().and_then(|u| token_of(m, u)) else {
+    let Some(token) = pdu.content_location().and_then(|u| crate::request::token_of_url(m.config.public_base(), u)) else {
         return not_found("X-Mms-Content-Location is not a message of this server");
     };
     let d = match m.store.by_token(token).await {

@@ -150,10 +150,41 @@ impl PapNotifier {
         ppg_host: impl Into<String>,
         timeout: Duration,
     ) -> Result<Self, NotifyError> {
+        Self::with_ca(url, credentials, version, ppg_host, timeout, None)
+    }
+
+    /// The same, trusting the CA certificates of the PEM file `ca_file`
+    /// (besides the system's roots) for an `https://` gateway.
+    pub fn with_ca(
+        url: impl Into<String>,
+        credentials: Option<(String, String)>,
+        version: PapVersion,
+        ppg_host: impl Into<String>,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, NotifyError> {
         ferry_service::tls::install_ring_provider();
-        let client = reqwest::Client::builder()
+        let mut b = reqwest::Client::builder()
             .timeout(timeout)
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(64);
+        if let Some(ca) = ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                NotifyError::Unreachable(format!("reading gateway.ca_file {}: {e}", ca.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                NotifyError::Unreachable(format!("gateway.ca_file {}: {e}", ca.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(NotifyError::Unreachable(format!(
+                    "gateway.ca_file {} holds no certificate",
+                    ca.display()
+                )));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let client = b
             .build()
             .map_err(|e| NotifyError::Unreachable(format!("building HTTP client: {e}")))?;
         Ok(Self {

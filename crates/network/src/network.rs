@@ -590,6 +590,8 @@ impl Network {
                 receipts: true,
             }],
             delivery: ferry_ppg::config::DeliveryConfig::default(),
+            tls: None,
+            http: Default::default(),
         };
         let ppg = match ferry_ppg::server::start(ppg_config, self.shutdown.clone()).await {
             Ok(p) => p,

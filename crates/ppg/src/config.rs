@@ -35,6 +35,14 @@ pub struct Config {
     /// Delivery behaviour.
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// HTTPS on the PAP listener: `[tls] cert = "…", key = "…"` (PEM files;
+    /// rustls with ring). Absent: plain HTTP.
+    #[serde(default)]
+    pub tls: Option<ferry_service::http::TlsFiles>,
+    /// Timeouts and per-address connection limit of the HTTP listener
+    /// (`max_connections_per_ip` defaults to no limit here).
+    #[serde(default)]
+    pub http: ferry_service::http::HttpLimits,
 }
 
 fn default_sender_name() -> String {

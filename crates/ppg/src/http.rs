@@ -96,6 +96,8 @@ struct App {
     accepted: metrics::Counter,
     auth: Arc<Auth>,
     metrics: metrics_handle::Handle,
+    /// The body limit (for the refusal's text).
+    max_body: usize,
 }
 
 mod metrics_handle {
@@ -111,6 +113,7 @@ pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> Router {
         accepted: metrics::counter!("ppg_requests_total", "answer" => "1001"),
         auth: Arc::new(auth),
         metrics: Arc::new(move || handle.render()),
+        max_body,
     };
     Router::new()
         .route("/pap", post(pap))
@@ -121,11 +124,22 @@ pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> Router {
         .with_state(app)
 }
 
-/// Serves `router` on `listener` until `shutdown` fires (in-flight requests finish).
+/// Serves `router` on `listener` over plain HTTP with the default `[http]`
+/// limits until `shutdown` fires (in-flight requests finish).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: ferry_service::Shutdown) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
+    let opts = ferry_service::http::ServeOptions::new("ppg", &ferry_service::http::HttpLimits::default(), 0, None);
+    ferry_service::http::serve(listener, router, opts, shutdown).await
+}
+
+/// Serves `router` on `listener` with these options (TLS, timeouts,
+/// per-address connection limit) until `shutdown` fires.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    opts: ferry_service::http::ServeOptions,
+    shutdown: ferry_service::Shutdown,
+) -> std::io::Result<()> {
+    ferry_service::http::serve(listener, router, opts, shutdown).await
 }
 
 async fn render_metrics(State(app): State<App>) -> Response {
@@ -233,11 +247,49 @@ async fn pap(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let initiator = match app.auth.check(peer, credentials(&headers, query.as_deref())) {
         Ok(i) => i,
-        Err((status, why)) => return bad_message(status, StatusCode::FORBIDDEN, why, None, PapVersion::V2_0),
+        Err((status, why)) => {
+            tracing::warn!(%peer, why, "PAP request refused");
+            let mut r = bad_message(status, StatusCode::FORBIDDEN, why, None, PapVersion::V2_0);
+            // The body was not read: do not keep the connection.
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+    };
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let body = match declared {
+        // Announced too large: refused before any of it is read.
+        Some(d) if d > app.max_body as u64 => Err(None),
+        // Read while it streams, refused as soon as it passes the limit.
+        _ => axum::body::to_bytes(body, app.max_body).await.map_err(Some),
+    };
+    let body: Bytes = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let too_large = e.as_ref().is_none_or(|e| {
+                let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+                while let Some(s) = src {
+                    if s.is::<http_body_util::LengthLimitError>() {
+                        return true;
+                    }
+                    src = s.source();
+                }
+                false
+            });
+            let e = e.map(|e| e.to_string()).unwrap_or_else(|| "Content-Length over the limit".into());
+            tracing::info!(%peer, error = %e, "PAP request body refused");
+            let (status, desc) = if too_large {
+                (Http::PAYLOAD_TOO_LARGE, format!("request larger than {} octets", app.max_body))
+            } else {
+                (Http::BAD_REQUEST, format!("request body broken off or stalled: {e}"))
+            };
+            let mut r = bad_message(status, StatusCode::BAD_REQUEST, desc, None, PapVersion::V2_0);
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
     };
     let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return bad_message(

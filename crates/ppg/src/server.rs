@@ -12,7 +12,7 @@ use crate::bearer::{Bearer, Route, Routes};
 use crate::config::Config;
 use crate::esme_bearer::EsmeBearer;
 use crate::gateway::{Gateway, Parts};
-use crate::http::{Auth, router, serve};
+use crate::http::{Auth, router, serve_with};
 
 /// A started gateway.
 #[derive(Debug)]
@@ -55,7 +55,12 @@ pub async fn start(config: Config, shutdown: Shutdown) -> Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let app = router(gateway.clone(), Auth::from_config(&config), config.delivery.max_request_bytes);
-    let server = tokio::spawn(serve(listener, app, shutdown));
-    tracing::info!(%addr, links = links.len(), "push proxy gateway listening");
+    let tls = match &config.tls {
+        Some(files) => Some(ferry_service::http::server_tls(files)?),
+        None => None,
+    };
+    let opts = ferry_service::http::ServeOptions::new("ppg", &config.http, 0, tls);
+    let server = tokio::spawn(serve_with(listener, app, opts, shutdown));
+    tracing::info!(%addr, links = links.len(), tls = config.tls.is_some(), "push proxy gateway listening");
     Ok(Running { gateway, addr, links, server })
 }

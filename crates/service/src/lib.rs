@@ -13,11 +13,14 @@
 //! - [`telemetry`]: tracing to stderr and a Prometheus recorder whose text
 //!   each server exposes on `/metrics`.
 //! - [`tls`]: installs rustls's ring provider once per process.
+//! - [`http`]: serves an axum router over HTTP/1.1 or HTTPS (rustls) with
+//!   header and request timeouts and a per-address connection limit.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod db;
+pub mod http;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;

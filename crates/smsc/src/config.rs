@@ -183,8 +183,11 @@ pub struct Limits {
     /// Failed binds from one IP address (within ten minutes) after which
     /// its bind responses are delayed.
     pub failed_binds_before_delay: u32,
-    /// The delay, in milliseconds.
+    /// The first delay, in milliseconds; it doubles with each further
+    /// failure, up to `bind_delay_max_ms`.
     pub bind_delay_ms: u64,
+    /// The longest delay, in milliseconds.
+    pub bind_delay_max_ms: u64,
     /// Seconds of silence on a bound session before an enquire_link (0 = never).
     pub enquire_link_seconds: u64,
     /// Octets of free space kept on the store's file system: a submit_sm
@@ -203,6 +206,7 @@ impl Default for Limits {
             bind_timeout_seconds: 30,
             failed_binds_before_delay: 3,
             bind_delay_ms: 1000,
+            bind_delay_max_ms: 30_000,
             enquire_link_seconds: 60,
             min_free_bytes: 0,
         }

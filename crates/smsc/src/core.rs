@@ -195,7 +195,12 @@ impl Core {
             Some(&(n, since))
                 if n >= l.failed_binds_before_delay && since.elapsed() < FAILURE_WINDOW =>
             {
-                Some(Duration::from_millis(l.bind_delay_ms))
+                // Doubles with every failure past the threshold.
+                let k = (n - l.failed_binds_before_delay).min(20);
+                let d = l.bind_delay_ms.saturating_mul(1 << k);
+                Some(Duration::from_millis(
+                    d.min(l.bind_delay_max_ms.max(l.bind_delay_ms)),
+                ))
             }
             _ => None,
         }

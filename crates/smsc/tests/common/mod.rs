@@ -68,7 +68,14 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).await.unwrap();
+        Self::connect_from("127.0.0.1", addr).await
+    }
+
+    /// Connects from the local address `from` (`127.0.0.2`, …).
+    pub async fn connect_from(from: &str, addr: SocketAddr) -> Client {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        let stream = s.connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         Client {
             stream,
