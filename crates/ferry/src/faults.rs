@@ -1,4 +1,5 @@
 //! `ferry faults`: the fault test — an operator's SMSC, push gateway and MMSC
+//! (and a peer operator's, reached over MM4)
 //! as child processes of this binary, virtual phones sending at a steady
 //! rate, servers SIGKILLed at random moments and restarted; at the end every
 //! message whose M-Send.conf said Ok must be in its recipient's inbox
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ferry_network::faults::{FaultOptions, Outage, Role};
+use ferry_network::faults::{FaultOptions, Outage, ServerId};
 
 /// Arguments of `ferry faults`.
 #[derive(Debug, clap::Args)]
@@ -29,17 +30,27 @@ pub(crate) struct FaultsArgs {
     /// Seed of the random kills (default: random; printed either way).
     #[arg(long)]
     seed: Option<u64>,
-    /// Servers killed at random (comma-separated: smsc,ppg,mmsc; empty: none).
-    #[arg(long, default_value = "smsc,ppg,mmsc", value_delimiter = ',')]
+    /// Servers killed at random, comma-separated: smsc, ppg, mmsc (the
+    /// sending operator's), peer-mmsc, peer-smsc, peer-ppg (the peer
+    /// operator's); empty: none.
+    #[arg(long, default_value = "smsc,ppg,mmsc,peer-mmsc", value_delimiter = ',')]
     kill: Vec<String>,
+    /// Percentage of the messages sent to the peer operator's phones (a
+    /// second operator with its own SMSC, PPG and MMSC, reached over MM4);
+    /// 0: no second operator.
+    #[arg(long, default_value_t = 25.0)]
+    cross: f64,
+    /// Virtual phones of the peer operator.
+    #[arg(long, default_value_t = 5)]
+    peer_phones: usize,
     /// Seconds between a restart and the next kill, MIN-MAX.
     #[arg(long, default_value = "2-6")]
     kill_every: String,
     /// Seconds a killed server stays down, MIN-MAX (fractions allowed).
     #[arg(long, default_value = "0.2-2")]
     down_for: String,
-    /// A planned outage, ROLE@AT+FOR in seconds (e.g. smsc@10+60: the SMSC
-    /// goes away 10 s into the run for a minute). Repeatable.
+    /// A planned outage, SERVER@AT+FOR in seconds (e.g. smsc@10+60: the SMSC
+    /// goes away 10 s into the run for a minute; peer-mmsc@5+3). Repeatable.
     #[arg(long)]
     outage: Vec<String>,
     /// Seconds without progress after which the wait for the last deliveries ends.
@@ -61,15 +72,15 @@ fn range(s: &str) -> Result<(Duration, Duration)> {
 }
 
 fn outage(s: &str) -> Result<Outage> {
-    let (role, rest) = s.split_once('@').context("an outage is ROLE@AT+FOR")?;
-    let (at, down) = rest.split_once('+').context("an outage is ROLE@AT+FOR")?;
+    let (server, rest) = s.split_once('@').context("an outage is SERVER@AT+FOR")?;
+    let (at, down) = rest.split_once('+').context("an outage is SERVER@AT+FOR")?;
     let secs = |x: &str| -> Result<Duration> {
         Ok(Duration::from_secs_f64(x.parse().with_context(|| {
             format!("{x:?} is no number of seconds")
         })?))
     };
     Ok(Outage {
-        role: role.parse()?,
+        server: server.parse()?,
         at: secs(at)?,
         down_for: secs(down)?,
     })
@@ -91,8 +102,14 @@ pub(crate) fn run(args: &FaultsArgs) -> Result<()> {
         .kill
         .iter()
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<Role>())
+        .map(|s| s.parse::<ServerId>())
         .collect::<Result<_>>()?;
+    opts.cross = args.cross;
+    opts.peer_phones = args.peer_phones;
+    if args.cross <= 0.0 {
+        // No second operator: its servers are not there to kill.
+        opts.targets.retain(|t| t.operator == 0);
+    }
     opts.kill_every = range(&args.kill_every)?;
     opts.down_for = range(&args.down_for)?;
     opts.outages = args

@@ -27,9 +27,17 @@
 //!   had to drop as a second copy of a Message-ID it already stored: the
 //!   servers delivered it twice as different messages.
 //!
-//! The servers are addressed by [`ServerId`] (operator, role), so a second
-//! operator (and the kill of a peer operator's MMSC) fits in once
-//! cross-operator delivery between separate processes exists.
+//! With a cross-operator share ([`FaultOptions::cross`], default 25 %) a
+//! second operator runs too: its own SMSC, push gateway and MMSC (op1, the
+//! *peer*), each MMSC with an SMTP listener on loopback and the other as its
+//! MM4 peer (`[routing]` method `mm4`, `[mm4]`, `[smtp]` with
+//! `[[smtp.peers]]`). That share of the messages goes from the first
+//! operator's phones to the peer's phones: stored by op0's MMSC, forwarded
+//! over MM4 (retried until 250), stored again by op1's MMSC under the same
+//! Message-ID (a repeated forward is recognised), notified and fetched
+//! there; the delivery report comes back over MM4. The servers are
+//! addressed by [`ServerId`] (operator, role); the peer's MMSC is in the
+//! default kill schedule, and the same end check covers its recipients.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -97,6 +105,33 @@ pub struct ServerId {
     pub role: Role,
 }
 
+impl ServerId {
+    /// Operator `operator`'s server `role`.
+    pub fn new(operator: usize, role: Role) -> Self {
+        Self { operator, role }
+    }
+}
+
+/// `smsc`, `ppg`, `mmsc` (the first operator's), `peer-mmsc` (and
+/// `peer-smsc`, `peer-ppg`: the second operator's), or `opN-ROLE`.
+impl std::str::FromStr for ServerId {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        if let Some(r) = s.strip_prefix("peer-") {
+            return Ok(Self::new(1, r.parse()?));
+        }
+        if let Some(rest) = s.strip_prefix("op")
+            && let Some((n, r)) = rest.split_once('-')
+        {
+            let operator = n
+                .parse()
+                .with_context(|| format!("{s:?}: {n:?} is no operator number"))?;
+            return Ok(Self::new(operator, r.parse()?));
+        }
+        Ok(Self::new(0, s.parse()?))
+    }
+}
+
 impl std::fmt::Display for ServerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "op{}-{}", self.operator, self.role.as_str())
@@ -107,7 +142,7 @@ impl std::fmt::Display for ServerId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outage {
     /// The server.
-    pub role: Role,
+    pub server: ServerId,
     /// After this long into the run.
     pub at: Duration,
     /// Down for this long.
@@ -130,7 +165,13 @@ pub struct FaultOptions {
     /// Seed of the random kills (printed, so a run can be repeated).
     pub seed: u64,
     /// The servers that are killed at random.
-    pub targets: Vec<Role>,
+    pub targets: Vec<ServerId>,
+    /// Percentage of the messages sent from the first operator's phones to
+    /// the second operator's (over MM4 between the two MMSCs); 0: the second
+    /// operator is not run.
+    pub cross: f64,
+    /// Virtual phones of the second operator.
+    pub peer_phones: usize,
     /// Time between one restart and the next kill: drawn from this range.
     pub kill_every: (Duration, Duration),
     /// Time a killed server stays down: drawn from this range.
@@ -155,7 +196,14 @@ impl FaultOptions {
             duration: Duration::from_secs(60),
             size: 4096,
             seed: rand::random::<u32>() as u64,
-            targets: vec![Role::Smsc, Role::Ppg, Role::Mmsc],
+            targets: vec![
+                ServerId::new(0, Role::Smsc),
+                ServerId::new(0, Role::Ppg),
+                ServerId::new(0, Role::Mmsc),
+                ServerId::new(1, Role::Mmsc),
+            ],
+            cross: 25.0,
+            peer_phones: 5,
             kill_every: (Duration::from_secs(2), Duration::from_secs(6)),
             down_for: (Duration::from_millis(200), Duration::from_secs(2)),
             outages: Vec::new(),
@@ -172,6 +220,13 @@ pub struct FaultReport {
     pub seed: u64,
     /// Messages whose M-Send.conf said Ok.
     pub sent: u64,
+    /// Of those, to the second operator's phones (over MM4).
+    pub cross_sent: u64,
+    /// Of those, delivered exactly once, byte for byte.
+    pub cross_delivered: u64,
+    /// Delivered messages whose sender got a delivery report Retrieved
+    /// (local, cross-operator over MM4).
+    pub reports_retrieved: (u64, u64),
     /// Delivered exactly once, byte for byte.
     pub delivered: u64,
     /// Not delivered, but a delivery report says why (status other than
@@ -249,6 +304,14 @@ impl std::fmt::Display for FaultReport {
             f,
             "messages sent (M-Send.conf Ok): {}; delivered exactly once: {}; not delivered with a delivery report: {}",
             self.sent, self.delivered, self.reported
+        )?;
+        writeln!(
+            f,
+            "to the peer operator over MM4: {} sent, {} delivered exactly once; delivery reports Retrieved: {} local, {} over MM4",
+            self.cross_sent,
+            self.cross_delivered,
+            self.reports_retrieved.0,
+            self.reports_retrieved.1
         )?;
         writeln!(
             f,
@@ -369,7 +432,11 @@ const PAP_PASSWORD: &str = "pappass";
 /// The addresses of one operator's servers.
 #[derive(Debug, Clone)]
 struct OperatorPlan {
+    /// `op0`, `op1`: also the MM4 domain `mms.{name}.faults`.
+    name: String,
     numbers: String,
+    /// The MMSC's SMTP listener (MM4 from the other operator).
+    smtp: SocketAddr,
     smsc: SocketAddr,
     smsc_admin: SocketAddr,
     ppg: SocketAddr,
@@ -377,10 +444,12 @@ struct OperatorPlan {
 }
 
 impl OperatorPlan {
-    fn new(numbers: &str) -> Result<Self> {
+    fn new(name: &str, numbers: &str) -> Result<Self> {
         let a = |p| SocketAddr::from(([127, 0, 0, 1], p));
         Ok(Self {
+            name: name.to_owned(),
             numbers: numbers.to_owned(),
+            smtp: a(free_port()?),
             smsc: a(free_port()?),
             smsc_admin: a(free_port()?),
             ppg: a(free_port()?),
@@ -392,9 +461,54 @@ impl OperatorPlan {
         self.numbers.trim_start_matches('+')
     }
 
+    fn domain(&self) -> String {
+        format!("mms.{}.faults", self.name)
+    }
+
+    /// The MMSC's `[routing]`, `[mm4]`, `[smtp]` sections: every other
+    /// operator is reached over MM4 (SMTP to its listener on loopback) and
+    /// may send to ours. Empty with one operator.
+    fn interconnect(&self, all: &[OperatorPlan]) -> String {
+        let others: Vec<&OperatorPlan> = all.iter().filter(|o| o.name != self.name).collect();
+        if others.is_empty() {
+            return String::new();
+        }
+        let mut t = format!(
+            "[routing]\ncountry_code = \"47\"\nown_ranges = [\"{own}\"]\nlocal_domains = [\"{d}\"]\n",
+            own = self.numbers,
+            d = self.domain(),
+        );
+        for o in &others {
+            let _ = write!(
+                t,
+                "[[routing.operators]]\nname = \"{n}\"\nranges = [\"{r}\"]\nmmsc_url = \"smtp://{a}\"\nmethod = \"mm4\"\nmm4_domain = \"{d}\"\n",
+                n = o.name,
+                r = o.numbers,
+                a = o.smtp,
+                d = o.domain(),
+            );
+        }
+        let _ = write!(
+            t,
+            "[mm4]\ndomain = \"{d}\"\ntls = \"none\"\ntimeout_secs = 5\nretry_secs = [1, 1, 2]\nmax_attempts = 0\npoll_ms = 100\nlease_secs = 10\n\
+             [smtp]\nlisten = \"{l}\"\nhostname = \"{d}\"\nlocal_domains = [\"{d}\"]\n",
+            d = self.domain(),
+            l = self.smtp,
+        );
+        for o in &others {
+            let _ = write!(
+                t,
+                "[[smtp.peers]]\nname = \"{n}\"\naddresses = [\"127.0.0.1\"]\nsender_domains = [\"{d}\"]\n",
+                n = o.name,
+                d = o.domain(),
+            );
+        }
+        t
+    }
+
     /// Writes the three configuration files into `dir` and returns the
     /// servers (not started).
-    fn servers(&self, index: usize, dir: &Path) -> Result<Vec<Server>> {
+    fn servers(&self, index: usize, dir: &Path, all: &[OperatorPlan]) -> Result<Vec<Server>> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
         let smsc = format!(
@@ -475,7 +589,8 @@ url = "http://{ppg}/pap"
 username = "{PAP_USER}"
 password = "{PAP_PASSWORD}"
 timeout_ms = 5000
-"#,
+{interconnect}"#,
+            interconnect = self.interconnect(all),
             mmsc = self.mmsc,
             ppg = self.ppg,
             store = q(&dir.join("mmsc")),
@@ -525,20 +640,20 @@ async fn scrape(http: &reqwest::Client, url: &str, series: &str) -> Option<f64> 
 
 /// The gauges that show a backlog: (server, URL, series). While a server is
 /// down, those of the others are watched.
-fn backlog_gauges(plan: &OperatorPlan) -> Vec<(Role, String, &'static str)> {
+fn backlog_gauges(index: usize, plan: &OperatorPlan) -> Vec<(ServerId, String, &'static str)> {
     vec![
         (
-            Role::Smsc,
+            ServerId::new(index, Role::Smsc),
             format!("http://{}/metrics", plan.smsc_admin),
             "ferry_smsc_queue_depth",
         ),
         (
-            Role::Ppg,
+            ServerId::new(index, Role::Ppg),
             format!("http://{}/metrics", plan.ppg),
             "ppg_queue_depth",
         ),
         (
-            Role::Mmsc,
+            ServerId::new(index, Role::Mmsc),
             format!("http://{}/metrics", plan.mmsc),
             "mmsc_recipients{state=\"pending\"}",
         ),
@@ -568,7 +683,8 @@ struct Ledger {
 
 #[derive(Debug)]
 struct Shared {
-    mm1: Mm1,
+    /// MM1 to each operator's MMSC (a phone talks to its own).
+    mm1: Vec<Mm1>,
     ledger: Mutex<Ledger>,
     refused: AtomicU64,
     send_retries: AtomicU64,
@@ -617,8 +733,15 @@ where
 }
 
 /// Fetches a notified message once, stores it (by Message-ID), answers.
-async fn fetch_and_store(s: Arc<Shared>, me: Arc<str>, url: String, tid: String, sd: Shutdown) {
-    let Some(conf) = with_retries(&s, &sd, || s.mm1.get(&me, &url)).await else {
+async fn fetch_and_store(
+    s: Arc<Shared>,
+    op: usize,
+    me: Arc<str>,
+    url: String,
+    tid: String,
+    sd: Shutdown,
+) {
+    let Some(conf) = with_retries(&s, &sd, || s.mm1[op].get(&me, &url)).await else {
         return;
     };
     let mid = conf.message_id().unwrap_or(&tid).to_owned();
@@ -647,12 +770,12 @@ async fn fetch_and_store(s: Arc<Shared>, me: Arc<str>, url: String, tid: String,
     s.progressed();
     let answer = Pdu::notifyresp_ind(tid, Status::RETRIEVED).to_bytes();
     with_retries(&s, &sd, || async {
-        Ok(s.mm1.post(&me, answer.clone()).await?)
+        Ok(s.mm1[op].post(&me, answer.clone()).await?)
     })
     .await;
 }
 
-async fn phone_loop(mut link: EsmeLink, me: String, s: Arc<Shared>, sd: Shutdown) {
+async fn phone_loop(mut link: EsmeLink, op: usize, me: String, s: Arc<Shared>, sd: Shutdown) {
     let mut inbox = SmsInbox::new();
     // Transaction ids being fetched or fetched.
     let mut taken: HashSet<String> = HashSet::new();
@@ -696,7 +819,7 @@ async fn phone_loop(mut link: EsmeLink, me: String, s: Arc<Shared>, sd: Shutdown
                         let have = s.ledger().stored_tids.contains(&tid);
                         if have {
                             let a = Pdu::notifyresp_ind(tid, Status::RETRIEVED).to_bytes();
-                            let _ = s.mm1.post(&me, a).await;
+                            let _ = s.mm1[op].post(&me, a).await;
                         }
                         drop(sd);
                     });
@@ -704,6 +827,7 @@ async fn phone_loop(mut link: EsmeLink, me: String, s: Arc<Shared>, sd: Shutdown
                 }
                 tokio::spawn(fetch_and_store(
                     s.clone(),
+                    op,
                     me.clone(),
                     url.to_owned(),
                     tid.to_owned(),
@@ -742,7 +866,7 @@ async fn send_one(s: Arc<Shared>, seq: usize, from: String, draft: Draft, sd: Sh
             }
             wait = (wait * 2).min(Duration::from_secs(2));
         }
-        match s.mm1.post(&from, pdu.clone()).await {
+        match s.mm1[0].post(&from, pdu.clone()).await {
             Ok(b) => match Pdu::decode(&b) {
                 Ok(conf) => match conf.response_status() {
                     Some(st) if st.is_ok() => {
@@ -795,25 +919,56 @@ pub async fn run(opts: FaultOptions, say: &mut (dyn FnMut(&str) + Send)) -> Resu
             temp.path().to_owned()
         }
     };
-    // One operator for now; a second (and its MMSC as the peer to kill) is
-    // one more plan here once operators can reach each other across processes.
-    let plans = [OperatorPlan::new("+4790")?];
+    ensure!(
+        (0.0..=100.0).contains(&opts.cross),
+        "the cross-operator share is a percentage"
+    );
+    // The first operator's phones send; with a cross-operator share, a
+    // second operator (its own SMSC, PPG, MMSC; MM4 between the MMSCs)
+    // receives that share on its phones.
+    let mut plans = vec![OperatorPlan::new("op0", "+4790")?];
+    if opts.cross > 0.0 {
+        ensure!(
+            opts.peer_phones >= 1,
+            "at least one phone on the peer operator"
+        );
+        plans.push(OperatorPlan::new("op1", "+4791")?);
+    }
+    for id in opts
+        .targets
+        .iter()
+        .chain(opts.outages.iter().map(|o| &o.server))
+    {
+        ensure!(
+            id.operator < plans.len(),
+            "{id}: there is no operator {} (the second operator runs with a cross-operator share above 0)",
+            id.operator
+        );
+    }
     let mut servers: Vec<Server> = Vec::new();
     for (i, p) in plans.iter().enumerate() {
-        servers.extend(p.servers(i, &dir.join(format!("op{i}")))?);
+        servers.extend(p.servers(i, &dir.join(format!("op{i}")), &plans)?);
     }
     for s in &mut servers {
         s.start(&opts.ferry).await?;
     }
-    say(&format!(
-        "seed {}: SMSC {}, PPG {}, MMSC {} as child processes of {}; data and logs in {}",
-        opts.seed,
-        plans[0].smsc,
-        plans[0].ppg,
-        plans[0].mmsc,
-        opts.ferry.display(),
-        dir.display()
-    ));
+    for (i, p) in plans.iter().enumerate() {
+        say(&format!(
+            "seed {}: op{i} ({}…): SMSC {}, PPG {}, MMSC {} (MM4 on {}) as child processes of {}",
+            opts.seed,
+            p.numbers,
+            p.smsc,
+            p.ppg,
+            p.mmsc,
+            if plans.len() > 1 {
+                p.smtp.to_string()
+            } else {
+                "none".into()
+            },
+            opts.ferry.display(),
+        ));
+    }
+    say(&format!("data and logs in {}", dir.display()));
     let result = drive(&opts, &plans, &mut servers, say).await;
     for s in &mut servers {
         let _ = s.kill().await;
@@ -829,21 +984,31 @@ async fn drive(
     servers: &mut [Server],
     say: &mut (dyn FnMut(&str) + Send),
 ) -> Result<FaultReport> {
-    let plan = &plans[0];
     let numbers: Vec<String> = (0..opts.phones)
-        .map(|i| fleet::msisdn(&plan.numbers, i))
+        .map(|i| fleet::msisdn(&plans[0].numbers, i))
         .collect();
+    let peer_numbers: Vec<String> = match plans.get(1) {
+        Some(p) => (0..opts.peer_phones)
+            .map(|i| fleet::msisdn(&p.numbers, i))
+            .collect(),
+        None => Vec::new(),
+    };
     let (sd, finished) = Shutdown::new();
-    let links = fleet::bind_all(
-        &plan.smsc.to_string(),
-        &numbers,
-        Duration::from_secs(60),
-        &sd,
-    )
-    .await?;
+    let mut links = Vec::new();
+    for (i, (p, nums)) in plans.iter().zip([&numbers, &peer_numbers]).enumerate() {
+        let l = fleet::bind_all(&p.smsc.to_string(), nums, Duration::from_secs(60), &sd).await?;
+        links.extend(
+            l.into_iter()
+                .zip(nums.iter())
+                .map(|(l, m)| (i, l, m.clone())),
+        );
+    }
     say(&format!("{} phones bound", links.len()));
     let shared = Arc::new(Shared {
-        mm1: Mm1::new(format!("http://{}/mms", plan.mmsc), 64)?,
+        mm1: plans
+            .iter()
+            .map(|p| Mm1::new(format!("http://{}/mms", p.mmsc), 64))
+            .collect::<Result<_>>()?,
         ledger: Mutex::default(),
         refused: AtomicU64::new(0),
         send_retries: AtomicU64::new(0),
@@ -852,8 +1017,8 @@ async fn drive(
         rebinds: AtomicU64::new(0),
         progress: Mutex::new(Instant::now()),
     });
-    for (link, m) in links.into_iter().zip(&numbers) {
-        tokio::spawn(phone_loop(link, m.clone(), shared.clone(), sd.clone()));
+    for (op, link, m) in links {
+        tokio::spawn(phone_loop(link, op, m, shared.clone(), sd.clone()));
     }
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -863,7 +1028,12 @@ async fn drive(
     // The senders, in their own task.
     let sender = {
         let (s, sd, numbers) = (shared.clone(), sd.clone(), numbers.clone());
+        let peer_numbers = peer_numbers.clone();
         let (rate, duration, size) = (opts.rate, opts.duration, opts.size);
+        // Which messages go to the peer operator: its own RNG from the seed,
+        // so the kills draw the same whatever the share.
+        let mut cross_rng = StdRng::seed_from_u64(opts.seed ^ 0x0063_726f_7373);
+        let cross = opts.cross / 100.0;
         tokio::spawn(async move {
             let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
             let start = Instant::now();
@@ -873,18 +1043,22 @@ async fn drive(
             while start.elapsed() < duration {
                 pace.tick().await;
                 let from = seq % n;
-                let to = (from + 1 + (seq / n) % (n - 1)) % n;
+                let to = if !peer_numbers.is_empty() && cross_rng.random_bool(cross) {
+                    peer_numbers[(seq / n) % peer_numbers.len()].clone()
+                } else {
+                    numbers[(from + 1 + (seq / n) % (n - 1)) % n].clone()
+                };
                 let body = fleet::payload(size, seq as u64);
                 s.ledger().planned.insert(
                     seq,
                     (
                         numbers[from].clone(),
-                        numbers[to].clone(),
+                        to.clone(),
                         Sha256::digest(&body).into(),
                     ),
                 );
                 let draft = Draft {
-                    to: vec![numbers[to].clone()],
+                    to: vec![to],
                     subject: Some(format!("faults {seq}")),
                     attachments: vec![Attachment::new("payload.bin", body)],
                     delivery_report: true,
@@ -932,17 +1106,17 @@ async fn drive(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         }
-        let (role, down) = if planned {
+        let (target, down) = if planned {
             let o = outages.next().expect("peeked");
-            (o.role, o.down_for)
+            (o.server, o.down_for)
         } else {
-            let role = opts.targets[rng.random_range(0..opts.targets.len())];
-            (role, draw(&mut rng, opts.down_for))
+            let t = opts.targets[rng.random_range(0..opts.targets.len())];
+            (t, draw(&mut rng, opts.down_for))
         };
         let server = servers
             .iter_mut()
-            .find(|s| s.id.role == role && s.id.operator == 0)
-            .context("no such server")?;
+            .find(|s| s.id == target)
+            .with_context(|| format!("{target}: no such server"))?;
         let id = server.id;
         say(&format!(
             "{:6.1} s: SIGKILL {id}, down for {:.1} s",
@@ -952,17 +1126,21 @@ async fn drive(
         server.kill().await?;
         // While it is down, watch the backlog upstream.
         let until = Instant::now() + down;
-        let gauges = backlog_gauges(plan);
+        let gauges: Vec<_> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| backlog_gauges(i, p))
+            .collect();
         while Instant::now() < until {
-            for (r, url, series) in &gauges {
-                if *r == role {
+            for (g, url, series) in &gauges {
+                if *g == target {
                     continue;
                 }
                 if let Some(v) = scrape(&http, url, series).await {
                     let e = backlogs
                         .entry(format!("{id} was down"))
                         .or_default()
-                        .entry(series.to_string())
+                        .entry(format!("{g} {series}"))
                         .or_insert(0.0);
                     *e = e.max(v);
                 }
@@ -1064,9 +1242,16 @@ async fn drive(
         stored.entry(*seq).or_default().push((who, *intact));
     }
     let mut lost_list = Vec::new();
+    let peer_prefix = plans.get(1).map(|p| p.numbers.as_str());
     for (mid, seq) in &l.ok {
         r.sent += 1;
         let (_, to, _) = &l.planned[seq];
+        let cross = peer_prefix.is_some_and(|p| to.starts_with(p));
+        r.cross_sent += cross as u64;
+        let retrieved_report = l
+            .reports
+            .get(mid)
+            .is_some_and(|v| v.contains(&Status::RETRIEVED));
         let copies = stored.get(seq).map(Vec::as_slice).unwrap_or(&[]);
         let mine: Vec<_> = copies.iter().filter(|(w, _)| *w == to).collect();
         if copies.len() > mine.len() {
@@ -1088,6 +1273,14 @@ async fn drive(
             1 => {
                 if mine[0].1 {
                     r.delivered += 1;
+                    r.cross_delivered += cross as u64;
+                    if retrieved_report {
+                        if cross {
+                            r.reports_retrieved.1 += 1;
+                        } else {
+                            r.reports_retrieved.0 += 1;
+                        }
+                    }
                 } else {
                     r.corrupted += 1;
                 }
@@ -1116,4 +1309,48 @@ async fn drive(
         say(&t);
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names() {
+        let p = |s: &str| s.parse::<ServerId>().unwrap();
+        assert_eq!(p("mmsc"), ServerId::new(0, Role::Mmsc));
+        assert_eq!(p("peer-mmsc"), ServerId::new(1, Role::Mmsc));
+        assert_eq!(p("peer-smsc"), ServerId::new(1, Role::Smsc));
+        assert_eq!(p("op1-ppg"), ServerId::new(1, Role::Ppg));
+        assert_eq!(p(&ServerId::new(1, Role::Mmsc).to_string()), p("peer-mmsc"));
+        assert!("peer-mms".parse::<ServerId>().is_err());
+        assert!("opx-mmsc".parse::<ServerId>().is_err());
+    }
+
+    #[test]
+    fn the_mmscs_are_each_others_mm4_peer() {
+        let plans = [
+            OperatorPlan::new("op0", "+4790").unwrap(),
+            OperatorPlan::new("op1", "+4791").unwrap(),
+        ];
+        let t = plans[0].interconnect(&plans);
+        let v: toml::Value = toml::from_str(&t).unwrap();
+        assert_eq!(v["routing"]["own_ranges"][0].as_str(), Some("+4790"));
+        let o = &v["routing"]["operators"][0];
+        assert_eq!(o["method"].as_str(), Some("mm4"));
+        assert_eq!(o["ranges"][0].as_str(), Some("+4791"));
+        assert_eq!(
+            o["mmsc_url"].as_str(),
+            Some(format!("smtp://{}", plans[1].smtp).as_str())
+        );
+        assert_eq!(
+            v["smtp"]["listen"].as_str(),
+            Some(plans[0].smtp.to_string().as_str())
+        );
+        assert_eq!(
+            v["smtp"]["peers"][0]["sender_domains"][0].as_str(),
+            Some("mms.op1.faults")
+        );
+        assert!(plans[0].interconnect(&plans[..1]).is_empty());
+    }
 }
