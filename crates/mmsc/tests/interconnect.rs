@@ -537,6 +537,11 @@ async fn mm4_forward_queued_survives_a_restart_of_the_sender() {
         store.recipients(&id).await.unwrap()[0].state == RecipientState::Notified
     })
     .await;
+    // The recipient's state and the job's are two commits: wait for both.
+    wait_until("the forward job done after the restart", || async {
+        store.outbound_for_message(&id).await.unwrap()[0].state == ReportState::Done
+    })
+    .await;
     let jobs = store.outbound_for_message(&id).await.unwrap();
     assert_eq!(jobs[0].state, ReportState::Done);
     assert!(jobs[0].attempts >= 2, "{jobs:?}");

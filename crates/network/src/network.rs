@@ -225,7 +225,18 @@ pub struct Network {
 }
 
 /// A free loopback port (bound, then released).
+/// A port that is free now, for a listener that is bound later (each MMSC
+/// must know the others' SMTP ports before any starts). Drawn at random
+/// below Linux's ephemeral range (32768–60999) so that the kernel does not
+/// hand the same port to an outgoing connection in between, which a port
+/// from `bind(0)` invites; `bind(0)` only if none of the draws is free.
 fn free_port(host: std::net::IpAddr) -> Result<u16> {
+    for _ in 0..64 {
+        let p = rand::random_range(20_000..32_000u16);
+        if StdListener::bind((host, p)).is_ok() {
+            return Ok(p);
+        }
+    }
     let l = StdListener::bind((host, 0)).context("finding a free port")?;
     Ok(l.local_addr()?.port())
 }
