@@ -274,6 +274,10 @@ pub(crate) async fn sweep_once(m: &Inner) {
             metrics::gauge!("mmsc_queue_depth", "queue" => "reports").set(c.reports_due as f64);
             metrics::gauge!("mmsc_stored_messages").set(c.messages as f64);
             metrics::gauge!("mmsc_stored_body_bytes").set(c.body_bytes as f64);
+            for kind in ["mm4-forward", "mm4", "mm3"] {
+                let n = c.outbound_pending.get(kind).copied().unwrap_or(0);
+                metrics::gauge!("mmsc_outbound_pending", "kind" => kind).set(n as f64);
+            }
             for (state, n) in &c.recipients {
                 metrics::gauge!("mmsc_recipients", "state" => state.as_str()).set(*n as f64);
             }

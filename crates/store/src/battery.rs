@@ -902,6 +902,10 @@ pub async fn outbound_queue(s: &Store) {
     );
     assert_eq!(s.recipient_route(r2).await.unwrap(), Some(mm4));
     assert_eq!(s.recipient_route(r3).await.unwrap(), None);
+    // The queued forward is the backlog the MMSC's gauge shows.
+    let c = s.counts(T0).await.unwrap();
+    assert_eq!(c.outbound_pending.get("mm4-forward"), Some(&1), "{c:?}");
+    assert_eq!(c.outbound_pending.get("mm3"), None);
     // Sender-hosted: recorded, still notified here.
     let hosted = RecipientRoute {
         route: "sender-hosted".into(),

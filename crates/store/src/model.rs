@@ -485,6 +485,10 @@ pub struct Counts {
     pub notifications_due: u64,
     /// Pending reports due at `now`.
     pub reports_due: u64,
+    /// Outbound SMTP jobs not yet sent (MM4 forwards, MM4 answers and
+    /// reports, MM3 e-mail), by kind (`mm4-forward`, `mm4`, `mm3`): the
+    /// backlog while a peer MMSC or the mail relay is away.
+    pub outbound_pending: BTreeMap<String, u64>,
 }
 
 /// What garbage collection did.

@@ -289,6 +289,13 @@ pub(crate) async fn counts(c: &mut SqliteConnection, now: u64) -> Result<Counts>
     .await
     .map_err(db("counting due reports"))?;
     counts.reports_due = get_u64(&row, "n")?;
+    for row in sqlx::query("SELECT kind, count(*) AS n FROM outbox WHERE state = 'pending' GROUP BY kind")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("counting outbound jobs"))?
+    {
+        counts.outbound_pending.insert(get::<String>(&row, "kind")?, get_u64(&row, "n")?);
+    }
     Ok(counts)
 }
 
