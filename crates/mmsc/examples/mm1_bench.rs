@@ -10,7 +10,9 @@
 //! push client (so their store writes are part of the load). Each virtual
 //! handset POSTs an M-Send.req (one recipient), then GETs the recipient's
 //! retrieval URL (the token is read from the store, standing in for the
-//! WAP Push) and checks the M-Retrieve.conf. Without `--rate` it runs closed
+//! WAP Push) and checks the M-Retrieve.conf. One sender subscriber sends
+//! everything, so the per-source rate guard is off (`[guard] requests_per_sec
+//! = 0`). Without `--rate` it runs closed
 //! loop (`--concurrency` transactions in flight); with `--rate N` it starts N
 //! transactions per second (open loop) and reports latencies at that rate.
 
@@ -127,7 +129,8 @@ async fn run(a: Args) {
     let config = Config::from_toml(&format!(
         "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nstore_dir = \"{}\"\n\
          [identity]\ntrusted_proxies = [\"127.0.0.1\"]\n[limits]\nmax_message_size = 1000000\n\
-         [notify]\nretry_secs = [3600]\n[gateway]\nkind = \"memory\"\n",
+         [notify]\nretry_secs = [3600]\n[gateway]\nkind = \"memory\"\n\
+         [guard]\nrequests_per_sec = 0\n",
         dir.path().display()
     ))
     .unwrap();

@@ -248,6 +248,8 @@ pub async fn run(opts: BenchOptions, say: &mut (dyn FnMut(&str) + Send)) -> Resu
     let mut config = NetworkConfig::example_on_free_ports();
     config.operators.truncate(1);
     config.operators[0].phones.clear();
+    // One operator: no peers to reach.
+    config.operators[0].peers.clear();
     config.tuning.notify_concurrency = 1024;
     let temp = match &opts.data_dir {
         Some(d) => {
