@@ -1,11 +1,13 @@
 //! The MM1 benchmark: submit then retrieve, 30 KB messages, durable store.
 //!
 //! ```sh
-//! cargo run --release -p ferry-mmsc --example mm1_bench -- [--seconds 10] [--concurrency 64] [--rate N] [--size 30000]
+//! cargo run --release -p ferry-mmsc --example mm1_bench -- [--seconds 10] [--concurrency 64] [--rate N] [--size 30000] [--inline-body-max N]
 //! ```
 //!
 //! An MMSC runs in this process on port 0 with its SQLite store in a fresh
-//! directory under the system temp dir (fsync'd commits, bodies as files),
+//! directory under the system temp dir (fsync'd commits; bodies up to
+//! `--inline-body-max` octets, 100 KiB by default, inside the database, larger
+//! ones as files; `--inline-body-max 0` makes every body a file),
 //! identity by the trusted MSISDN header, notifications to the in-memory
 //! push client (so their store writes are part of the load). Each virtual
 //! handset POSTs an M-Send.req (one recipient), then GETs the recipient's
@@ -31,6 +33,7 @@ struct Args {
     concurrency: usize,
     rate: Option<u64>,
     size: usize,
+    inline_body_max: usize,
 }
 
 fn args() -> Args {
@@ -39,6 +42,7 @@ fn args() -> Args {
         concurrency: 64,
         rate: None,
         size: 30_000,
+        inline_body_max: ferry_mmsc::store::sqlite::DEFAULT_INLINE_BODY_MAX,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -49,6 +53,7 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = val.parse().expect("--concurrency N"),
             "--rate" => a.rate = Some(val.parse().expect("--rate N")),
             "--size" => a.size = val.parse().expect("--size N"),
+            "--inline-body-max" => a.inline_body_max = val.parse().expect("--inline-body-max N"),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -134,11 +139,14 @@ async fn run(a: Args) {
         dir.path().display()
     ))
     .unwrap();
-    let store = Arc::new(
-        Store::open_sqlite(SqliteConfig::new(dir.path()))
-            .await
-            .unwrap(),
-    );
+    let backend = ferry_mmsc::store::sqlite::SqliteBackend::open(SqliteConfig {
+        inline_body_max: a.inline_body_max,
+        ..SqliteConfig::new(dir.path())
+    })
+        .await
+        .unwrap();
+    let writer = backend.writer_stats();
+    let store = Arc::new(Store::new(backend));
     let n = 10;
     for i in 0..n {
         store
@@ -276,6 +284,15 @@ async fn run(a: Args) {
         "submit+retrieve latency ms: p50={:.1} p99={:.1}",
         pct(&mut t, 0.50),
         pct(&mut t, 0.99)
+    );
+    let commits = writer.commits.load(Ordering::Relaxed).max(1);
+    let ms = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / 1e6 / commits as f64;
+    println!(
+        "store writer: {commits} commits, {:.1} jobs per commit, per commit: {:.2} ms statements, {:.2} ms COMMIT, {:.2} ms body directory sync",
+        writer.jobs.load(Ordering::Relaxed) as f64 / commits as f64,
+        ms(&writer.run_ns),
+        ms(&writer.commit_ns),
+        ms(&writer.dir_sync_ns),
     );
     shutdown.trigger();
     running.join().await;

@@ -82,7 +82,7 @@ pub struct Config {
 }
 
 /// `[store]`: limits of the durable store.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// Octets of free space kept on the store's file system: an M-Send.req
@@ -92,6 +92,24 @@ pub struct StoreConfig {
     /// SQLITE_FULL refuses.
     #[serde(default)]
     pub min_free_bytes: u64,
+    /// Message bodies of at most this many octets are kept inside the
+    /// SQLite database, written in the same commit as the message; larger
+    /// ones are files under `store_dir/bodies/`. 0: every body a file.
+    #[serde(default = "default_inline_body_max")]
+    pub inline_body_max: usize,
+}
+
+fn default_inline_body_max() -> usize {
+    ferry_store::sqlite::DEFAULT_INLINE_BODY_MAX
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            min_free_bytes: 0,
+            inline_body_max: default_inline_body_max(),
+        }
+    }
 }
 
 /// How the subscriber behind a request is identified.

@@ -236,6 +236,7 @@ impl Mmsc {
                 Store::open_sqlite({
                     let mut sc = ferry_store::sqlite::SqliteConfig::new(&c.store_dir);
                     sc.min_free_bytes = c.store.min_free_bytes;
+                    sc.inline_body_max = c.store.inline_body_max;
                     sc
                 })
                 .await

@@ -6,7 +6,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use super::writer::Submission;
+use super::writer::{Record, Submission, Update};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 
@@ -130,10 +130,9 @@ fn subscriber_from_row(row: &SqliteRow) -> Result<Subscriber> {
     })
 }
 
-/// A message row with its body key.
+/// A message row.
 pub(crate) struct MessageRow {
     pub(crate) meta: MessageMeta,
-    pub(crate) body_key: String,
 }
 
 // ---------------------------------------------------------------- reads
@@ -151,7 +150,47 @@ pub(crate) async fn message(c: &mut SqliteConnection, id: &str) -> Result<Option
     row.map(|r| {
         Ok(MessageRow {
             meta: message_from_row(&r)?,
+        })
+    })
+    .transpose()
+}
+
+/// Where a message's body is.
+pub(crate) struct BodyRow {
+    pub(crate) body_key: String,
+    /// Not yet collected.
+    pub(crate) present: bool,
+    /// Stored in the `bodies` table rather than as a file.
+    pub(crate) inline: bool,
+    /// The inline body, when asked for and present.
+    pub(crate) data: Option<Vec<u8>>,
+}
+
+/// The body's whereabouts of message `id`, with the inline body itself when
+/// `with_data` (one query either way).
+pub(crate) async fn message_body(
+    c: &mut SqliteConnection,
+    id: &str,
+    with_data: bool,
+) -> Result<Option<BodyRow>> {
+    let sql = if with_data {
+        "SELECT m.body_key, m.body_removed_at IS NULL AS present, b.message IS NOT NULL AS inline, b.data \
+         FROM messages m LEFT JOIN bodies b ON b.message = m.id WHERE m.message_id = ?"
+    } else {
+        "SELECT m.body_key, m.body_removed_at IS NULL AS present, b.message IS NOT NULL AS inline, NULL AS data \
+         FROM messages m LEFT JOIN bodies b ON b.message = m.id WHERE m.message_id = ?"
+    };
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("reading a message body"))?;
+    row.map(|r| {
+        Ok(BodyRow {
             body_key: get(&r, "body_key")?,
+            present: get(&r, "present")?,
+            inline: get(&r, "inline")?,
+            data: get(&r, "data")?,
         })
     })
     .transpose()
@@ -289,12 +328,15 @@ pub(crate) async fn counts(c: &mut SqliteConnection, now: u64) -> Result<Counts>
     .await
     .map_err(db("counting due reports"))?;
     counts.reports_due = get_u64(&row, "n")?;
-    for row in sqlx::query("SELECT kind, count(*) AS n FROM outbox WHERE state = 'pending' GROUP BY kind")
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db("counting outbound jobs"))?
+    for row in
+        sqlx::query("SELECT kind, count(*) AS n FROM outbox WHERE state = 'pending' GROUP BY kind")
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db("counting outbound jobs"))?
     {
-        counts.outbound_pending.insert(get::<String>(&row, "kind")?, get_u64(&row, "n")?);
+        counts
+            .outbound_pending
+            .insert(get::<String>(&row, "kind")?, get_u64(&row, "n")?);
     }
     Ok(counts)
 }
@@ -380,6 +422,28 @@ pub(crate) async fn insert_submissions(
     for r in &rows {
         inserted.insert(get::<String>(r, "body_key")?, get::<i64>(r, "id")?);
     }
+    // The inline bodies, in statements of up to 64 rows (the same few
+    // statements stay in the connection's cache).
+    let inline: Vec<(i64, &[u8])> = subs
+        .iter()
+        .filter(|s| s.inline)
+        .filter_map(|s| {
+            inserted
+                .get(&s.body_key)
+                .map(|id| (*id, s.message.body.as_slice()))
+        })
+        .collect();
+    for chunk in inline.chunks(64) {
+        let mut sql = String::from("INSERT INTO bodies (message, data) VALUES ");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?, ?)" } else { ", (?, ?)" });
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, body) in chunk {
+            q = q.bind(*id).bind(body.to_vec());
+        }
+        q.execute(&mut *c).await.map_err(db("inserting bodies"))?;
+    }
     let mut recipients = Vec::new();
     for s in subs.iter() {
         if let Some(rowid) = inserted.get(&s.body_key) {
@@ -436,16 +500,24 @@ pub(crate) async fn insert_submissions(
     Ok(())
 }
 
-/// Applies a state change (see [`RecipientState::check_transition`]), keeps
-/// the message's live-recipient count, and queues the delivery report.
-pub(crate) async fn update_recipient(
-    c: &mut SqliteConnection,
-    key: &RecipientKey,
-    update: &RecipientUpdate,
-    now: u64,
-) -> Result<Transition> {
-    let now_i = to_i64(now, "now")?;
-    let row = delivery_required(c, key).await?;
+/// What one state change will write, decided from the row as it is.
+struct Plan {
+    /// The recipient's row id and its message's.
+    id: i64,
+    message_rowid: i64,
+    /// A new report-allowed flag to write.
+    report_allowed: Option<bool>,
+    /// The new state to write, and whether the recipient becomes final.
+    state: Option<(RecipientState, bool)>,
+    /// The delivery report to queue.
+    report: Option<NewReport>,
+    /// The answer, but for the report's id.
+    transition: Transition,
+}
+
+/// Decides a state change (see [`RecipientState::check_transition`]) without
+/// writing: every refusal of an update happens here, before any write.
+fn plan_update(row: &DeliveryRow, update: &RecipientUpdate, now: u64) -> Result<Plan> {
     let (msg, rcp) = (&row.delivery.message, &row.delivery.recipient);
     let from = rcp.state;
     let changed =
@@ -455,38 +527,27 @@ pub(crate) async fn update_recipient(
                 from,
                 to: update.to,
             })?;
-    if let Some(allowed) = update.report_allowed
-        && allowed != rcp.report_allowed
-    {
-        sqlx::query("UPDATE recipients SET report_allowed = ?, updated_at = ? WHERE id = ?")
-            .bind(allowed)
-            .bind(now_i)
-            .bind(rcp.id.0)
-            .execute(&mut *c)
-            .await
-            .map_err(db("updating report-allowed"))?;
-    }
+    let new_allowed = update.report_allowed.filter(|&a| a != rcp.report_allowed);
     let report_allowed = update.report_allowed.unwrap_or(rcp.report_allowed);
     let mut after = rcp.clone();
     after.report_allowed = report_allowed;
-    let mut report = None;
+    let mut plan = Plan {
+        id: rcp.id.0,
+        message_rowid: row.message_rowid,
+        report_allowed: new_allowed,
+        state: None,
+        report: None,
+        transition: Transition {
+            from,
+            changed,
+            report: None,
+            recipient: after,
+        },
+    };
+    let after = &mut plan.transition.recipient;
     if changed {
         let to = update.to;
-        // Final states and `deferred` stop notifications; the lease goes too.
-        sqlx::query(
-            "UPDATE recipients SET state = ?, reason = coalesce(?, reason), \
-             next_notify_at = NULL, lease_until = NULL, \
-             retrieved_at = CASE WHEN ? THEN ? ELSE retrieved_at END, updated_at = ? WHERE id = ?",
-        )
-        .bind(to.as_str())
-        .bind(update.reason.clone())
-        .bind(to == RecipientState::Retrieved)
-        .bind(now_i)
-        .bind(now_i)
-        .bind(rcp.id.0)
-        .execute(&mut *c)
-        .await
-        .map_err(db("updating a recipient state"))?;
+        plan.state = Some((to, to.is_final() && !from.is_final()));
         after.state = to;
         if update.reason.is_some() {
             after.reason = update.reason.clone();
@@ -496,37 +557,243 @@ pub(crate) async fn update_recipient(
             after.retrieved_at = Some(now);
         }
         after.updated_at = now;
-        if to.is_final() && !from.is_final() {
-            sqlx::query("UPDATE messages SET live_recipients = live_recipients - 1 WHERE id = ?")
-                .bind(row.message_rowid)
-                .execute(&mut *c)
-                .await
-                .map_err(db("updating live recipients"))?;
-        }
         if let Some(status) = to.delivery_status()
             && msg.delivery_report
             && report_allowed
         {
-            let r = NewReport {
+            plan.report = Some(NewReport {
                 kind: ReportKind::Delivery,
                 message_id: msg.id.clone(),
                 to: msg.sender.clone(),
                 from: rcp.address.clone(),
                 status,
                 date: now,
-            };
-            report = Some(insert_report(c, &r, now).await?);
+            });
         }
-    } else if after.report_allowed != rcp.report_allowed {
+    } else if new_allowed.is_some() {
         after.updated_at = now;
     }
-    Ok(Transition {
-        from,
-        changed,
-        report,
-        recipient: after,
-    })
+    Ok(plan)
 }
+
+/// Applies a state change, keeps the message's live-recipient count, and
+/// queues the delivery report. Every refusal comes before the first write.
+pub(crate) async fn update_recipient(
+    c: &mut SqliteConnection,
+    key: &RecipientKey,
+    update: &RecipientUpdate,
+    now: u64,
+) -> Result<Transition> {
+    let now_i = to_i64(now, "now")?;
+    let row = delivery_required(c, key).await?;
+    let mut plan = plan_update(&row, update, now)?;
+    if let Some(allowed) = plan.report_allowed {
+        sqlx::query("UPDATE recipients SET report_allowed = ?, updated_at = ? WHERE id = ?")
+            .bind(allowed)
+            .bind(now_i)
+            .bind(plan.id)
+            .execute(&mut *c)
+            .await
+            .map_err(db("updating report-allowed"))?;
+    }
+    if let Some((to, becomes_final)) = plan.state {
+        // The state and, when it becomes final, the message's live count:
+        // two statements in one round trip to the connection.
+        let sql = if becomes_final {
+            "UPDATE recipients SET state = ?, reason = coalesce(?, reason), \
+             next_notify_at = NULL, lease_until = NULL, \
+             retrieved_at = CASE WHEN ? THEN ? ELSE retrieved_at END, updated_at = ? WHERE id = ?; \
+             UPDATE messages SET live_recipients = live_recipients - 1 WHERE id = ?"
+        } else {
+            "UPDATE recipients SET state = ?, reason = coalesce(?, reason), \
+             next_notify_at = NULL, lease_until = NULL, \
+             retrieved_at = CASE WHEN ? THEN ? ELSE retrieved_at END, updated_at = ? WHERE id = ?"
+        };
+        let mut q = sqlx::query(sql)
+            .bind(to.as_str())
+            .bind(update.reason.clone())
+            .bind(to == RecipientState::Retrieved)
+            .bind(now_i)
+            .bind(now_i)
+            .bind(plan.id);
+        if becomes_final {
+            q = q.bind(plan.message_rowid);
+        }
+        q.execute(&mut *c)
+            .await
+            .map_err(db("updating a recipient state"))?;
+    }
+    if let Some(r) = &plan.report {
+        plan.transition.report = Some(insert_report(c, r, now).await?);
+    }
+    Ok(plan.transition)
+}
+
+/// A batch's state changes at once: one query reads every recipient, the
+/// changes are decided in memory (refusals answered there), and the writes
+/// go in a few statements whatever their number. When one recipient is
+/// named twice in the batch, they are applied one at a time instead, in
+/// order, so that the second sees the first.
+pub(crate) async fn update_recipients(
+    c: &mut SqliteConnection,
+    updates: &mut [&mut Update],
+) -> Result<()> {
+    if updates.len() == 1 {
+        let u = &mut *updates[0];
+        u.result = Some(refusal_or_fatal(
+            update_recipient(c, &u.key, &u.update, u.now).await,
+        )?);
+        return Ok(());
+    }
+    for u in updates.iter() {
+        to_i64(u.now, "now")?;
+    }
+    // 1. Every recipient, in one query.
+    let (mut ids, mut tokens, mut tids) = (Vec::new(), Vec::new(), Vec::new());
+    for u in updates.iter() {
+        match &u.key {
+            RecipientKey::Id(id) => ids.push(serde_json::Value::from(id.0)),
+            RecipientKey::Token(t) => tokens.push(serde_json::Value::from(t.as_str())),
+            RecipientKey::TransactionId(t) => tids.push(serde_json::Value::from(t.as_str())),
+        }
+    }
+    let rows = sqlx::query(DELIVERIES_BY_KEYS)
+        .bind(serde_json::Value::Array(ids).to_string())
+        .bind(serde_json::Value::Array(tokens).to_string())
+        .bind(serde_json::Value::Array(tids).to_string())
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("reading recipients"))?;
+    let mut found = Vec::with_capacity(rows.len());
+    for r in &rows {
+        found.push(DeliveryRow {
+            delivery: Delivery {
+                message: message_from_row(r)?,
+                recipient: recipient_from_row(r)?,
+            },
+            message_rowid: get(r, "m_rowid")?,
+        });
+    }
+    let find = |key: &RecipientKey| {
+        found.iter().position(|d| {
+            let r = &d.delivery.recipient;
+            match key {
+                RecipientKey::Id(id) => r.id == *id,
+                RecipientKey::Token(t) => &r.token == t,
+                RecipientKey::TransactionId(t) => r.transaction_id.as_deref() == Some(t.as_str()),
+            }
+        })
+    };
+    let rows_of: Vec<Option<usize>> = updates.iter().map(|u| find(&u.key)).collect();
+    let mut seen = std::collections::HashSet::new();
+    if !rows_of.iter().flatten().all(|i| seen.insert(*i)) {
+        // The same recipient twice: in order, one at a time.
+        for u in updates.iter_mut() {
+            u.result = Some(refusal_or_fatal(
+                update_recipient(c, &u.key, &u.update, u.now).await,
+            )?);
+        }
+        return Ok(());
+    }
+    // 2. The decisions.
+    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(updates.len());
+    for (u, row) in updates.iter_mut().zip(&rows_of) {
+        let plan = match row {
+            None => Err(StoreError::NotFound {
+                what: "recipient",
+                key: u.key.to_string(),
+            }),
+            Some(i) => plan_update(&found[*i], &u.update, u.now),
+        };
+        match plan {
+            Ok(p) => plans.push(Some(p)),
+            Err(e) => {
+                u.result = Some(Err(e));
+                plans.push(None);
+            }
+        }
+    }
+    // 3. The writes.
+    let mut allowed = Vec::new();
+    let mut states = Vec::new();
+    let mut live: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for (u, p) in updates.iter().zip(&plans) {
+        let Some(p) = p else { continue };
+        let now = to_i64(u.now, "now")?;
+        if let Some(a) = p.report_allowed {
+            allowed.push(serde_json::json!({"id": p.id, "a": a, "now": now}));
+        }
+        if let Some((to, becomes_final)) = p.state {
+            states.push(serde_json::json!({
+                "id": p.id, "to": to.as_str(), "reason": u.update.reason,
+                "retrieved": to == RecipientState::Retrieved, "now": now,
+            }));
+            if becomes_final {
+                *live.entry(p.message_rowid).or_default() += 1;
+            }
+        }
+    }
+    if !allowed.is_empty() {
+        sqlx::query(
+            "UPDATE recipients SET report_allowed = j.a, updated_at = j.now \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'a' AS a, value ->> 'now' AS now FROM json_each(?)) AS j \
+             WHERE recipients.id = j.id",
+        )
+        .bind(serde_json::Value::Array(allowed).to_string())
+        .execute(&mut *c)
+        .await
+        .map_err(db("updating report-allowed"))?;
+    }
+    if !states.is_empty() {
+        let live: Vec<serde_json::Value> = live
+            .into_iter()
+            .map(|(m, n)| serde_json::json!({"m": m, "n": n}))
+            .collect();
+        sqlx::query(
+            "UPDATE recipients SET state = j.st, reason = coalesce(j.reason, recipients.reason), \
+               next_notify_at = NULL, lease_until = NULL, \
+               retrieved_at = CASE WHEN j.retrieved THEN j.now ELSE recipients.retrieved_at END, updated_at = j.now \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'to' AS st, value ->> 'reason' AS reason, \
+                     value ->> 'retrieved' AS retrieved, value ->> 'now' AS now FROM json_each(?)) AS j \
+             WHERE recipients.id = j.id; \
+             UPDATE messages SET live_recipients = live_recipients - j.n \
+             FROM (SELECT value ->> 'm' AS m, value ->> 'n' AS n FROM json_each(?)) AS j \
+             WHERE messages.id = j.m",
+        )
+        .bind(serde_json::Value::Array(states).to_string())
+        .bind(serde_json::Value::Array(live).to_string())
+        .execute(&mut *c)
+        .await
+        .map_err(db("updating recipient states"))?;
+    }
+    for ((u, p), _) in updates.iter_mut().zip(plans).zip(0..) {
+        let Some(mut p) = p else { continue };
+        if let Some(r) = &p.report {
+            p.transition.report = Some(insert_report(c, r, u.now).await?);
+        }
+        u.result = Some(Ok(p.transition));
+    }
+    Ok(())
+}
+
+/// A refusal becomes the job's answer; anything else fails the batch.
+fn refusal_or_fatal<T>(r: Result<T>) -> Result<Result<T>> {
+    match r {
+        Err(e) if super::writer::is_logical(&e) => Ok(Err(e)),
+        Err(e) => Err(e),
+        ok => Ok(ok),
+    }
+}
+
+const DELIVERIES_BY_KEYS: &str = concat!(
+    "SELECT ",
+    msg_cols!(),
+    ", ",
+    rcp_cols!(),
+    " FROM recipients r JOIN messages m ON m.id = r.message \
+     WHERE r.id IN (SELECT value FROM json_each(?1)) OR r.token IN (SELECT value FROM json_each(?2)) \
+       OR r.transaction_id IN (SELECT value FROM json_each(?3))"
+);
 
 pub(crate) async fn acknowledge(
     c: &mut SqliteConnection,
@@ -591,18 +858,119 @@ pub(crate) async fn claim_notifications(
     .fetch_all(&mut *c)
     .await
     .map_err(db("claiming notifications"))?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(
-            delivery_required(c, &RecipientKey::Id(RecipientId(id)))
-                .await?
-                .delivery,
-        );
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // All the claimed deliveries in one query.
+    let rows = sqlx::query(DELIVERIES_BY_IDS)
+        .bind(serde_json::Value::from(ids).to_string())
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("reading claimed recipients"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(Delivery {
+            message: message_from_row(r)?,
+            recipient: recipient_from_row(r)?,
+        });
     }
     out.sort_by_key(|d| (d.recipient.next_notify_at, d.recipient.id));
     Ok(out)
 }
 
+const DELIVERIES_BY_IDS: &str = concat!(
+    "SELECT ",
+    msg_cols!(),
+    ", ",
+    rcp_cols!(),
+    " FROM recipients r JOIN messages m ON m.id = r.message WHERE r.id IN (SELECT value FROM json_each(?))"
+);
+
+const RECORD_RETURNING: &str = "RETURNING id AS r_id, \
+    (SELECT message_id FROM messages m WHERE m.id = recipients.message) AS message_id, \
+    address, kind, state, reason, token, transaction_id, notify_attempts, next_notify_at, report_allowed, \
+    retrieved_at, acknowledged, last_error, updated_at";
+
+/// Applies a batch's notification records in one statement (the attempts
+/// travel as JSON through `json_each`) and sets each record's result. When
+/// that statement is refused (a transaction id already taken) or the same
+/// recipient appears twice, they are applied one by one instead, so that
+/// each gets its own answer.
+pub(crate) async fn record_notifications(
+    c: &mut SqliteConnection,
+    records: &mut [&mut Record],
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(records.len());
+    let distinct = records.iter().all(|r| seen.insert(r.id.0));
+    if records.len() > 1 && distinct {
+        let mut items = Vec::with_capacity(records.len());
+        for r in records.iter() {
+            let a = &r.attempt;
+            items.push(serde_json::json!({
+                "id": r.id.0, "sent": a.sent, "tid": a.transaction_id, "err": a.error,
+                "next": a.next_notify_at.map(|t| to_i64(t, "next_notify_at")).transpose()?,
+                "now": to_i64(r.now, "now")?,
+            }));
+        }
+        let sql = format!(
+            "UPDATE recipients SET \
+               state = CASE WHEN j.sent AND recipients.state = 'pending' THEN 'notified' ELSE recipients.state END, \
+               notify_attempts = notify_attempts + 1, transaction_id = coalesce(j.tid, transaction_id), \
+               last_error = j.err, \
+               next_notify_at = CASE WHEN recipients.state IN ('pending', 'notified', 'deferred') THEN j.next \
+                 ELSE NULL END, \
+               lease_until = NULL, updated_at = j.now \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'sent' AS sent, value ->> 'tid' AS tid, \
+                     value ->> 'err' AS err, value ->> 'next' AS next, value ->> 'now' AS now \
+                   FROM json_each(?)) AS j \
+             WHERE recipients.id = j.id {RECORD_RETURNING}"
+        );
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(serde_json::Value::Array(items).to_string())
+            .fetch_all(&mut *c)
+            .await;
+        match result {
+            Ok(rows) => {
+                let mut by_id = std::collections::HashMap::with_capacity(rows.len());
+                for r in &rows {
+                    let rcp = recipient_from_row(r)?;
+                    by_id.insert(rcp.id, rcp);
+                }
+                for r in records.iter_mut() {
+                    r.result = Some(by_id.remove(&r.id).ok_or_else(|| StoreError::NotFound {
+                        what: "recipient",
+                        key: RecipientKey::Id(r.id).to_string(),
+                    }));
+                }
+                return Ok(());
+            }
+            // The statement changed nothing: fall back to one at a time.
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(StoreError::db("recording notifications", e)),
+        }
+    }
+    for r in records.iter_mut() {
+        let result = record_notification(c, r.id, &r.attempt, r.now).await;
+        match result {
+            Err(e) if !is_refusal(&e) => return Err(e),
+            other => r.result = Some(other),
+        }
+    }
+    Ok(())
+}
+
+/// Refusals of one record that leave the transaction intact.
+fn is_refusal(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Duplicate { .. } | StoreError::NotFound { .. } | StoreError::Invalid(_)
+    )
+}
+
+/// One statement: the new state (pending becomes notified when the push
+/// went out), the next attempt (none once the recipient is final), and the
+/// row as it is afterwards. A refusal (unknown id, a transaction id taken)
+/// leaves nothing behind, so the job needs no savepoint.
 pub(crate) async fn record_notification(
     c: &mut SqliteConnection,
     id: RecipientId,
@@ -610,48 +978,44 @@ pub(crate) async fn record_notification(
     now: u64,
 ) -> Result<Recipient> {
     let now_i = to_i64(now, "now")?;
-    let row = delivery_required(c, &RecipientKey::Id(id)).await?;
-    let state = row.delivery.recipient.state;
-    let new_state = if attempt.sent && state == RecipientState::Pending {
-        RecipientState::Notified
-    } else {
-        state
-    };
-    let next = if state.is_final() {
-        None
-    } else {
-        attempt
-            .next_notify_at
-            .map(|t| to_i64(t, "next_notify_at"))
-            .transpose()?
-    };
-    sqlx::query(
-        "UPDATE recipients SET state = ?, notify_attempts = notify_attempts + 1, \
-         transaction_id = coalesce(?, transaction_id), last_error = ?, next_notify_at = ?, \
-         lease_until = NULL, updated_at = ? WHERE id = ?",
-    )
-    .bind(new_state.as_str())
-    .bind(attempt.transaction_id.clone())
-    .bind(attempt.error.clone())
-    .bind(next)
-    .bind(now_i)
-    .bind(id.0)
-    .execute(&mut *c)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Duplicate {
-                what: "transaction id",
-                key: attempt.transaction_id.clone().unwrap_or_default(),
+    let next = attempt
+        .next_notify_at
+        .map(|t| to_i64(t, "next_notify_at"))
+        .transpose()?;
+    let sql = format!(
+        "UPDATE recipients SET \
+           state = CASE WHEN ?1 AND state = 'pending' THEN 'notified' ELSE state END, \
+           notify_attempts = notify_attempts + 1, transaction_id = coalesce(?2, transaction_id), \
+           last_error = ?3, \
+           next_notify_at = CASE WHEN state IN ('pending', 'notified', 'deferred') THEN ?4 ELSE NULL END, \
+           lease_until = NULL, updated_at = ?5 WHERE id = ?6 {RECORD_RETURNING}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(attempt.sent)
+        .bind(attempt.transaction_id.clone())
+        .bind(attempt.error.clone())
+        .bind(next)
+        .bind(now_i)
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Duplicate {
+                    what: "transaction id",
+                    key: attempt.transaction_id.clone().unwrap_or_default(),
+                }
+            } else {
+                StoreError::db("recording a notification", e)
             }
-        } else {
-            StoreError::db("recording a notification", e)
-        }
-    })?;
-    Ok(delivery_required(c, &RecipientKey::Id(id))
-        .await?
-        .delivery
-        .recipient)
+        })?;
+    match row {
+        Some(r) => recipient_from_row(&r),
+        None => Err(StoreError::NotFound {
+            what: "recipient",
+            key: RecipientKey::Id(id).to_string(),
+        }),
+    }
 }
 
 pub(crate) async fn expire(c: &mut SqliteConnection, now: u64) -> Result<Vec<Transition>> {
@@ -770,23 +1134,40 @@ pub(crate) async fn finish_report(
 /// expired: the M-Retrieve.conf may have been lost on its way (the
 /// connection or the server died after the GET was recorded), and the
 /// handset fetches again.
+/// Returns each collected body's key, size, and whether it was inline (then
+/// its row is already deleted here, in the caller's transaction; a file is
+/// the caller's to remove after the commit).
 pub(crate) async fn collect_bodies(
     c: &mut SqliteConnection,
     now: u64,
-) -> Result<Vec<(String, u64)>> {
+) -> Result<Vec<(String, u64, bool)>> {
     let rows = sqlx::query(
         "UPDATE messages SET body_removed_at = ?1 WHERE live_recipients = 0 AND body_removed_at IS NULL \
          AND NOT (expiry > ?1 AND EXISTS (SELECT 1 FROM recipients r WHERE r.message = messages.id \
            AND r.state = 'retrieved' AND r.acknowledged = 0)) \
-         RETURNING body_key, size",
+         RETURNING id, body_key, size, EXISTS (SELECT 1 FROM bodies b WHERE b.message = messages.id) AS inline",
     )
     .bind(to_i64(now, "now")?)
     .fetch_all(&mut *c)
     .await
     .map_err(db("collecting bodies"))?;
-    rows.iter()
-        .map(|r| Ok((get(r, "body_key")?, get_u64(r, "size")?)))
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    let mut inline_ids = Vec::new();
+    for r in &rows {
+        let inline: bool = get(r, "inline")?;
+        if inline {
+            inline_ids.push(get::<i64>(r, "id")?);
+        }
+        out.push((get(r, "body_key")?, get_u64(r, "size")?, inline));
+    }
+    if !inline_ids.is_empty() {
+        sqlx::query("DELETE FROM bodies WHERE message IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::Value::from(inline_ids).to_string())
+            .execute(&mut *c)
+            .await
+            .map_err(db("removing inline bodies"))?;
+    }
+    Ok(out)
 }
 
 /// Deletes messages whose body went before `before`, and finished reports

@@ -19,12 +19,27 @@ fn config(dir: &Path) -> SqliteConfig {
     }
 }
 
+/// Every body a file (none inside the database).
+fn file_config(dir: &Path) -> SqliteConfig {
+    SqliteConfig {
+        inline_body_max: 0,
+        ..config(dir)
+    }
+}
+
 async fn open(dir: &Path) -> Store {
-    Store::open_sqlite(config(dir))
+    open_with(config(dir)).await
+}
+
+async fn open_with(config: SqliteConfig) -> Store {
+    let dir = config.dir.clone();
+    Store::open_sqlite(config)
         .await
         .unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }
 
+/// The battery with the default configuration: the battery's bodies are
+/// small, so all of them are stored inside the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn battery() {
     let root = tempfile::tempdir().unwrap();
@@ -35,6 +50,80 @@ async fn battery() {
         async move { open(&dir).await }
     })
     .await;
+}
+
+/// The battery again with every body a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn battery_with_body_files() {
+    let root = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    battery::run_all(|| {
+        n += 1;
+        let dir = root.path().join(format!("store{n}"));
+        async move { open_with(file_config(&dir)).await }
+    })
+    .await;
+}
+
+fn body_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("bodies")).unwrap().count()
+}
+
+/// Bodies up to the inline limit live in the database and leave no file;
+/// larger ones are files; both read back, survive a reopen, and go at
+/// garbage collection (rows and files alike).
+#[tokio::test]
+async fn inline_and_file_bodies() {
+    let t = tempfile::tempdir().unwrap();
+    let limit = 1000;
+    let cfg = || SqliteConfig {
+        inline_body_max: limit,
+        ..config(t.path())
+    };
+    let s = SqliteBackend::open(cfg()).await.unwrap();
+    let mut small = battery::message("small", &["+2"]);
+    small.body = vec![7; limit];
+    let mut large = battery::message("large", &["+2"]);
+    large.body = (0..limit + 1).map(|i| i as u8).collect();
+    let a = s.do_submit(small.clone(), T0).await.unwrap();
+    let b = s.do_submit(large.clone(), T0).await.unwrap();
+    assert_eq!(body_files(t.path()), 1, "only the large body is a file");
+    assert_eq!(s.body_path("small").await.unwrap(), None);
+    let path = s.body_path("large").await.unwrap().expect("a file");
+    assert_eq!(std::fs::read(&path).unwrap(), large.body);
+    s.do_close().await.unwrap();
+
+    let s = Store::open_sqlite(cfg()).await.unwrap();
+    assert_eq!(s.read_body("small").await.unwrap(), small.body);
+    assert_eq!(s.read_body("large").await.unwrap(), large.body);
+    // Both recipients final: both bodies are collectable.
+    for sub in [&a, &b] {
+        let key = RecipientKey::Token(sub.recipients[0].token.clone());
+        s.update_recipient(key, RecipientUpdate::to(RecipientState::Rejected), T0 + 1)
+            .await
+            .unwrap();
+    }
+    let gc = s.collect_garbage(T0 + 2, None).await.unwrap();
+    assert_eq!(gc.bodies_removed, 2);
+    assert_eq!(gc.bytes_freed, (2 * limit + 1) as u64);
+    assert_eq!(body_files(t.path()), 0);
+    for id in ["small", "large"] {
+        assert!(
+            matches!(s.read_body(id).await, Err(StoreError::BodyGone(_))),
+            "{id}"
+        );
+    }
+    s.close().await.unwrap();
+    // The inline row went with the collection.
+    let s = SqliteBackend::open(cfg()).await.unwrap();
+    let mut c = s.reader().await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bodies")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    drop(c);
+    s.do_close().await.unwrap();
 }
 
 #[tokio::test]
@@ -51,14 +140,15 @@ async fn migrations_and_pragmas() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
-    assert_eq!(v, 2, "schema 2: the interconnect tables");
+    assert_eq!(v, 3, "schema 3: inline bodies");
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'recipient_routes') ORDER BY name",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('bodies', 'outbox', 'recipient_routes') \
+         ORDER BY name",
     )
     .fetch_all(&mut *c)
     .await
     .unwrap();
-    assert_eq!(tables, ["outbox", "recipient_routes"]);
+    assert_eq!(tables, ["bodies", "outbox", "recipient_routes"]);
     drop(c);
     s.do_close().await.unwrap();
     // Reopening runs no migration twice.
@@ -111,7 +201,7 @@ async fn reopen_without_close() {
 #[tokio::test]
 async fn crash_leftovers_cleaned_at_open() {
     let t = tempfile::tempdir().unwrap();
-    let s = open(t.path()).await;
+    let s = open_with(file_config(t.path())).await;
     s.submit(battery::message("real", &["+2"]), T0)
         .await
         .unwrap();
@@ -123,7 +213,7 @@ async fn crash_leftovers_cleaned_at_open() {
     std::fs::write(&orphan, b"renamed but never committed").unwrap();
     assert_eq!(std::fs::read_dir(&bodies).unwrap().count(), 3);
 
-    let s = open(t.path()).await;
+    let s = open_with(file_config(t.path())).await;
     assert!(!tmp.exists(), "temp file left");
     assert!(!orphan.exists(), "orphan body left");
     assert_eq!(std::fs::read_dir(&bodies).unwrap().count(), 1);
@@ -139,6 +229,20 @@ async fn crash_leftovers_cleaned_at_open() {
 /// destructors). Every submission it was told succeeded must be there.
 #[test]
 fn killed_process_loses_nothing_answered() {
+    killed_process_test(false);
+}
+
+/// The same with every body a file.
+#[test]
+fn killed_process_loses_nothing_answered_body_files() {
+    killed_process_test(true);
+}
+
+fn crash_config(dir: &Path, files: bool) -> SqliteConfig {
+    if files { file_config(dir) } else { config(dir) }
+}
+
+fn killed_process_test(files: bool) {
     let t = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
@@ -150,6 +254,7 @@ fn killed_process_loses_nothing_answered() {
             "--test-threads=1",
         ])
         .env("FERRY_STORE_CRASH_DIR", t.path())
+        .env("FERRY_STORE_CRASH_FILES", if files { "1" } else { "0" })
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -175,7 +280,7 @@ fn killed_process_loses_nothing_answered() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let s = open(t.path()).await;
+        let s = open_with(crash_config(t.path(), files)).await;
         for (id, token) in &answered {
             let d = s
                 .by_token(token)
@@ -189,9 +294,10 @@ fn killed_process_loses_nothing_answered() {
         let c = s.counts(T0).await.unwrap();
         assert!(c.messages >= answered.len() as u64);
         assert_eq!(c.bodies, c.messages);
-        let files = std::fs::read_dir(t.path().join("bodies")).unwrap().count() as u64;
+        let body_files = body_files(t.path()) as u64;
         assert_eq!(
-            files, c.messages,
+            body_files,
+            if files { c.messages } else { 0 },
             "orphans or temp files survived the reopen"
         );
         s.close().await.unwrap();
@@ -210,8 +316,9 @@ fn crash_child() {
         .enable_all()
         .build()
         .unwrap();
+    let files = std::env::var("FERRY_STORE_CRASH_FILES").is_ok_and(|v| v == "1");
     rt.block_on(async move {
-        let s = Arc::new(open(Path::new(&dir)).await);
+        let s = Arc::new(open_with(crash_config(Path::new(&dir), files)).await);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         for i in 0..10_000 {
             let (s, tx) = (s.clone(), tx.clone());
@@ -242,6 +349,16 @@ fn crash_child() {
 /// small tmpfs, so root (or CAP_SYS_ADMIN); elsewhere it says it skipped.
 #[tokio::test]
 async fn disk_full_is_transient_and_clean() {
+    disk_full_test(false).await;
+}
+
+/// The same with every body a file.
+#[tokio::test]
+async fn disk_full_is_transient_and_clean_body_files() {
+    disk_full_test(true).await;
+}
+
+async fn disk_full_test(files: bool) {
     let t = tempfile::tempdir().unwrap();
     let mnt = t.path().join("small");
     std::fs::create_dir(&mnt).unwrap();
@@ -269,7 +386,7 @@ async fn disk_full_is_transient_and_clean() {
     // Ballast the "operator" deletes once the disk has filled.
     let ballast = mnt.join("ballast");
     std::fs::write(&ballast, vec![0u8; 256 * 1024]).unwrap();
-    let s = open(&mnt).await;
+    let s = open_with(crash_config(&mnt, files)).await;
     let mut stored = Vec::new();
     let mut full = None;
     for i in 0..200 {
@@ -300,7 +417,7 @@ async fn disk_full_is_transient_and_clean() {
         names.iter().all(|n| !n.ends_with(".tmp")),
         "temp file left: {names:?}"
     );
-    assert_eq!(names.len(), stored.len());
+    assert_eq!(names.len(), if files { stored.len() } else { 0 });
     for sub in stored.iter().step_by(7) {
         assert_eq!(s.read_body(&sub.id).await.unwrap().len(), 30 * 1024);
     }
@@ -404,4 +521,233 @@ fn submit_throughput() {
             s.close().await.unwrap();
         }
     });
+}
+
+/// Many notification records at once (as the notifier sends them): applied
+/// together, each with its own answer; a transaction id already taken is
+/// refused alone and the others still land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_records_each_answered() {
+    let t = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(t.path()).await);
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let sub = s
+            .submit(battery::message(&format!("rec{i}"), &["+2"]), T0)
+            .await
+            .unwrap();
+        ids.push(sub.recipients[0].id);
+    }
+    let claimed = s.claim_notifications(T0, 100, 30).await.unwrap();
+    assert_eq!(claimed.len(), 40);
+    let mut tasks = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (s, id) = (s.clone(), *id);
+        // Recipient 7 claims the transaction id that recipient 3 uses.
+        let tid = if i == 7 {
+            "bulk-3".to_owned()
+        } else {
+            format!("bulk-{i}")
+        };
+        tasks.push(tokio::spawn(async move {
+            let attempt = NotifyAttempt {
+                sent: i % 5 != 0,
+                transaction_id: Some(tid),
+                next_notify_at: Some(T0 + 60),
+                error: (i % 5 == 0).then(|| "gateway down".to_owned()),
+            };
+            s.record_notification(id, attempt, T0 + 1).await
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let mut refused = 0;
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(rcp) => {
+                assert_eq!(rcp.id, ids[i]);
+                assert_eq!(rcp.notify_attempts, 1, "{i}");
+                assert_eq!(rcp.next_notify_at, Some(T0 + 60));
+                let want = if i % 5 != 0 {
+                    RecipientState::Notified
+                } else {
+                    RecipientState::Pending
+                };
+                assert_eq!(rcp.state, want, "{i}");
+                assert_eq!(rcp.last_error.is_some(), i % 5 == 0);
+                assert_eq!(rcp.message_id, format!("rec{i}"));
+            }
+            Err(StoreError::Duplicate { .. }) => {
+                assert!(i == 3 || i == 7, "{i} refused");
+                refused += 1;
+            }
+            Err(e) => panic!("{i}: {e}"),
+        }
+    }
+    assert_eq!(
+        refused, 1,
+        "exactly one of the two holders of bulk-3 is refused"
+    );
+    // What the answers said is what is stored.
+    for (i, id) in ids.iter().enumerate() {
+        let d = s.delivery(&RecipientKey::Id(*id)).await.unwrap().unwrap();
+        match &results[i] {
+            Ok(r) => assert_eq!(&d.recipient, r),
+            Err(_) => assert_eq!(d.recipient.notify_attempts, 0),
+        }
+    }
+    // A record for a recipient that does not exist is refused alone.
+    let attempt = NotifyAttempt {
+        sent: true,
+        transaction_id: None,
+        next_notify_at: None,
+        error: None,
+    };
+    assert!(matches!(
+        s.record_notification(RecipientId(999_999), attempt, T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// Many state changes at once (retrievals, NotifyResps, as the MMSC sends
+/// them): each answered as if alone, refusals alone, the same recipient
+/// twice applied in order, live counts and delivery reports kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_each_answered() {
+    let t = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(t.path()).await);
+    let mut subs = Vec::new();
+    for i in 0..30 {
+        // Two recipients each; the battery's messages ask for delivery reports.
+        subs.push(
+            s.submit(battery::message(&format!("up{i}"), &["+2", "+3"]), T0)
+                .await
+                .unwrap(),
+        );
+    }
+    // Recipient "+3" of message 0 is already rejected: retrieving it is refused.
+    s.update_recipient(
+        RecipientKey::Id(subs[0].recipients[1].id),
+        RecipientUpdate::to(RecipientState::Rejected),
+        T0,
+    )
+    .await
+    .unwrap();
+    let reports_before = s
+        .counts(T0)
+        .await
+        .unwrap()
+        .reports
+        .get(&ReportState::Pending)
+        .copied()
+        .unwrap_or(0);
+    let mut tasks = Vec::new();
+    for (i, sub) in subs.iter().enumerate() {
+        for (j, r) in sub.recipients.iter().enumerate() {
+            let s = s.clone();
+            let key = RecipientKey::Token(r.token.clone());
+            // The second recipient of odd messages defers instead, and
+            // message 5's first recipient is retrieved twice.
+            let to = if j == 1 && i % 2 == 1 {
+                RecipientState::Deferred
+            } else {
+                RecipientState::Retrieved
+            };
+            let twice = i == 5 && j == 0;
+            tasks.push(tokio::spawn(async move {
+                let first = s
+                    .update_recipient(key.clone(), RecipientUpdate::to(to), T0 + 1)
+                    .await;
+                let second = if twice {
+                    Some(
+                        s.update_recipient(key, RecipientUpdate::to(to), T0 + 1)
+                            .await,
+                    )
+                } else {
+                    None
+                };
+                (i, j, to, first, second)
+            }));
+        }
+    }
+    let unknown = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.update_recipient(
+                RecipientKey::Token("no-such-token".into()),
+                RecipientUpdate::to(RecipientState::Retrieved),
+                T0 + 1,
+            )
+            .await
+        })
+    };
+    let mut reports = 0;
+    for task in tasks {
+        let (i, j, to, first, second) = task.await.unwrap();
+        if i == 0 && j == 1 {
+            assert!(
+                matches!(first, Err(StoreError::InvalidTransition { .. })),
+                "{first:?}"
+            );
+            continue;
+        }
+        let tr = first.unwrap_or_else(|e| panic!("{i}/{j}: {e}"));
+        assert!(tr.changed, "{i}/{j}");
+        assert_eq!(tr.recipient.state, to);
+        assert_eq!(
+            tr.recipient.retrieved_at.is_some(),
+            to == RecipientState::Retrieved
+        );
+        assert!(tr.report.is_some(), "{i}/{j}: delivery report queued");
+        reports += 1;
+        if let Some(second) = second {
+            let again = second.unwrap();
+            assert!(
+                !again.changed && again.report.is_none(),
+                "a repeat changes nothing"
+            );
+        }
+        let d = s
+            .delivery(&RecipientKey::Id(tr.recipient.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            d.recipient, tr.recipient,
+            "{i}/{j}: the answer is what is stored"
+        );
+    }
+    assert!(matches!(
+        unknown.await.unwrap(),
+        Err(StoreError::NotFound { .. })
+    ));
+    let after = s
+        .counts(T0 + 1)
+        .await
+        .unwrap()
+        .reports
+        .get(&ReportState::Pending)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(after - reports_before, reports);
+    // Live counts: even messages have both recipients final (message 0:
+    // retrieved + rejected), odd ones one deferred: only even bodies go.
+    for (i, sub) in subs.iter().enumerate() {
+        for (j, r) in sub.recipients.iter().enumerate() {
+            if !(j == 1 && (i % 2 == 1 || i == 0)) {
+                s.acknowledge(RecipientKey::Id(r.id), None, T0 + 1)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let gc = s.collect_garbage(T0 + 2, None).await.unwrap();
+    assert_eq!(gc.bodies_removed, 15);
+    for (i, sub) in subs.iter().enumerate() {
+        let present = s.message(&sub.id).await.unwrap().unwrap().body_present;
+        assert_eq!(present, i % 2 == 1, "message {i}");
+    }
 }

@@ -5,10 +5,12 @@
 //! is already queued (up to `max_batch`), and runs them all in ONE
 //! transaction, each inside its own savepoint so a job that fails for a
 //! logical reason (unknown token, refused transition) is rolled back alone.
-//! Message submissions are the exception: all those of a batch are inserted
+//! Message submissions and notification records are the exception: all the
+//! records of a batch are applied in one statement, and all submissions
 //! together, in two statements (messages, then recipients), a duplicate
 //! Message-ID being skipped by `ON CONFLICT DO NOTHING` and refused alone. If any job in the batch carries a new body file, the body
-//! directory is fsynced once before the transaction starts. Then one COMMIT
+//! directory is fsynced once before the transaction starts (a body under the
+//! inline limit travels with its message instead, in the same transaction). Then one COMMIT
 //! (one WAL fsync, `synchronous=FULL`) and only then is each waiter answered.
 //!
 //! While one batch commits, new jobs pile up in the channel and form the
@@ -28,7 +30,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::bodies::BodyDir;
 use super::ops;
 use crate::error::{Result, StoreError};
-use crate::model::{NewMessage, Submitted};
+use crate::model::{
+    NewMessage, NotifyAttempt, Recipient, RecipientId, RecipientKey, RecipientUpdate, Submitted,
+    Transition,
+};
 
 /// A boxed future borrowing the connection.
 pub(crate) type ConnFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
@@ -38,6 +43,13 @@ pub(crate) trait Job: Send {
     /// Whether this job renamed a body file into place (the directory needs
     /// an fsync before the commit).
     fn needs_dir_sync(&self) -> bool;
+    /// Whether the job runs inside its own savepoint. A job whose every
+    /// refusal comes before its first write (or which is one statement,
+    /// which SQLite undoes by itself when it fails) needs none, and saves
+    /// two round trips to the connection.
+    fn needs_savepoint(&self) -> bool {
+        true
+    }
     /// Runs the job's statements and keeps its result.
     fn run<'c>(
         &'c mut self,
@@ -48,6 +60,16 @@ pub(crate) trait Job: Send {
     /// A message submission, which the writer inserts together with the
     /// other submissions of the batch instead of running it alone.
     fn as_submission(&mut self) -> Option<&mut Submission> {
+        None
+    }
+    /// A notification record, which the writer applies together with the
+    /// batch's other records in one statement.
+    fn as_record(&mut self) -> Option<&mut Record> {
+        None
+    }
+    /// A recipient state change, which the writer applies together with the
+    /// batch's other state changes.
+    fn as_update(&mut self) -> Option<&mut Update> {
         None
     }
     /// Answers the waiter once the batch's fate is known.
@@ -69,6 +91,7 @@ type Work<T> = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c
 
 struct TypedJob<T> {
     work: Option<Work<T>>,
+    savepoint: bool,
     result: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
 }
@@ -76,6 +99,10 @@ struct TypedJob<T> {
 impl<T: Send + 'static> Job for TypedJob<T> {
     fn needs_dir_sync(&self) -> bool {
         false
+    }
+
+    fn needs_savepoint(&self) -> bool {
+        self.savepoint
     }
 
     fn run<'c>(
@@ -120,11 +147,13 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-/// A message to insert: the body file is already in place under `body_key`.
+/// A message to insert: the body file is already in place under `body_key`,
+/// or, when `inline`, the body goes into the `bodies` table with the message.
 #[derive(Debug)]
 pub(crate) struct Submission {
     pub(crate) message: Arc<NewMessage>,
     pub(crate) body_key: String,
+    pub(crate) inline: bool,
     pub(crate) tokens: Vec<String>,
     pub(crate) now: u64,
     /// Set by [`ops::insert_submissions`].
@@ -139,7 +168,7 @@ struct SubmitJob {
 
 impl Job for SubmitJob {
     fn needs_dir_sync(&self) -> bool {
-        true
+        !self.submission.inline
     }
 
     fn run<'c>(
@@ -167,7 +196,7 @@ impl Job for SubmitJob {
             }),
             (Err(e), _) => Err(replicate(e)),
         };
-        if answer.is_err() {
+        if answer.is_err() && !self.submission.inline {
             // Not committed: the body file must not outlive the failure.
             let _ = self.bodies.remove(&self.submission.body_key);
         }
@@ -175,10 +204,110 @@ impl Job for SubmitJob {
     }
 }
 
+/// A notification attempt to record (see [`ops::record_notifications`]).
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) id: RecipientId,
+    pub(crate) attempt: NotifyAttempt,
+    pub(crate) now: u64,
+    /// Set when applied.
+    pub(crate) result: Option<Result<Recipient>>,
+}
+
+struct RecordJob {
+    record: Record,
+    reply: oneshot::Sender<Result<Recipient>>,
+}
+
+impl Job for RecordJob {
+    fn needs_dir_sync(&self) -> bool {
+        false
+    }
+
+    fn run<'c>(
+        &'c mut self,
+        _conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+        // Applied with the batch's other records (see run_all).
+        Box::pin(async { Outcome::Ok })
+    }
+
+    fn error(&self) -> Option<StoreError> {
+        None
+    }
+
+    fn as_record(&mut self) -> Option<&mut Record> {
+        Some(&mut self.record)
+    }
+
+    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
+        let answer = match (batch, self.record.result.take()) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Transient {
+                context: "recording a notification".into(),
+                detail: "not applied".into(),
+            }),
+            (Err(e), _) => Err(replicate(e)),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// A recipient state change (see [`ops::update_recipients`]).
+#[derive(Debug)]
+pub(crate) struct Update {
+    pub(crate) key: RecipientKey,
+    pub(crate) update: RecipientUpdate,
+    pub(crate) now: u64,
+    /// Set when applied (or refused).
+    pub(crate) result: Option<Result<Transition>>,
+}
+
+struct UpdateJob {
+    update: Update,
+    reply: oneshot::Sender<Result<Transition>>,
+}
+
+impl Job for UpdateJob {
+    fn needs_dir_sync(&self) -> bool {
+        false
+    }
+
+    fn run<'c>(
+        &'c mut self,
+        _conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
+        // Applied with the batch's other updates (see run_all).
+        Box::pin(async { Outcome::Ok })
+    }
+
+    fn error(&self) -> Option<StoreError> {
+        None
+    }
+
+    fn as_update(&mut self) -> Option<&mut Update> {
+        Some(&mut self.update)
+    }
+
+    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
+        let answer = match (batch, self.update.result.take()) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Transient {
+                context: "updating a recipient".into(),
+                detail: "not applied".into(),
+            }),
+            // A refusal is the best answer even when the batch failed.
+            (Err(_), Some(Err(e))) if is_logical(&e) => Err(e),
+            (Err(e), _) => Err(replicate(e)),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
 /// Errors that a job's own checks produce, after which the transaction is
 /// intact (SQLite rolls back only the failing statement on a constraint
 /// violation).
-fn is_logical(e: &StoreError) -> bool {
+pub(crate) fn is_logical(e: &StoreError) -> bool {
     matches!(
         e,
         StoreError::Duplicate { .. }
@@ -240,7 +369,31 @@ impl Writer {
         stats: Arc<WriterStats>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
-        let handle = tokio::spawn(run(conn, rx, bodies, max_batch.max(1), stats));
+        // The writer runs on its own thread with its own single-threaded
+        // runtime: each statement is a round trip to SQLite's worker thread,
+        // and on a busy server the writer would otherwise wait in the shared
+        // runtime's queue behind HTTP work after every one of them.
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("ferry-store-writer".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match rt {
+                    Ok(rt) => rt.block_on(run(conn, rx, bodies, max_batch.max(1), stats)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start the store writer's runtime")
+                    }
+                }
+                let _ = done_tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the store writer thread");
+        }
+        let handle = tokio::spawn(async move {
+            let _ = done_rx.await;
+        });
         (Self { tx }, handle)
     }
 
@@ -264,8 +417,78 @@ impl Writer {
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
-    /// Runs `work` in the next batch and answers after its commit.
+    /// Applies a recipient state change in the next batch (with the batch's
+    /// other state changes); answers after the commit.
+    pub(crate) async fn update_recipient(
+        &self,
+        key: RecipientKey,
+        update: RecipientUpdate,
+        now: u64,
+    ) -> Result<Transition> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(UpdateJob {
+            update: Update {
+                key,
+                update,
+                now,
+                result: None,
+            },
+            reply,
+        });
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
+            job.finish(Err(&StoreError::Closed));
+            return Err(StoreError::Closed);
+        }
+        answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Records a notification attempt in the next batch (with the batch's
+    /// other records, in one statement); answers after the commit.
+    pub(crate) async fn record_notification(
+        &self,
+        id: RecipientId,
+        attempt: NotifyAttempt,
+        now: u64,
+    ) -> Result<Recipient> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(RecordJob {
+            record: Record {
+                id,
+                attempt,
+                now,
+                result: None,
+            },
+            reply,
+        });
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
+            job.finish(Err(&StoreError::Closed));
+            return Err(StoreError::Closed);
+        }
+        answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Runs `work` in the next batch, inside its own savepoint, and answers
+    /// after its commit.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
+    {
+        self.send(work, true).await
+    }
+
+    /// Like [`Writer::write`] without the savepoint: only for work whose
+    /// every refusal (a logical error, see `is_logical`) comes before its
+    /// first write, or that is a single statement.
+    pub(crate) async fn write_unguarded<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
+    {
+        self.send(work, false).await
+    }
+
+    async fn send<T, F>(&self, work: F, savepoint: bool) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> ConnFuture<'c, T> + Send + 'static,
@@ -273,6 +496,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
             work: Some(Box::new(work)),
+            savepoint,
             result: None,
             reply,
         };
@@ -362,17 +586,33 @@ async fn run_all(conn: &mut SqliteConnection, batch: &mut [Box<dyn Job>]) -> Res
     if !subs.is_empty() {
         ops::insert_submissions(conn, &mut subs).await?;
     }
+    // Then all notification records in one statement (or one by one when
+    // that statement is refused, see ops::record_notifications).
+    let mut records: Vec<&mut Record> = batch.iter_mut().filter_map(|j| j.as_record()).collect();
+    if !records.is_empty() {
+        ops::record_notifications(conn, &mut records).await?;
+    }
+    // Then all recipient state changes (retrievals, NotifyResps) together.
+    let mut updates: Vec<&mut Update> = batch.iter_mut().filter_map(|j| j.as_update()).collect();
+    if !updates.is_empty() {
+        ops::update_recipients(conn, &mut updates).await?;
+    }
     for job in batch.iter_mut() {
-        if job.as_submission().is_some() {
+        if job.as_submission().is_some() || job.as_record().is_some() || job.as_update().is_some() {
             continue;
         }
-        exec(&mut *conn, "SAVEPOINT job").await?;
+        let savepoint = job.needs_savepoint();
+        if savepoint {
+            exec(&mut *conn, "SAVEPOINT job").await?;
+        }
         match job.run(conn).await {
-            Outcome::Ok => exec(&mut *conn, "RELEASE job").await?,
-            Outcome::Refused => {
+            Outcome::Ok if savepoint => exec(&mut *conn, "RELEASE job").await?,
+            Outcome::Refused if savepoint => {
                 exec(&mut *conn, "ROLLBACK TO job").await?;
                 exec(&mut *conn, "RELEASE job").await?;
             }
+            // Nothing was written before the refusal (see write_unguarded).
+            Outcome::Ok | Outcome::Refused => {}
             Outcome::Fatal => {
                 return Err(job.error().unwrap_or(StoreError::Transient {
                     context: "running a batch".into(),
