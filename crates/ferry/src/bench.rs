@@ -23,7 +23,7 @@ pub(crate) struct BenchArgs {
     /// Share of the phones that defer retrieval (then fetch at once), percent.
     #[arg(long, default_value_t = 20)]
     deferred: u8,
-    /// M-Send.req in flight at once.
+    /// Messages in flight at once, each from its M-Send.req until its recipient fetched it.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
     /// Offer this many messages per second (default: as fast as --concurrency allows).

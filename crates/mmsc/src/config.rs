@@ -133,6 +133,13 @@ pub struct IdentityConfig {
     /// table may send with default limits.
     #[serde(default = "yes")]
     pub require_subscriber: bool,
+    /// How long (milliseconds) a subscriber looked up by the network
+    /// header is remembered: a busy MMSC then reads the subscriber table
+    /// once per subscriber and period instead of on every request. Changes
+    /// made by this MMSC apply at once; `ferry mmsc subscriber add|remove`
+    /// run beside it applies within this time. 0: read on every request.
+    #[serde(default = "default_subscriber_cache_ms")]
+    pub subscriber_cache_ms: u64,
 }
 
 impl Default for IdentityConfig {
@@ -142,6 +149,7 @@ impl Default for IdentityConfig {
             trusted_proxies: Vec::new(),
             basic_auth: true,
             require_subscriber: true,
+            subscriber_cache_ms: default_subscriber_cache_ms(),
         }
     }
 }
@@ -323,6 +331,9 @@ pub enum GatewayConfig {
 
 fn yes() -> bool {
     true
+}
+fn default_subscriber_cache_ms() -> u64 {
+    2000
 }
 fn default_msisdn_header() -> String {
     "X-MSISDN".into()

@@ -84,6 +84,7 @@ pub struct Identifier {
     header: String,
     trusted: Vec<Net>,
     basic: bool,
+    subscriber_ttl: Duration,
     cache: Mutex<HashMap<[u8; 32], (Subscriber, Instant)>>,
 }
 
@@ -96,6 +97,7 @@ impl Identifier {
             header: c.msisdn_header.clone(),
             trusted: c.trusted_proxies.iter().filter_map(|p| parse_net(p).ok()).collect(),
             basic: c.basic_auth,
+            subscriber_ttl: Duration::from_millis(c.subscriber_cache_ms),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -110,7 +112,7 @@ impl Identifier {
                         "the MSISDN header holds no phone number",
                     ));
                 }
-                let subscriber = store.subscriber(&msisdn).await?;
+                let subscriber = store.subscriber_cached(&msisdn, self.subscriber_ttl).await?;
                 return Ok(Identity {
                     msisdn,
                     subscriber,

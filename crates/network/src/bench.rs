@@ -51,7 +51,9 @@ pub struct BenchOptions {
     pub size: usize,
     /// Share of the phones that defer retrieval, percent.
     pub deferred_percent: u8,
-    /// M-Send.req in flight at once.
+    /// Messages in flight at once, each from its M-Send.req until its
+    /// recipient has fetched it (or it failed): a closed loop over the whole
+    /// path, so that no stage builds an unbounded queue.
     pub concurrency: usize,
     /// Messages per second to offer (open loop); `None`: as fast as
     /// `concurrency` allows.
@@ -120,6 +122,12 @@ pub struct BenchReport {
     pub stages: Vec<StageStats>,
     /// Where the data was.
     pub data_dir: PathBuf,
+    /// The MMSC store's group commits during the run.
+    pub store_commits: u64,
+    /// The jobs they held.
+    pub store_jobs: u64,
+    /// Time the MMSC store's writer spent in statements and commits.
+    pub store_busy: Duration,
 }
 
 impl BenchReport {
@@ -176,6 +184,13 @@ impl std::fmt::Display for BenchReport {
                 fmt_us(s.max_us)
             )?;
         }
+        writeln!(
+            f,
+            "MMSC store: {} group commits, {:.1} jobs each, writer busy {:.0}% of the run",
+            self.store_commits,
+            self.store_jobs as f64 / self.store_commits.max(1) as f64,
+            100.0 * self.store_busy.as_secs_f64() / secs
+        )?;
         write!(
             f,
             "completed {} of {} in {:.2} s: {:.0} messages/s end to end; {} failed; {} delivery reports; {} repeated notifications ignored",
@@ -210,6 +225,8 @@ struct Shared {
     last_done: AtomicU64,
     mm1: Mm1,
     progress: Option<indicatif::ProgressBar>,
+    /// One permit per message that may still enter the network.
+    in_flight: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -232,6 +249,7 @@ impl Shared {
         self.done_one();
     }
     fn done_one(&self) {
+        self.in_flight.add_permits(1);
         self.last_done.store(self.now_us(), Ordering::Relaxed);
         if let Some(p) = &self.progress {
             p.inc(1);
@@ -292,6 +310,7 @@ async fn drive(
     let numbers: Vec<String> = (0..opts.phones).map(|i| msisdn(&op.numbers, i)).collect();
     let t = Instant::now();
     let store = op.mmsc_store.clone();
+    let writer = op.mmsc_writer.clone();
     let added: Vec<Result<()>> = futures_util::stream::iter(numbers.clone())
         .map(|m| {
             let store = store.clone();
@@ -361,6 +380,7 @@ async fn drive(
         last_done: AtomicU64::new(0),
         mm1,
         progress,
+        in_flight: Arc::new(Semaphore::new(opts.concurrency)),
     });
 
     for (i, (link, m)) in links.into_iter().zip(numbers.iter()).enumerate() {
@@ -375,7 +395,8 @@ async fn drive(
 
     // The senders.
     let payload = Bytes::from(fleet::payload(opts.size, 0));
-    let sem = Arc::new(Semaphore::new(opts.concurrency));
+    let writer_start = writer_counts(&writer);
+    let sem = shared.in_flight.clone();
     let n = opts.phones;
     let mut pace = opts
         .rate
@@ -384,11 +405,8 @@ async fn drive(
         if let Some(p) = &mut pace {
             p.tick().await;
         }
-        let permit = sem
-            .clone()
-            .acquire_owned()
-            .await
-            .context("semaphore closed")?;
+        // Given back when the message completes or fails (done_one).
+        sem.acquire().await.context("semaphore closed")?.forget();
         let from = seq % n;
         let mut to = (from + 1 + (seq / n) * 7) % n;
         if to == from {
@@ -406,7 +424,6 @@ async fn drive(
         let from = numbers[from].clone();
         tokio::spawn(async move {
             send_one(&s, seq, &from, &draft).await;
-            drop(permit);
         });
     }
     // Wait for every message, or a stall.
@@ -429,6 +446,7 @@ async fn drive(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = Duration::from_micros(shared.last_done.load(Ordering::Relaxed));
+    let writer_now = writer_counts(&writer);
     if let Some(p) = &shared.progress {
         p.finish_and_clear();
     }
@@ -467,7 +485,18 @@ async fn drive(
         duplicates: shared.duplicates.load(Ordering::Relaxed),
         stages,
         data_dir: PathBuf::new(),
+        store_commits: writer_now.0 - writer_start.0,
+        store_jobs: writer_now.1 - writer_start.1,
+        store_busy: Duration::from_nanos(writer_now.2 - writer_start.2),
     })
+}
+
+/// Commits, jobs, and nanoseconds busy of a store writer so far.
+fn writer_counts(w: &ferry_mmsc::store::sqlite::WriterStats) -> (u64, u64, u64) {
+    let busy = w.run_ns.load(Ordering::Relaxed)
+        + w.commit_ns.load(Ordering::Relaxed)
+        + w.dir_sync_ns.load(Ordering::Relaxed);
+    (w.commits.load(Ordering::Relaxed), w.jobs.load(Ordering::Relaxed), busy)
 }
 
 async fn post(s: &Shared, msisdn: &str, pdu: Vec<u8>) -> Result<Bytes> {

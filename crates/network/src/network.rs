@@ -173,6 +173,8 @@ pub struct Operator {
     pub proxy: Proxy,
     /// The MMSC's store.
     pub mmsc_store: Arc<Store>,
+    /// The counters of the MMSC store's writer.
+    pub mmsc_writer: Arc<ferry_mmsc::store::sqlite::WriterStats>,
     /// The phones.
     pub phones: Vec<NetPhone>,
     smsc: Option<ferry_smsc::Smsc>,
@@ -658,11 +660,11 @@ password = "{PAP_PASSWORD}"
         );
         let mmsc_config =
             ferry_mmsc::Config::from_toml(&text).context("the MMSC's configuration")?;
-        let store = Arc::new(
-            Store::open_sqlite(SqliteConfig::new(&mmsc_dir))
-                .await
-                .with_context(|| format!("opening the MMSC store in {}", mmsc_dir.display()))?,
-        );
+        let backend = ferry_mmsc::store::sqlite::SqliteBackend::open(SqliteConfig::new(&mmsc_dir))
+            .await
+            .with_context(|| format!("opening the MMSC store in {}", mmsc_dir.display()))?;
+        let mmsc_writer = backend.writer_stats();
+        let store = Arc::new(Store::new(backend));
         for p in &o.phones {
             if store.subscriber(&p.msisdn).await?.is_none() {
                 store
@@ -717,6 +719,7 @@ password = "{PAP_PASSWORD}"
             mmsc_addr,
             proxy,
             mmsc_store: store,
+            mmsc_writer,
             phones,
             smsc: Some(smsc),
             mmsc: Some(mmsc),

@@ -134,19 +134,28 @@ pub use outbox::{
 };
 pub use password::PasswordCost;
 
+use std::collections::HashMap;
+
 /// The MMSC's store: one interface over any [`Backend`].
 ///
 /// Cheap to share behind an `Arc`; every method takes `&self`.
 #[derive(Debug)]
 pub struct Store {
     backend: Box<dyn Backend>,
+    /// Subscribers recently read, for [`Store::subscriber_cached`]; emptied
+    /// whenever this store adds or removes one.
+    subscriber_cache: std::sync::Mutex<HashMap<String, (Subscriber, std::time::Instant)>>,
 }
+
+/// The most subscribers [`Store::subscriber_cached`] keeps.
+const SUBSCRIBER_CACHE_MAX: usize = 100_000;
 
 impl Store {
     /// Wraps a backend.
     pub fn new(backend: impl Backend) -> Self {
         Self {
             backend: Box::new(backend),
+            subscriber_cache: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -338,7 +347,53 @@ impl Store {
 
     /// Adds a subscriber (hashing its password).
     pub async fn add_subscriber(&self, subscriber: NewSubscriber, now: u64) -> Result<Subscriber> {
-        self.backend.add_subscriber(subscriber, now).await
+        let r = self.backend.add_subscriber(subscriber, now).await;
+        self.forget_subscribers();
+        r
+    }
+
+    /// A subscriber by MSISDN, from memory when this store read it less
+    /// than `max_age` ago (only subscribers that exist are remembered, so a
+    /// new one is seen at once). A change made through this store is seen
+    /// at once too; one made by another process (`ferry mmsc subscriber`)
+    /// within `max_age`.
+    pub async fn subscriber_cached(
+        &self,
+        msisdn: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Option<Subscriber>> {
+        if max_age.is_zero() {
+            return self.subscriber(msisdn).await;
+        }
+        {
+            let cache = self.subscriber_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((s, at)) = cache.get(msisdn)
+                && at.elapsed() < max_age
+            {
+                return Ok(Some(s.clone()));
+            }
+        }
+        let found = self.subscriber(msisdn).await?;
+        let mut cache = self.subscriber_cache.lock().unwrap_or_else(|p| p.into_inner());
+        match &found {
+            Some(s) => {
+                if cache.len() >= SUBSCRIBER_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(msisdn.to_owned(), (s.clone(), std::time::Instant::now()));
+            }
+            None => {
+                cache.remove(msisdn);
+            }
+        }
+        Ok(found)
+    }
+
+    fn forget_subscribers(&self) {
+        self.subscriber_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// A subscriber by MSISDN.
@@ -353,7 +408,9 @@ impl Store {
 
     /// Removes a subscriber; false if there was none.
     pub async fn remove_subscriber(&self, msisdn: &str) -> Result<bool> {
-        self.backend.remove_subscriber(msisdn).await
+        let r = self.backend.remove_subscriber(msisdn).await;
+        self.forget_subscribers();
+        r
     }
 
     /// The subscriber whose HTTP Basic credentials these are, if they match.

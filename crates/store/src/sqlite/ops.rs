@@ -795,6 +795,8 @@ const DELIVERIES_BY_KEYS: &str = concat!(
        OR r.transaction_id IN (SELECT value FROM json_each(?3))"
 );
 
+/// Sets the acknowledged flag (and the report flag) in one statement that
+/// also returns the row; withdrawing reports (report-allowed No) is a second.
 pub(crate) async fn acknowledge(
     c: &mut SqliteConnection,
     key: &RecipientKey,
@@ -802,18 +804,29 @@ pub(crate) async fn acknowledge(
     now: u64,
 ) -> Result<Recipient> {
     let now_i = to_i64(now, "now")?;
-    let row = delivery_required(c, key).await?;
-    let rcp = &row.delivery.recipient;
-    sqlx::query(
-        "UPDATE recipients SET acknowledged = 1, report_allowed = coalesce(?, report_allowed), updated_at = ? \
-         WHERE id = ?",
-    )
-    .bind(report_allowed)
-    .bind(now_i)
-    .bind(rcp.id.0)
-    .execute(&mut *c)
-    .await
-    .map_err(db("acknowledging"))?;
+    let (column, value) = match key {
+        RecipientKey::Id(id) => ("id", serde_json::Value::from(id.0)),
+        RecipientKey::Token(t) => ("token", serde_json::Value::from(t.as_str())),
+        RecipientKey::TransactionId(t) => ("transaction_id", serde_json::Value::from(t.as_str())),
+    };
+    let sql = format!(
+        "UPDATE recipients SET acknowledged = 1, report_allowed = coalesce(?1, report_allowed), updated_at = ?2 \
+         WHERE {column} = ?3 {RECORD_RETURNING}"
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(report_allowed).bind(now_i);
+    let q = match value {
+        serde_json::Value::Number(n) => q.bind(n.as_i64()),
+        v => q.bind(v.as_str().map(str::to_owned)),
+    };
+    let row = q
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db("acknowledging"))?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "recipient",
+            key: key.to_string(),
+        })?;
+    let rcp = recipient_from_row(&row)?;
     if report_allowed == Some(false) {
         // The recipient refuses reports: withdraw delivery reports about it
         // that have not gone out yet.
@@ -823,16 +836,13 @@ pub(crate) async fn acknowledge(
              WHERE kind = 'delivery' AND state = 'pending' AND message_id = ? AND from_address = ?",
         )
         .bind(now_i)
-        .bind(row.delivery.message.id.clone())
+        .bind(rcp.message_id.clone())
         .bind(rcp.address.clone())
         .execute(&mut *c)
         .await
         .map_err(db("withdrawing delivery reports"))?;
     }
-    Ok(delivery_required(c, &RecipientKey::Id(rcp.id))
-        .await?
-        .delivery
-        .recipient)
+    Ok(rcp)
 }
 
 pub(crate) async fn claim_notifications(

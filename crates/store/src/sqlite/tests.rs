@@ -751,3 +751,30 @@ async fn concurrent_updates_each_answered() {
         assert_eq!(present, i % 2 == 1, "message {i}");
     }
 }
+
+/// The subscriber cache: changes through the same store are seen at once,
+/// changes by another process (here: another store on the same directory)
+/// within the cache's age; unknown subscribers are never remembered.
+#[tokio::test]
+async fn subscriber_cache() {
+    let t = tempfile::tempdir().unwrap();
+    let s = open(t.path()).await;
+    let age = Duration::from_millis(300);
+    assert_eq!(s.subscriber_cached("+7", age).await.unwrap(), None);
+    let other = open(t.path()).await;
+    other.add_subscriber(NewSubscriber::new("+7"), T0).await.unwrap();
+    // Not remembered as absent: seen at once.
+    assert!(s.subscriber_cached("+7", age).await.unwrap().is_some());
+    // Removed elsewhere: still remembered for up to `age`, then gone.
+    assert!(other.remove_subscriber("+7").await.unwrap());
+    assert!(s.subscriber_cached("+7", age).await.unwrap().is_some());
+    tokio::time::sleep(age).await;
+    assert_eq!(s.subscriber_cached("+7", age).await.unwrap(), None);
+    // Through this store: at once.
+    s.add_subscriber(NewSubscriber::new("+8"), T0).await.unwrap();
+    assert!(s.subscriber_cached("+8", age).await.unwrap().is_some());
+    assert!(s.remove_subscriber("+8").await.unwrap());
+    assert_eq!(s.subscriber_cached("+8", age).await.unwrap(), None);
+    other.close().await.unwrap();
+    s.close().await.unwrap();
+}
