@@ -517,7 +517,7 @@ impl Network {
             .filter(|x| x.name != o.name)
             .collect();
         for x in &others {
-            if o.peers.iter().any(|p| *p == x.name) {
+            if o.peers.contains(&x.name) {
                 // A peer: its numbers stay here and are notified by us; its
                 // MMSC fetches them (the `[[peers]]` sections).
                 t.push_str(&format!(

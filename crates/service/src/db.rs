@@ -52,11 +52,10 @@ fn options(path: &Path) -> Result<SqliteConnectOptions> {
 impl Db {
     /// Opens (creating if needed) the database at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let opts = options(path)?;
         let writer = SqlitePoolOptions::new()

@@ -23,6 +23,7 @@ pub mod db;
 pub mod http;
 pub mod shutdown;
 pub mod telemetry;
+pub mod thread;
 pub mod tls;
 
 pub use shutdown::Shutdown;

@@ -135,7 +135,7 @@ impl Smsc {
                     core.count_loaded();
                     core.accept(Arc::new(l.msg), l.attempts, Some(l.due_ms));
                 }
-                tokio::spawn(store::run_writer(db.clone(), rx, Arc::downgrade(&core)));
+                ferry_service::thread::spawn_dedicated("ferry-smsc-writer", store::run_writer(db.clone(), rx, Arc::downgrade(&core)));
                 (core, Some((tx, db)))
             }
         };

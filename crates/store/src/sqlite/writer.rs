@@ -369,31 +369,11 @@ impl Writer {
         stats: Arc<WriterStats>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
-        // The writer runs on its own thread with its own single-threaded
-        // runtime: each statement is a round trip to SQLite's worker thread,
-        // and on a busy server the writer would otherwise wait in the shared
-        // runtime's queue behind HTTP work after every one of them.
-        let (done_tx, done_rx) = oneshot::channel::<()>();
-        let spawned = std::thread::Builder::new()
-            .name("ferry-store-writer".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                match rt {
-                    Ok(rt) => rt.block_on(run(conn, rx, bodies, max_batch.max(1), stats)),
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot start the store writer's runtime")
-                    }
-                }
-                let _ = done_tx.send(());
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the store writer thread");
-        }
-        let handle = tokio::spawn(async move {
-            let _ = done_rx.await;
-        });
+        // On its own thread: see ferry_service::thread.
+        let handle = ferry_service::thread::spawn_dedicated(
+            "ferry-store-writer",
+            run(conn, rx, bodies, max_batch.max(1), stats),
+        );
         (Self { tx }, handle)
     }
 
