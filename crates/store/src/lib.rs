@@ -7,8 +7,10 @@
 //!
 //! The MMSC talks to one type, [`Store`], which wraps a `Box<dyn`
 //! [`Backend`]`>`. The backend shipped is [`sqlite::SqliteBackend`]: SQLite
-//! (through sqlx, WAL, `synchronous=FULL`, one writer) for metadata, and a
-//! plain directory of files for bodies.
+//! (through sqlx, WAL, `synchronous=FULL`, one writer) for metadata and
+//! small bodies (up to [`sqlite::SqliteConfig::inline_body_max`], 100 KiB by
+//! default, in the `bodies` table), and a plain directory of files for larger
+//! bodies.
 //!
 //! ## Data model
 //!
@@ -17,8 +19,9 @@
 //!   (unix seconds), delivery-report and read-report requested, created time,
 //!   the key of its body file, and a count of recipients not yet final (kept
 //!   in the same transactions as the states, it drives garbage collection).
-//!   The body file holds the encoded M-Retrieve.conf-ready PDU as the MMSC
-//!   stored it.
+//!   The body (a `bodies` row, or the file when it is larger than the inline
+//!   limit) holds the encoded M-Retrieve.conf-ready PDU as the MMSC stored
+//!   it.
 //! - **recipients**, one per (message, address): address kind (msisdn /
 //!   email / other), [`RecipientState`], reason, retrieval token (144 random
 //!   bits, URL-safe base64, unique index: it goes in the Content-Location
@@ -50,14 +53,15 @@
 //! A message is accepted only once it is durable, and [`Store::submit`]
 //! answers only then:
 //!
-//! 1. the body is written to `bodies/<key>.tmp`, `fsync`ed, and renamed to
-//!    `bodies/<key>` (in the caller's task, so bodies of concurrent
-//!    submissions are written in parallel);
+//! 1. a body over the inline limit is written to `bodies/<key>.tmp`,
+//!    `fsync`ed, and renamed to `bodies/<key>` (in the caller's task, so
+//!    bodies of concurrent submissions are written in parallel);
 //! 2. the writer task, before the transaction that carries the metadata,
-//!    `fsync`s the `bodies/` directory, making the rename durable;
-//! 3. the metadata (message row, recipient rows with their tokens) is inserted
-//!    and COMMITted; with WAL and `synchronous=FULL` the commit returns after
-//!    the WAL is `fsync`ed;
+//!    `fsync`s the `bodies/` directory, making the rename durable (only when
+//!    the batch renamed a file);
+//! 3. the metadata (message row, recipient rows with their tokens, and a
+//!    small body's row) is inserted and COMMITted; with WAL and
+//!    `synchronous=FULL` the commit returns after the WAL is `fsync`ed;
 //! 4. only then is the caller answered.
 //!
 //! A crash before 3 leaves at most a body file that no row names: it is
@@ -79,11 +83,14 @@
 //! One task owns the SQLite writer connection. Every write is a job sent to it
 //! over a channel; it takes all jobs waiting (up to
 //! [`sqlite::SqliteConfig::max_batch`]) and runs them in one transaction:
-//! all message submissions of the batch together in two statements (messages,
-//! then recipients, passed as JSON through `json_each`; a duplicate
-//! Message-ID is skipped with `ON CONFLICT DO NOTHING` and refused alone),
-//! then every other job in its own SAVEPOINT (a job refused for a logical
-//! reason rolls back alone). The whole batch costs one directory fsync before
+//! all message submissions of the batch together in three statements
+//! (messages, inline bodies, recipients; rows passed as JSON through
+//! `json_each`; a duplicate Message-ID is skipped with `ON CONFLICT DO
+//! NOTHING` and refused alone), all notification records in one statement,
+//! all recipient state changes in one read and one or two writes (decided in
+//! memory, each refusal answered alone), then every other job, in its own
+//! SAVEPOINT when it could be refused after writing (a job refused for a
+//! logical reason rolls back alone). The writer runs on a thread of its own. The whole batch costs one directory fsync before
 //! and one WAL fsync at COMMIT; then each waiter is answered. Under load,
 //! batches grow by themselves (jobs queue while the previous commit's fsync
 //! runs); when idle a job commits alone with no added delay. A failure that

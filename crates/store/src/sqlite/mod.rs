@@ -1,7 +1,8 @@
 //! The SQLite + body-directory backend.
 //!
 //! Layout under the configured directory: `store.db` (with its `-wal` and
-//! `-shm`), and `bodies/` holding one file per message named by a random
+//! `-shm`; bodies up to [`SqliteConfig::inline_body_max`] in its `bodies`
+//! table), and `bodies/` holding one file per larger body, named by a random
 //! 128-bit hex key. The database is opened through
 //! [`ferry_service::db::Db::open`] (WAL, `synchronous=FULL`, foreign keys,
 //! one writer connection and a reader pool). The writer connection is owned
