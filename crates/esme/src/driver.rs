@@ -262,7 +262,14 @@ impl Driver {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => self.enqueue(q),
+                    Some(q) => {
+                        self.enqueue(q);
+                        // Whatever else is already waiting too, so that one
+                        // write carries all of them.
+                        while let Ok(q) = self.cmds.try_recv() {
+                            self.enqueue(q);
+                        }
+                    }
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
@@ -532,7 +539,14 @@ impl Driver {
                 },
                 Some(ack) = self.acks_rx.recv() => self.on_ack(&mut session, ack),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => self.enqueue(q),
+                    Some(q) => {
+                        self.enqueue(q);
+                        // Whatever else is already waiting too, so that one
+                        // write carries all of them.
+                        while let Ok(q) = self.cmds.try_recv() {
+                            self.enqueue(q);
+                        }
+                    }
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
