@@ -262,14 +262,7 @@ impl Driver {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => {
-                        self.enqueue(q);
-                        // Whatever else is already waiting too, so that one
-                        // write carries all of them.
-                        while let Ok(q) = self.cmds.try_recv() {
-                            self.enqueue(q);
-                        }
-                    }
+                    Some(q) => self.enqueue_with_waiting(q),
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
@@ -324,6 +317,15 @@ impl Driver {
     fn fail_queue(&mut self, err: Error) {
         for q in self.queue.drain(..) {
             let _ = q.reply.send(Err(err.clone()));
+        }
+    }
+
+    /// Queues `q` and every other request already waiting, so that one
+    /// write carries all of them.
+    fn enqueue_with_waiting(&mut self, q: Queued) {
+        self.enqueue(q);
+        while let Ok(q) = self.cmds.try_recv() {
+            self.enqueue(q);
         }
     }
 
@@ -539,14 +541,7 @@ impl Driver {
                 },
                 Some(ack) = self.acks_rx.recv() => self.on_ack(&mut session, ack),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => {
-                        self.enqueue(q);
-                        // Whatever else is already waiting too, so that one
-                        // write carries all of them.
-                        while let Ok(q) = self.cmds.try_recv() {
-                            self.enqueue(q);
-                        }
-                    }
+                    Some(q) => self.enqueue_with_waiting(q),
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;

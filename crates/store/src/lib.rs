@@ -373,7 +373,10 @@ impl Store {
             return self.subscriber(msisdn).await;
         }
         {
-            let cache = self.subscriber_cache.lock().unwrap_or_else(|p| p.into_inner());
+            let cache = self
+                .subscriber_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if let Some((s, at)) = cache.get(msisdn)
                 && at.elapsed() < max_age
             {
@@ -381,7 +384,10 @@ impl Store {
             }
         }
         let found = self.subscriber(msisdn).await?;
-        let mut cache = self.subscriber_cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .subscriber_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         match &found {
             Some(s) => {
                 if cache.len() >= SUBSCRIBER_CACHE_MAX {

@@ -263,11 +263,12 @@ impl SqliteBackend {
             message: msg,
             body_key: key,
             inline,
+            bodies: self.bodies.clone(),
             tokens,
             now,
             result: None,
         };
-        writer.submit_message(submission, self.bodies.clone()).await
+        writer.grouped(submission).await
     }
 
     async fn do_add_subscriber(&self, s: NewSubscriber, now: u64) -> Result<Subscriber> {
@@ -480,7 +481,12 @@ impl Backend for SqliteBackend {
         Box::pin(async move {
             self.writer()
                 .await?
-                .update_recipient(key, update, now)
+                .grouped(writer::Update {
+                    key,
+                    update,
+                    now,
+                    result: None,
+                })
                 .await
         })
     }
@@ -528,7 +534,12 @@ impl Backend for SqliteBackend {
         Box::pin(async move {
             self.writer()
                 .await?
-                .record_notification(id, attempt, now)
+                .grouped(writer::Record {
+                    id,
+                    attempt,
+                    now,
+                    result: None,
+                })
                 .await
         })
     }

@@ -53,6 +53,17 @@ macro_rules! msg_cols {
     };
 }
 
+/// `RETURNING` the columns [`recipient_from_row`] reads, from an UPDATE of
+/// `recipients`.
+macro_rules! rcp_returning {
+    () => {
+        " RETURNING id AS r_id, \
+         (SELECT message_id FROM messages m WHERE m.id = recipients.message) AS message_id, \
+         address, kind, state, reason, token, transaction_id, notify_attempts, next_notify_at, report_allowed, \
+         retrieved_at, acknowledged, last_error, updated_at"
+    };
+}
+
 macro_rules! rcp_cols {
     () => {
         "r.id AS r_id, r.address, r.kind, r.state, r.reason, r.token, r.transaction_id, r.notify_attempts, \
@@ -645,35 +656,8 @@ pub(crate) async fn update_recipients(
         )?);
         return Ok(());
     }
-    for u in updates.iter() {
-        to_i64(u.now, "now")?;
-    }
     // 1. Every recipient, in one query.
-    let (mut ids, mut tokens, mut tids) = (Vec::new(), Vec::new(), Vec::new());
-    for u in updates.iter() {
-        match &u.key {
-            RecipientKey::Id(id) => ids.push(serde_json::Value::from(id.0)),
-            RecipientKey::Token(t) => tokens.push(serde_json::Value::from(t.as_str())),
-            RecipientKey::TransactionId(t) => tids.push(serde_json::Value::from(t.as_str())),
-        }
-    }
-    let rows = sqlx::query(DELIVERIES_BY_KEYS)
-        .bind(serde_json::Value::Array(ids).to_string())
-        .bind(serde_json::Value::Array(tokens).to_string())
-        .bind(serde_json::Value::Array(tids).to_string())
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db("reading recipients"))?;
-    let mut found = Vec::with_capacity(rows.len());
-    for r in &rows {
-        found.push(DeliveryRow {
-            delivery: Delivery {
-                message: message_from_row(r)?,
-                recipient: recipient_from_row(r)?,
-            },
-            message_rowid: get(r, "m_rowid")?,
-        });
-    }
+    let found = deliveries(c, updates.iter().map(|u| &u.key)).await?;
     let find = |key: &RecipientKey| {
         found.iter().position(|d| {
             let r = &d.delivery.recipient;
@@ -703,7 +687,7 @@ pub(crate) async fn update_recipients(
                 what: "recipient",
                 key: u.key.to_string(),
             }),
-            Some(i) => plan_update(&found[*i], &u.update, u.now),
+            Some(i) => to_i64(u.now, "now").and_then(|_| plan_update(&found[*i], &u.update, u.now)),
         };
         match plan {
             Ok(p) => plans.push(Some(p)),
@@ -766,7 +750,7 @@ pub(crate) async fn update_recipients(
         .await
         .map_err(db("updating recipient states"))?;
     }
-    for ((u, p), _) in updates.iter_mut().zip(plans).zip(0..) {
+    for (u, p) in updates.iter_mut().zip(plans) {
         let Some(mut p) = p else { continue };
         if let Some(r) = &p.report {
             p.transition.report = Some(insert_report(c, r, u.now).await?);
@@ -783,6 +767,40 @@ fn refusal_or_fatal<T>(r: Result<T>) -> Result<Result<T>> {
         Err(e) => Err(e),
         ok => Ok(ok),
     }
+}
+
+/// The deliveries of every recipient named by `keys`, in one query (in no
+/// particular order; unknown keys are simply missing).
+async fn deliveries<'k>(
+    c: &mut SqliteConnection,
+    keys: impl IntoIterator<Item = &'k RecipientKey>,
+) -> Result<Vec<DeliveryRow>> {
+    let (mut ids, mut tokens, mut tids) = (Vec::new(), Vec::new(), Vec::new());
+    for key in keys {
+        match key {
+            RecipientKey::Id(id) => ids.push(serde_json::Value::from(id.0)),
+            RecipientKey::Token(t) => tokens.push(serde_json::Value::from(t.as_str())),
+            RecipientKey::TransactionId(t) => tids.push(serde_json::Value::from(t.as_str())),
+        }
+    }
+    let rows = sqlx::query(DELIVERIES_BY_KEYS)
+        .bind(serde_json::Value::Array(ids).to_string())
+        .bind(serde_json::Value::Array(tokens).to_string())
+        .bind(serde_json::Value::Array(tids).to_string())
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db("reading recipients"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeliveryRow {
+                delivery: Delivery {
+                    message: message_from_row(r)?,
+                    recipient: recipient_from_row(r)?,
+                },
+                message_rowid: get(r, "m_rowid")?,
+            })
+        })
+        .collect()
 }
 
 const DELIVERIES_BY_KEYS: &str = concat!(
@@ -804,19 +822,30 @@ pub(crate) async fn acknowledge(
     now: u64,
 ) -> Result<Recipient> {
     let now_i = to_i64(now, "now")?;
-    let (column, value) = match key {
-        RecipientKey::Id(id) => ("id", serde_json::Value::from(id.0)),
-        RecipientKey::Token(t) => ("token", serde_json::Value::from(t.as_str())),
-        RecipientKey::TransactionId(t) => ("transaction_id", serde_json::Value::from(t.as_str())),
-    };
-    let sql = format!(
-        "UPDATE recipients SET acknowledged = 1, report_allowed = coalesce(?1, report_allowed), updated_at = ?2 \
-         WHERE {column} = ?3 {RECORD_RETURNING}"
-    );
-    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(report_allowed).bind(now_i);
-    let q = match value {
-        serde_json::Value::Number(n) => q.bind(n.as_i64()),
-        v => q.bind(v.as_str().map(str::to_owned)),
+    macro_rules! ack_by {
+        ($column:literal) => {
+            concat!(
+                "UPDATE recipients SET acknowledged = 1, report_allowed = coalesce(?1, report_allowed), \
+                 updated_at = ?2 WHERE ",
+                $column,
+                " = ?3",
+                rcp_returning!()
+            )
+        };
+    }
+    let q = match key {
+        RecipientKey::Id(id) => sqlx::query(ack_by!("id"))
+            .bind(report_allowed)
+            .bind(now_i)
+            .bind(id.0),
+        RecipientKey::Token(t) => sqlx::query(ack_by!("token"))
+            .bind(report_allowed)
+            .bind(now_i)
+            .bind(t.clone()),
+        RecipientKey::TransactionId(t) => sqlx::query(ack_by!("transaction_id"))
+            .bind(report_allowed)
+            .bind(now_i)
+            .bind(t.clone()),
     };
     let row = q
         .fetch_optional(&mut *c)
@@ -872,34 +901,18 @@ pub(crate) async fn claim_notifications(
         return Ok(Vec::new());
     }
     // All the claimed deliveries in one query.
-    let rows = sqlx::query(DELIVERIES_BY_IDS)
-        .bind(serde_json::Value::from(ids).to_string())
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db("reading claimed recipients"))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(Delivery {
-            message: message_from_row(r)?,
-            recipient: recipient_from_row(r)?,
-        });
-    }
+    let keys: Vec<RecipientKey> = ids
+        .into_iter()
+        .map(|id| RecipientKey::Id(RecipientId(id)))
+        .collect();
+    let mut out: Vec<Delivery> = deliveries(c, &keys)
+        .await?
+        .into_iter()
+        .map(|d| d.delivery)
+        .collect();
     out.sort_by_key(|d| (d.recipient.next_notify_at, d.recipient.id));
     Ok(out)
 }
-
-const DELIVERIES_BY_IDS: &str = concat!(
-    "SELECT ",
-    msg_cols!(),
-    ", ",
-    rcp_cols!(),
-    " FROM recipients r JOIN messages m ON m.id = r.message WHERE r.id IN (SELECT value FROM json_each(?))"
-);
-
-const RECORD_RETURNING: &str = "RETURNING id AS r_id, \
-    (SELECT message_id FROM messages m WHERE m.id = recipients.message) AS message_id, \
-    address, kind, state, reason, token, transaction_id, notify_attempts, next_notify_at, report_allowed, \
-    retrieved_at, acknowledged, last_error, updated_at";
 
 /// Applies a batch's notification records in one statement (the attempts
 /// travel as JSON through `json_each`) and sets each record's result. When
@@ -912,17 +925,24 @@ pub(crate) async fn record_notifications(
 ) -> Result<()> {
     let mut seen = std::collections::HashSet::with_capacity(records.len());
     let distinct = records.iter().all(|r| seen.insert(r.id.0));
-    if records.len() > 1 && distinct {
-        let mut items = Vec::with_capacity(records.len());
-        for r in records.iter() {
+    // A time out of range is refused by record_notification, alone.
+    let items: Option<Vec<serde_json::Value>> = records
+        .iter()
+        .map(|r| {
             let a = &r.attempt;
-            items.push(serde_json::json!({
+            let next = a
+                .next_notify_at
+                .map(|t| to_i64(t, "next_notify_at"))
+                .transpose()
+                .ok()?;
+            Some(serde_json::json!({
                 "id": r.id.0, "sent": a.sent, "tid": a.transaction_id, "err": a.error,
-                "next": a.next_notify_at.map(|t| to_i64(t, "next_notify_at")).transpose()?,
-                "now": to_i64(r.now, "now")?,
-            }));
-        }
-        let sql = format!(
+                "next": next, "now": to_i64(r.now, "now").ok()?,
+            }))
+        })
+        .collect();
+    if let Some(items) = items.filter(|_| records.len() > 1 && distinct) {
+        let sql = concat!(
             "UPDATE recipients SET \
                state = CASE WHEN j.sent AND recipients.state = 'pending' THEN 'notified' ELSE recipients.state END, \
                notify_attempts = notify_attempts + 1, transaction_id = coalesce(j.tid, transaction_id), \
@@ -933,9 +953,10 @@ pub(crate) async fn record_notifications(
              FROM (SELECT value ->> 'id' AS id, value ->> 'sent' AS sent, value ->> 'tid' AS tid, \
                      value ->> 'err' AS err, value ->> 'next' AS next, value ->> 'now' AS now \
                    FROM json_each(?)) AS j \
-             WHERE recipients.id = j.id {RECORD_RETURNING}"
+             WHERE recipients.id = j.id",
+            rcp_returning!()
         );
-        let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let result = sqlx::query(sql)
             .bind(serde_json::Value::Array(items).to_string())
             .fetch_all(&mut *c)
             .await;
@@ -960,21 +981,11 @@ pub(crate) async fn record_notifications(
         }
     }
     for r in records.iter_mut() {
-        let result = record_notification(c, r.id, &r.attempt, r.now).await;
-        match result {
-            Err(e) if !is_refusal(&e) => return Err(e),
-            other => r.result = Some(other),
-        }
+        r.result = Some(refusal_or_fatal(
+            record_notification(c, r.id, &r.attempt, r.now).await,
+        )?);
     }
     Ok(())
-}
-
-/// Refusals of one record that leave the transaction intact.
-fn is_refusal(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Duplicate { .. } | StoreError::NotFound { .. } | StoreError::Invalid(_)
-    )
 }
 
 /// One statement: the new state (pending becomes notified when the push
@@ -992,15 +1003,16 @@ pub(crate) async fn record_notification(
         .next_notify_at
         .map(|t| to_i64(t, "next_notify_at"))
         .transpose()?;
-    let sql = format!(
+    let sql = concat!(
         "UPDATE recipients SET \
            state = CASE WHEN ?1 AND state = 'pending' THEN 'notified' ELSE state END, \
            notify_attempts = notify_attempts + 1, transaction_id = coalesce(?2, transaction_id), \
            last_error = ?3, \
            next_notify_at = CASE WHEN state IN ('pending', 'notified', 'deferred') THEN ?4 ELSE NULL END, \
-           lease_until = NULL, updated_at = ?5 WHERE id = ?6 {RECORD_RETURNING}"
+           lease_until = NULL, updated_at = ?5 WHERE id = ?6",
+        rcp_returning!()
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(sql)
         .bind(attempt.sent)
         .bind(attempt.transaction_id.clone())
         .bind(attempt.error.clone())

@@ -42,25 +42,23 @@ async fn open_with(config: SqliteConfig) -> Store {
 /// small, so all of them are stored inside the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn battery() {
-    let root = tempfile::tempdir().unwrap();
-    let mut n = 0;
-    battery::run_all(|| {
-        n += 1;
-        let dir = root.path().join(format!("store{n}"));
-        async move { open(&dir).await }
-    })
-    .await;
+    run_battery(config).await;
 }
 
 /// The battery again with every body a file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn battery_with_body_files() {
+    run_battery(file_config).await;
+}
+
+/// The whole battery, each part on a fresh store opened with `config`.
+async fn run_battery(config: fn(&Path) -> SqliteConfig) {
     let root = tempfile::tempdir().unwrap();
     let mut n = 0;
     battery::run_all(|| {
         n += 1;
         let dir = root.path().join(format!("store{n}"));
-        async move { open_with(file_config(&dir)).await }
+        async move { open_with(config(&dir)).await }
     })
     .await;
 }
@@ -762,7 +760,10 @@ async fn subscriber_cache() {
     let age = Duration::from_millis(300);
     assert_eq!(s.subscriber_cached("+7", age).await.unwrap(), None);
     let other = open(t.path()).await;
-    other.add_subscriber(NewSubscriber::new("+7"), T0).await.unwrap();
+    other
+        .add_subscriber(NewSubscriber::new("+7"), T0)
+        .await
+        .unwrap();
     // Not remembered as absent: seen at once.
     assert!(s.subscriber_cached("+7", age).await.unwrap().is_some());
     // Removed elsewhere: still remembered for up to `age`, then gone.
@@ -771,7 +772,9 @@ async fn subscriber_cache() {
     tokio::time::sleep(age).await;
     assert_eq!(s.subscriber_cached("+7", age).await.unwrap(), None);
     // Through this store: at once.
-    s.add_subscriber(NewSubscriber::new("+8"), T0).await.unwrap();
+    s.add_subscriber(NewSubscriber::new("+8"), T0)
+        .await
+        .unwrap();
     assert!(s.subscriber_cached("+8", age).await.unwrap().is_some());
     assert!(s.remove_subscriber("+8").await.unwrap());
     assert_eq!(s.subscriber_cached("+8", age).await.unwrap(), None);

@@ -147,35 +147,51 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-/// A message to insert: the body file is already in place under `body_key`,
-/// or, when `inline`, the body goes into the `bodies` table with the message.
-#[derive(Debug)]
-pub(crate) struct Submission {
-    pub(crate) message: Arc<NewMessage>,
-    pub(crate) body_key: String,
-    pub(crate) inline: bool,
-    pub(crate) tokens: Vec<String>,
-    pub(crate) now: u64,
-    /// Set by [`ops::insert_submissions`].
-    pub(crate) result: Option<Result<Submitted>>,
-}
-
-struct SubmitJob {
-    submission: Submission,
-    reply: oneshot::Sender<Result<Submitted>>,
-    bodies: Arc<BodyDir>,
-}
-
-impl Job for SubmitJob {
+/// An item the writer applies together with the batch's other items of its
+/// kind, in a few statements (see `run_all`), and answers with its own
+/// result.
+pub(crate) trait Grouped: Send + 'static {
+    /// What the waiter gets.
+    type Out: Send + 'static;
+    /// Names the work when it was not applied.
+    const CONTEXT: &'static str;
+    /// Whether the item's own refusal stays its answer when the batch failed
+    /// (as for a [`TypedJob`]); otherwise the batch's error is.
+    const KEEP_REFUSAL: bool = false;
+    /// The result set when the batch applied it.
+    fn take_result(&mut self) -> Option<Result<Self::Out>>;
+    /// Whether a body file was renamed into place for it.
     fn needs_dir_sync(&self) -> bool {
-        !self.submission.inline
+        false
+    }
+    /// Called when the answer is an error (the item is not stored).
+    fn failed(&self) {}
+    fn as_submission(&mut self) -> Option<&mut Submission> {
+        None
+    }
+    fn as_record(&mut self) -> Option<&mut Record> {
+        None
+    }
+    fn as_update(&mut self) -> Option<&mut Update> {
+        None
+    }
+}
+
+struct GroupedJob<G: Grouped> {
+    item: G,
+    reply: oneshot::Sender<Result<G::Out>>,
+}
+
+impl<G: Grouped> Job for GroupedJob<G> {
+    fn needs_dir_sync(&self) -> bool {
+        self.item.needs_dir_sync()
     }
 
     fn run<'c>(
         &'c mut self,
         _conn: &'c mut SqliteConnection,
     ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
-        // Inserted with the batch's other submissions (see commit_batch).
+        // Applied with the batch's other items of its kind (see run_all).
         Box::pin(async { Outcome::Ok })
     }
 
@@ -184,23 +200,70 @@ impl Job for SubmitJob {
     }
 
     fn as_submission(&mut self) -> Option<&mut Submission> {
-        Some(&mut self.submission)
+        self.item.as_submission()
+    }
+
+    fn as_record(&mut self) -> Option<&mut Record> {
+        self.item.as_record()
+    }
+
+    fn as_update(&mut self) -> Option<&mut Update> {
+        self.item.as_update()
     }
 
     fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
-        let answer = match (batch, self.submission.result.take()) {
+        let answer = match (batch, self.item.take_result()) {
             (Ok(()), Some(r)) => r,
             (Ok(()), None) => Err(StoreError::Transient {
-                context: "submitting".into(),
-                detail: "not inserted".into(),
+                context: G::CONTEXT.into(),
+                detail: "not applied".into(),
             }),
+            (Err(_), Some(Err(e))) if G::KEEP_REFUSAL && is_logical(&e) => Err(e),
             (Err(e), _) => Err(replicate(e)),
         };
-        if answer.is_err() && !self.submission.inline {
-            // Not committed: the body file must not outlive the failure.
-            let _ = self.bodies.remove(&self.submission.body_key);
+        if answer.is_err() {
+            self.item.failed();
         }
         let _ = self.reply.send(answer);
+    }
+}
+
+/// A message to insert: the body file is already in place under `body_key`,
+/// or, when `inline`, the body goes into the `bodies` table with the message.
+#[derive(Debug)]
+pub(crate) struct Submission {
+    pub(crate) message: Arc<NewMessage>,
+    pub(crate) body_key: String,
+    pub(crate) inline: bool,
+    /// Where the body file is, to remove it when the insert fails.
+    pub(crate) bodies: Arc<BodyDir>,
+    pub(crate) tokens: Vec<String>,
+    pub(crate) now: u64,
+    /// Set by [`ops::insert_submissions`].
+    pub(crate) result: Option<Result<Submitted>>,
+}
+
+impl Grouped for Submission {
+    type Out = Submitted;
+    const CONTEXT: &'static str = "submitting";
+
+    fn take_result(&mut self) -> Option<Result<Submitted>> {
+        self.result.take()
+    }
+
+    fn needs_dir_sync(&self) -> bool {
+        !self.inline
+    }
+
+    fn failed(&self) {
+        if !self.inline {
+            // Not committed: the body file must not outlive the failure.
+            let _ = self.bodies.remove(&self.body_key);
+        }
+    }
+
+    fn as_submission(&mut self) -> Option<&mut Submission> {
+        Some(self)
     }
 }
 
@@ -214,42 +277,16 @@ pub(crate) struct Record {
     pub(crate) result: Option<Result<Recipient>>,
 }
 
-struct RecordJob {
-    record: Record,
-    reply: oneshot::Sender<Result<Recipient>>,
-}
+impl Grouped for Record {
+    type Out = Recipient;
+    const CONTEXT: &'static str = "recording a notification";
 
-impl Job for RecordJob {
-    fn needs_dir_sync(&self) -> bool {
-        false
-    }
-
-    fn run<'c>(
-        &'c mut self,
-        _conn: &'c mut SqliteConnection,
-    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
-        // Applied with the batch's other records (see run_all).
-        Box::pin(async { Outcome::Ok })
-    }
-
-    fn error(&self) -> Option<StoreError> {
-        None
+    fn take_result(&mut self) -> Option<Result<Recipient>> {
+        self.result.take()
     }
 
     fn as_record(&mut self) -> Option<&mut Record> {
-        Some(&mut self.record)
-    }
-
-    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
-        let answer = match (batch, self.record.result.take()) {
-            (Ok(()), Some(r)) => r,
-            (Ok(()), None) => Err(StoreError::Transient {
-                context: "recording a notification".into(),
-                detail: "not applied".into(),
-            }),
-            (Err(e), _) => Err(replicate(e)),
-        };
-        let _ = self.reply.send(answer);
+        Some(self)
     }
 }
 
@@ -263,44 +300,17 @@ pub(crate) struct Update {
     pub(crate) result: Option<Result<Transition>>,
 }
 
-struct UpdateJob {
-    update: Update,
-    reply: oneshot::Sender<Result<Transition>>,
-}
+impl Grouped for Update {
+    type Out = Transition;
+    const CONTEXT: &'static str = "updating a recipient";
+    const KEEP_REFUSAL: bool = true;
 
-impl Job for UpdateJob {
-    fn needs_dir_sync(&self) -> bool {
-        false
-    }
-
-    fn run<'c>(
-        &'c mut self,
-        _conn: &'c mut SqliteConnection,
-    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'c>> {
-        // Applied with the batch's other updates (see run_all).
-        Box::pin(async { Outcome::Ok })
-    }
-
-    fn error(&self) -> Option<StoreError> {
-        None
+    fn take_result(&mut self) -> Option<Result<Transition>> {
+        self.result.take()
     }
 
     fn as_update(&mut self) -> Option<&mut Update> {
-        Some(&mut self.update)
-    }
-
-    fn finish(mut self: Box<Self>, batch: std::result::Result<(), &StoreError>) {
-        let answer = match (batch, self.update.result.take()) {
-            (Ok(()), Some(r)) => r,
-            (Ok(()), None) => Err(StoreError::Transient {
-                context: "updating a recipient".into(),
-                detail: "not applied".into(),
-            }),
-            // A refusal is the best answer even when the batch failed.
-            (Err(_), Some(Err(e))) if is_logical(&e) => Err(e),
-            (Err(e), _) => Err(replicate(e)),
-        };
-        let _ = self.reply.send(answer);
+        Some(self)
     }
 }
 
@@ -377,74 +387,14 @@ impl Writer {
         (Self { tx }, handle)
     }
 
-    /// Inserts a message whose body file is in place, in the next batch;
-    /// answers after the commit, and removes the body file on failure.
-    pub(crate) async fn submit_message(
-        &self,
-        submission: Submission,
-        bodies: Arc<BodyDir>,
-    ) -> Result<Submitted> {
+    /// Inserts a message (its body file, if any, in place), applies a
+    /// notification record or a recipient state change in the next batch,
+    /// together with the batch's other items of its kind; answers after the
+    /// commit.
+    pub(crate) async fn grouped<G: Grouped>(&self, item: G) -> Result<G::Out> {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(SubmitJob {
-            submission,
-            reply,
-            bodies,
-        });
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
-            job.finish(Err(&StoreError::Closed));
-            return Err(StoreError::Closed);
-        }
-        answer.await.unwrap_or(Err(StoreError::Closed))
-    }
-
-    /// Applies a recipient state change in the next batch (with the batch's
-    /// other state changes); answers after the commit.
-    pub(crate) async fn update_recipient(
-        &self,
-        key: RecipientKey,
-        update: RecipientUpdate,
-        now: u64,
-    ) -> Result<Transition> {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(UpdateJob {
-            update: Update {
-                key,
-                update,
-                now,
-                result: None,
-            },
-            reply,
-        });
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
-            job.finish(Err(&StoreError::Closed));
-            return Err(StoreError::Closed);
-        }
-        answer.await.unwrap_or(Err(StoreError::Closed))
-    }
-
-    /// Records a notification attempt in the next batch (with the batch's
-    /// other records, in one statement); answers after the commit.
-    pub(crate) async fn record_notification(
-        &self,
-        id: RecipientId,
-        attempt: NotifyAttempt,
-        now: u64,
-    ) -> Result<Recipient> {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(RecordJob {
-            record: Record {
-                id,
-                attempt,
-                now,
-                result: None,
-            },
-            reply,
-        });
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
-            job.finish(Err(&StoreError::Closed));
-            return Err(StoreError::Closed);
-        }
-        answer.await.unwrap_or(Err(StoreError::Closed))
+        self.dispatch(Box::new(GroupedJob { item, reply }), answer)
+            .await
     }
 
     /// Runs `work` in the next batch, inside its own savepoint, and answers
@@ -480,7 +430,16 @@ impl Writer {
             result: None,
             reply,
         };
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(Box::new(job)).await {
+        self.dispatch(Box::new(job), answer).await
+    }
+
+    /// Queues `job` and waits for the answer it sends on `answer`.
+    async fn dispatch<T>(
+        &self,
+        job: Box<dyn Job>,
+        answer: oneshot::Receiver<Result<T>>,
+    ) -> Result<T> {
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
             job.finish(Err(&StoreError::Closed));
             return Err(StoreError::Closed);
         }
