@@ -164,7 +164,8 @@ impl Gateway {
         let (ntx, nrx) = mpsc::unbounded_channel();
         let ids = Arc::new(rec.ids);
         let writer = store::Writer { rx: wrx, ids: ids.clone(), next_id: rec.max_id, batch_max: delivery.batch_max, notify: ntx };
-        ferry_service::thread::spawn_dedicated("ferry-ppg-writer", writer.run(db.writer.clone()));
+        let conn = store::open_writer(&db.path)?;
+        std::thread::Builder::new().name("ferry-ppg-writer".into()).spawn(move || writer.run(conn)).context("starting the push writer thread")?;
         let (dtx, drx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             metrics: HotMetrics::new(),

@@ -1,8 +1,8 @@
-//! Durable push state in SQLite, written by one task with group commit.
+//! Durable push state in SQLite, written by one thread with group commit.
 //!
 //! Every accepted push is one row per recipient address in `pushes`; the
 //! SMSC message ids of its segments are rows of `segments` until a final
-//! receipt arrives. All writes go through [`Writer`], a task that takes
+//! receipt arrives. All writes go through [`Writer`], a thread that takes
 //! whatever operations are queued (up to `batch_max`), applies them in one
 //! transaction, and only after the commit answers the callers: an HTTP
 //! handler's push is acknowledged (`1001`) once its rows are on disk.
@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use sqlx::sqlite::SqliteConnection;
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -474,158 +473,71 @@ enum Reply {
     Cancel(oneshot::Sender<Result<Vec<CancelOutcome>, String>>, Vec<CancelOutcome>),
 }
 
-/// One batch, as one SQL script on the writer connection: one round trip
-/// to sqlx's SQLite thread and one fsync (at COMMIT) for the whole batch,
-/// whatever it holds. Each kind of change is one statement over a JSON
-/// array bound as a parameter (`json_each`), so the script text never
-/// changes and stays prepared in the statement cache. Each statement has
-/// exactly one `?`, bound in order.
+/// The writer's statements, prepared once and kept in the connection's
+/// statement cache; each changes one row, found by its id (never through
+/// the pending index, whose size is the backlog).
 ///
-/// Order matters: inserts; submissions and their segments; then final
-/// states (a receipt may overtake the `Submitted` of its own push within
-/// one batch); final states of pushes that asked for a result
-/// notification return the rows the notifier needs; then acknowledged
-/// notifications.
-///
-/// `OR FAIL`: a failing statement keeps what it changed before the
-/// failure, which spares SQLite the statement journal (a copy of every page
-/// a multi-row statement touches); any failure rolls the whole transaction
-/// back anyway.
-macro_rules! batch_body {
-    () => {
-        "INSERT OR FAIL INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to)
- SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, 0, unhex(j.value->>5), j.value->>6, j.value->>7, j.value->>8, j.value->>9
- FROM json_each(?) AS j;
-UPDATE OR FAIL pushes SET submitted_at = j.value->>1 FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0;
-INSERT OR REPLACE INTO segments (link, message_id, push) SELECT j.value->>0, j.value->>1, j.value->>2 FROM json_each(?) AS j;
-UPDATE OR FAIL pushes SET state = j.value->>1, code = j.value->>2, desc = j.value->>3, event_time = j.value->>4,
- submitted_at = coalesce(pushes.submitted_at, j.value->>5), notify_pending = 0
- FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0 AND pushes.notify_to IS NULL;
-UPDATE OR FAIL pushes SET state = j.value->>1, code = j.value->>2, desc = j.value->>3, event_time = j.value->>4,
- submitted_at = coalesce(pushes.submitted_at, j.value->>5), notify_pending = 1
- FROM json_each(?) AS j WHERE pushes.id = j.value->>0 AND +pushes.state = 0 AND pushes.notify_to IS NOT NULL
- RETURNING pushes.id, pushes.notify_to, pushes.push_id, pushes.address, pushes.received, pushes.state, pushes.code, pushes.desc, pushes.event_time;
-DELETE FROM segments WHERE push IN (SELECT j.value FROM json_each(?) AS j);
-UPDATE OR FAIL pushes SET notify_pending = 0 WHERE id IN (SELECT j.value FROM json_each(?) AS j);
-"
-    };
+/// Why the writer uses `rusqlite` on its own thread rather than sqlx: a
+/// batch is a few dozen single-row statements and a COMMIT. Through sqlx
+/// each statement is a round trip to sqlx's SQLite thread, so an earlier
+/// version sent the whole batch as one script over JSON arrays
+/// (`json_each`); parsing and extracting that JSON cost about a third of
+/// SQLite's time per push (measured with `perf`, see docs/PERFORMANCE.md).
+/// Here the thread that batches is the thread that runs SQLite: prepared
+/// statements bound with plain values, no JSON, no hop. Both libraries use
+/// the same `libsqlite3-sys` (one SQLite in the binary); readers, recovery
+/// and migrations stay on sqlx.
+mod sql {
+    pub(super) const INSERT: &str = "INSERT INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to)
+ VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10)";
+    pub(super) const SUBMITTED: &str = "UPDATE pushes SET submitted_at = ?2 WHERE id = ?1 AND +state = 0";
+    pub(super) const SEGMENT: &str = "INSERT OR REPLACE INTO segments (link, message_id, push) VALUES (?1, ?2, ?3)";
+    /// Moves a pending row to a final state; returns what the notifier
+    /// needs (the row is returned only if it was still pending).
+    pub(super) const FINAL: &str = "UPDATE pushes SET state = ?2, code = ?3, desc = ?4, event_time = ?5,
+ submitted_at = coalesce(submitted_at, ?6), notify_pending = (notify_to IS NOT NULL)
+ WHERE id = ?1 AND +state = 0
+ RETURNING id, notify_to, push_id, address, received, state, code, desc, event_time";
+    pub(super) const DROP_SEGMENTS: &str = "DELETE FROM segments WHERE push = ?1";
+    pub(super) const NOTIFY_DONE: &str = "UPDATE pushes SET notify_pending = 0 WHERE id = ?1";
+    pub(super) const CANCEL_ROWS: &str = "SELECT id, address, state FROM pushes WHERE id BETWEEN ?1 AND ?2 AND initiator = ?3 AND push_id = ?4 ORDER BY id";
+    /// Every statement, for the query-plan test.
+    #[cfg(test)]
+    pub(super) const ALL: [&str; 7] = [INSERT, SUBMITTED, SEGMENT, FINAL, DROP_SEGMENTS, NOTIFY_DONE, CANCEL_ROWS];
 }
 
-/// A batch without cancels: begin, apply, commit.
-const BATCH_COMMIT: &str = concat!("BEGIN IMMEDIATE;\n", batch_body!(), "COMMIT;");
-/// A batch with cancels: begin and apply; the cancels and the COMMIT follow.
-const BATCH_OPEN: &str = concat!("BEGIN IMMEDIATE;\n", batch_body!());
+/// Opens the writer's connection to the database file `path` (created and
+/// migrated already through sqlx), with the same settings as
+/// [`ferry_service::db::Db`]: WAL, `synchronous = FULL` (a returned commit
+/// survives a power cut), a busy timeout, temporary data in memory.
+pub(crate) fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).with_context(|| format!("opening {} for the push writer", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
+        .context("configuring the push writer's connection")?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
 
-/// The JSON arrays a batch binds.
+/// A batch's changes sorted by kind, applied in this order: inserts;
+/// submissions and their segments; then final states (a receipt may
+/// overtake the `Submitted` of its own push within one batch, and a final
+/// state only moves pending rows); then acknowledged notifications;
+/// cancels last.
 #[derive(Default)]
-struct BatchJson {
-    inserts: JsonArray,
-    submitted: JsonArray,
-    segments: JsonArray,
-    finals: JsonArray,
-    drop_segments: JsonArray,
-    notify_done: JsonArray,
-}
-
-/// A JSON array written element by element.
-struct JsonArray(String);
-
-impl Default for JsonArray {
-    fn default() -> Self {
-        JsonArray(String::from("["))
-    }
-}
-
-impl JsonArray {
-    /// Starts an element: the buffer to write it to.
-    fn next(&mut self) -> &mut String {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        &mut self.0
-    }
-
-    fn finish(mut self) -> String {
-        self.0.push(']');
-        self.0
-    }
-}
-
-/// Appends `s` as a JSON string.
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "\\u{b:04x}");
-            }
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-fn json_opt_str(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => json_str(out, s),
-        None => out.push_str("null"),
-    }
-}
-
-fn json_int(out: &mut String, v: i64) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{v}");
-}
-
-fn json_opt_int(out: &mut String, v: Option<i64>) {
-    match v {
-        Some(v) => json_int(out, v),
-        None => out.push_str("null"),
-    }
-}
-
-fn json_hex(out: &mut String, b: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(b.len() * 2 + 2);
-    out.push('"');
-    for &x in b {
-        out.push(char::from(HEX[usize::from(x >> 4)]));
-        out.push(char::from(HEX[usize::from(x & 15)]));
-    }
-    out.push('"');
+struct Sorted {
+    inserts: Vec<(i64, Arc<NewPush>, usize)>,
+    submitted: Vec<(i64, Arc<str>, Vec<String>, i64)>,
+    finals: Vec<(Final, Option<i64>, bool)>,
+    notify_done: Vec<i64>,
+    cancels: Vec<Op>,
 }
 
 impl Writer {
-    /// Runs until every sender is dropped.
-    pub(crate) async fn run(mut self, pool: SqlitePool) {
-        let mut conn = match pool.acquire().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("push store: no writer connection: {e}");
-                return;
-            }
-        };
-        // Temporary tables and the statement journal in memory, never in
-        // a temporary file.
-        if let Err(e) = sqlx::raw_sql("PRAGMA temp_store = MEMORY").execute(&mut *conn).await {
-            tracing::warn!("push store: PRAGMA temp_store: {e}");
-        }
+    /// Runs on its own thread until every sender is dropped.
+    pub(crate) fn run(mut self, mut conn: rusqlite::Connection) {
         let mut batch = Vec::with_capacity(self.batch_max);
-        while let Some(op) = self.rx.recv().await {
+        while let Some(op) = self.rx.blocking_recv() {
             batch.push(op);
             while batch.len() < self.batch_max {
                 match self.rx.try_recv() {
@@ -634,18 +546,18 @@ impl Writer {
                 }
             }
             let n = batch.len();
-            self.apply(&mut conn, &mut batch).await;
+            self.apply(&mut conn, &mut batch);
             metrics::histogram!("ppg_commit_batch_ops").record(n as f64);
         }
     }
 
-    async fn apply(&mut self, conn: &mut SqliteConnection, batch: &mut Vec<Op>) {
+    fn apply(&mut self, conn: &mut rusqlite::Connection, batch: &mut Vec<Op>) {
         let mut replies = Vec::new();
         let mut new_keys: Vec<(Arc<str>, String)> = Vec::new();
         let mut notify = Vec::new();
         let first_id = self.next_id;
-        let result = self.transaction(conn, batch, &mut replies, &mut new_keys, &mut notify).await;
-        match result {
+        let sorted = self.sort(batch, &mut replies, &mut new_keys);
+        match Self::transaction(conn, &self.ids, sorted, &mut replies, &mut notify) {
             Ok(()) => {
                 for r in replies {
                     match r {
@@ -663,8 +575,10 @@ impl Writer {
             }
             Err(e) => {
                 tracing::error!("push store: commit failed: {e:#}");
-                // Whatever the script got to, nothing of it stays.
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                // Whatever the batch got to, nothing of it stays.
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
                 self.next_id = first_id;
                 for (ini, push_id) in new_keys {
                     self.ids.remove(&ini, &push_id);
@@ -681,21 +595,11 @@ impl Writer {
                 }
             }
         }
-        batch.clear();
     }
 
-    /// Turns the batch into the script's JSON parameters (deciding
-    /// duplicates and row ids on the way) and runs it.
-    async fn transaction(
-        &mut self,
-        conn: &mut SqliteConnection,
-        batch: &mut Vec<Op>,
-        replies: &mut Vec<Reply>,
-        new_keys: &mut Vec<(Arc<str>, String)>,
-        notify: &mut Vec<NotifyJob>,
-    ) -> Result<()> {
-        let mut j = BatchJson::default();
-        let mut cancels: Vec<Op> = Vec::new();
+    /// Sorts the batch by kind, deciding duplicates and row ids on the way.
+    fn sort(&mut self, batch: &mut Vec<Op>, replies: &mut Vec<Reply>, new_keys: &mut Vec<(Arc<str>, String)>) -> Sorted {
+        let mut s = Sorted::default();
         let mut finals_seen: HashSet<i64> = HashSet::new();
         for op in batch.drain(..) {
             match op {
@@ -710,127 +614,117 @@ impl Writer {
                         continue;
                     }
                     new_keys.push((p.initiator.clone(), p.push_id.clone()));
+                    let p = Arc::new(p);
                     let mut ids = Vec::with_capacity(p.recipients.len());
-                    for rcpt in &p.recipients {
+                    for i in 0..p.recipients.len() {
                         self.next_id += 1;
                         ids.push(self.next_id);
-                        let o = j.inserts.next();
-                        o.push('[');
-                        json_int(o, self.next_id);
-                        o.push(',');
-                        json_str(o, &p.initiator);
-                        o.push(',');
-                        json_str(o, &p.push_id);
-                        o.push(',');
-                        json_str(o, &rcpt.address);
-                        o.push(',');
-                        json_str(o, &rcpt.dest);
-                        o.push(',');
-                        json_hex(o, &p.datagram);
-                        o.push(',');
-                        json_int(o, p.received);
-                        o.push(',');
-                        json_opt_int(o, p.deliver_after);
-                        o.push(',');
-                        json_opt_int(o, p.deliver_before);
-                        o.push(',');
-                        json_opt_str(o, p.notify_to.as_deref());
-                        o.push(']');
+                        s.inserts.push((self.next_id, p.clone(), i));
                     }
                     replies.push(Reply::Insert(reply, Ok(ids)));
                 }
-                Op::Submitted { id, link, message_ids, at } => {
-                    let o = j.submitted.next();
-                    o.push('[');
-                    json_int(o, id);
-                    o.push(',');
-                    json_int(o, at);
-                    o.push(']');
-                    for m in &message_ids {
-                        let o = j.segments.next();
-                        o.push('[');
-                        json_str(o, &link);
-                        o.push(',');
-                        json_str(o, m);
-                        o.push(',');
-                        json_int(o, id);
-                        o.push(']');
-                    }
-                }
+                Op::Submitted { id, link, message_ids, at } => s.submitted.push((id, link, message_ids, at)),
                 Op::Final { f, submitted_at, segments } => {
                     // The first final state of a row in a batch wins (the
                     // statements only move rows out of pending).
-                    if !finals_seen.insert(f.id) {
-                        continue;
-                    }
-                    let o = j.finals.next();
-                    o.push('[');
-                    json_int(o, f.id);
-                    o.push(',');
-                    json_int(o, f.state as i64);
-                    o.push(',');
-                    json_int(o, i64::from(f.code));
-                    o.push(',');
-                    json_str(o, &f.desc);
-                    o.push(',');
-                    json_int(o, f.at);
-                    o.push(',');
-                    json_opt_int(o, submitted_at);
-                    o.push(']');
-                    if segments {
-                        json_int(j.drop_segments.next(), f.id);
+                    if finals_seen.insert(f.id) {
+                        s.finals.push((f, submitted_at, segments));
                     }
                 }
-                Op::NotifyDone { id } => json_int(j.notify_done.next(), id),
-                c @ Op::Cancel { .. } => cancels.push(c),
+                Op::NotifyDone { id } => s.notify_done.push(id),
+                c @ Op::Cancel { .. } => s.cancels.push(c),
             }
         }
-        let script = if cancels.is_empty() { BATCH_COMMIT } else { BATCH_OPEN };
-        // Positional parameters, one per statement in order (sqlx numbers
-        // `?` across the statements of a script; `?NNN` would leave gaps it
-        // does not handle). The final states feed two statements.
-        let finals = j.finals.finish();
-        let rows = sqlx::query(script)
-            .bind(j.inserts.finish())
-            .bind(j.submitted.finish())
-            .bind(j.segments.finish())
-            .bind(finals.clone())
-            .bind(finals)
-            .bind(j.drop_segments.finish())
-            .bind(j.notify_done.finish())
-            .persistent(true)
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in rows {
-            notify.push(notify_job(&row));
+        s
+    }
+
+    /// Applies a sorted batch in one transaction (one fsync, at COMMIT).
+    fn transaction(
+        conn: &mut rusqlite::Connection,
+        ids: &PushIds,
+        s: Sorted,
+        replies: &mut Vec<Reply>,
+        notify: &mut Vec<NotifyJob>,
+    ) -> Result<()> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if !s.inserts.is_empty() {
+            let mut st = tx.prepare_cached(sql::INSERT)?;
+            for (id, p, i) in &s.inserts {
+                let r = &p.recipients[*i];
+                st.execute(rusqlite::params![
+                    id,
+                    &*p.initiator,
+                    p.push_id,
+                    r.address,
+                    &*r.dest,
+                    &p.datagram[..],
+                    p.received,
+                    p.deliver_after,
+                    p.deliver_before,
+                    p.notify_to
+                ])?;
+            }
         }
-        if cancels.is_empty() {
-            return Ok(());
+        if !s.submitted.is_empty() {
+            let mut st = tx.prepare_cached(sql::SUBMITTED)?;
+            let mut seg = tx.prepare_cached(sql::SEGMENT)?;
+            for (id, link, message_ids, at) in &s.submitted {
+                st.execute(rusqlite::params![id, at])?;
+                for m in message_ids {
+                    seg.execute(rusqlite::params![&**link, m, id])?;
+                }
+            }
         }
-        for op in cancels {
+        if !s.finals.is_empty() {
+            let mut st = tx.prepare_cached(sql::FINAL)?;
+            let mut drop_segments = tx.prepare_cached(sql::DROP_SEGMENTS)?;
+            for (f, submitted_at, segments) in &s.finals {
+                let mut rows = st.query(rusqlite::params![f.id, f.state as i64, i64::from(f.code), f.desc, f.at, submitted_at])?;
+                if let Some(row) = rows.next()?
+                    && let Some(job) = notify_job(row)?
+                {
+                    notify.push(job);
+                }
+                drop_rows(rows)?;
+                if *segments {
+                    drop_segments.execute([f.id])?;
+                }
+            }
+        }
+        if !s.notify_done.is_empty() {
+            let mut st = tx.prepare_cached(sql::NOTIFY_DONE)?;
+            for id in &s.notify_done {
+                st.execute([id])?;
+            }
+        }
+        for op in s.cancels {
             let Op::Cancel { initiator, push_id, addresses, take, reply } = op else { continue };
-            let (first, last) = self.ids.get(&initiator, &push_id).unwrap_or((1, 0));
-            let rows = sqlx::query("SELECT id, address, state FROM pushes WHERE id BETWEEN ? AND ? AND initiator = ? AND push_id = ? ORDER BY id")
-                .bind(first)
-                .bind(last)
-                .bind(&*initiator)
-                .bind(&push_id)
-                .fetch_all(&mut *conn)
-                .await?;
+            let (first, last) = ids.get(&initiator, &push_id).unwrap_or((1, 0));
+            let rows: Vec<(i64, String, i64)> = {
+                let mut st = tx.prepare_cached(sql::CANCEL_ROWS)?;
+                let rows = st.query_map(rusqlite::params![first, last, &*initiator, push_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
             let now = crate::now();
             let mut out = Vec::new();
-            for row in rows {
-                let id: i64 = row.get(0);
-                let address: String = row.get(1);
+            for (id, address, state) in rows {
                 if let Some(list) = &addresses
                     && !list.iter().any(|a| a.eq_ignore_ascii_case(&address))
                 {
                     continue;
                 }
-                let state = State::from_i64(row.get(2)).unwrap_or(State::Pending);
+                let state = State::from_i64(state).unwrap_or(State::Pending);
                 if state == State::Pending && take(id) {
                     let f = Final { id, state: State::Cancelled, code: 1000, desc: "cancelled by the push initiator".into(), at: now };
-                    notify.extend(finish_one(&mut *conn, &f).await?);
+                    let mut st = tx.prepare_cached(sql::FINAL)?;
+                    let mut rows = st.query(rusqlite::params![f.id, f.state as i64, i64::from(f.code), f.desc, f.at, None::<i64>])?;
+                    if let Some(row) = rows.next()?
+                        && let Some(job) = notify_job(row)?
+                    {
+                        notify.push(job);
+                    }
+                    drop_rows(rows)?;
+                    tx.prepare_cached(sql::DROP_SEGMENTS)?.execute([id])?;
                     metrics::counter!("ppg_pushes_final_total", "state" => "cancelled").increment(1);
                     out.push(CancelOutcome { address, cancelled: true, state: State::Cancelled });
                 } else {
@@ -839,43 +733,33 @@ impl Writer {
             }
             replies.push(Reply::Cancel(reply, out));
         }
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+        tx.commit()?;
         Ok(())
     }
 }
 
-/// The notifier's job from a row returned by the final-state statements.
-fn notify_job(row: &sqlx::sqlite::SqliteRow) -> NotifyJob {
-    NotifyJob {
-        id: row.get(0),
-        url: row.get(1),
-        push_id: row.get(2),
-        address: row.get(3),
-        received: row.get(4),
-        state: State::from_i64(row.get(5)).unwrap_or(State::Undeliverable),
-        code: row.get::<Option<i64>, _>(6).unwrap_or(4000) as u16,
-        desc: row.get(7),
-        event_time: row.get::<Option<i64>, _>(8).unwrap_or(0),
-    }
+/// Steps a `RETURNING` statement to its end (SQLite finishes the change
+/// only then).
+fn drop_rows(mut rows: rusqlite::Rows<'_>) -> rusqlite::Result<()> {
+    while rows.next()?.is_some() {}
+    Ok(())
 }
 
-/// Moves pending row `f.id` to the final state of `f` (cancels); returns
-/// the notification to send, if one was asked for.
-async fn finish_one(conn: &mut SqliteConnection, f: &Final) -> Result<Option<NotifyJob>> {
-    let row = sqlx::query(
-        "UPDATE pushes SET state = ?, code = ?, desc = ?, event_time = ?, notify_pending = (notify_to IS NOT NULL)
-         WHERE state = 0 AND id = ?
-         RETURNING id, notify_to, push_id, address, received, state, code, desc, event_time",
-    )
-    .bind(f.state as i64)
-    .bind(i64::from(f.code))
-    .bind(f.desc.as_str())
-    .bind(f.at)
-    .bind(f.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM segments WHERE push = ?").bind(f.id).execute(&mut *conn).await?;
-    Ok(row.filter(|r| r.get::<Option<String>, _>(1).is_some()).map(|r| notify_job(&r)))
+/// The notifier's job from a row returned by [`sql::FINAL`], if the push
+/// asked for a result notification.
+fn notify_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<NotifyJob>> {
+    let Some(url) = row.get::<_, Option<String>>(1)? else { return Ok(None) };
+    Ok(Some(NotifyJob {
+        id: row.get(0)?,
+        url,
+        push_id: row.get(2)?,
+        address: row.get(3)?,
+        received: row.get(4)?,
+        state: State::from_i64(row.get(5)?).unwrap_or(State::Undeliverable),
+        code: row.get::<_, Option<i64>>(6)?.unwrap_or(4000) as u16,
+        desc: row.get(7)?,
+        event_time: row.get::<_, Option<i64>>(8)?.unwrap_or(0),
+    }))
 }
 
 #[cfg(test)]
@@ -890,7 +774,8 @@ mod tests {
         let (ntx, nrx) = mpsc::unbounded_channel();
         let ids = Arc::new(rec.ids);
         let w = Writer { rx, ids: ids.clone(), next_id: rec.max_id, batch_max: 64, notify: ntx };
-        tokio::spawn(w.run(db.writer.clone()));
+        let conn = open_writer(&db.path).unwrap();
+        std::thread::spawn(move || w.run(conn));
         (db, WriterHandle { tx }, nrx, ids)
     }
 
@@ -929,17 +814,23 @@ mod tests {
         assert_eq!(d, [0x00, 0x06, 0xff, 0x22, 0x5c]);
     }
 
-    /// Every statement of the batch script looks rows up by id, driven by
-    /// the batch: none scans `pushes` or walks the pending index, whose
-    /// size is the backlog (a down link can leave millions of rows there).
+    /// Every statement of the writer looks rows up by id, driven by the
+    /// batch: none scans `pushes` or walks the pending index, whose size is
+    /// the backlog (a down link can leave millions of rows there).
     #[tokio::test]
-    async fn batch_statements_seek_by_id() {
+    async fn writer_statements_seek_by_id() {
         let dir = tempfile::tempdir().unwrap();
         let db = ferry_service::db::Db::open(&dir.path().join("ppg.db")).await.unwrap();
         migrate(&db.writer).await.unwrap();
-        for stmt in batch_body!().split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {stmt}"))).bind("[]").fetch_all(&db.writer).await.unwrap();
-            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+        let conn = open_writer(&db.path).unwrap();
+        for stmt in sql::ALL {
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {stmt}")).unwrap();
+            let n = st.parameter_count();
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, n)), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
             for step in &plan {
                 assert!(!step.contains("SCAN pushes") && !step.contains("pushes_pending"), "{stmt}\n{plan:#?}");
             }
