@@ -262,7 +262,19 @@ impl Driver {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => self.enqueue_with_waiting(q),
+                    Some(q) => {
+                        self.enqueue_with_waiting(q);
+                        // Let the other tasks that are ready run first: the
+                        // ones about to submit too (woken by the same
+                        // event) then share this write, instead of one
+                        // write (and one answer from the SMSC) each.
+                        if self.bound && self.queue.len() < self.cfg.window {
+                            tokio::task::yield_now().await;
+                            while let Ok(q) = self.cmds.try_recv() {
+                                self.enqueue(q);
+                            }
+                        }
+                    }
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
@@ -541,7 +553,19 @@ impl Driver {
                 },
                 Some(ack) = self.acks_rx.recv() => self.on_ack(&mut session, ack),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => self.enqueue_with_waiting(q),
+                    Some(q) => {
+                        self.enqueue_with_waiting(q);
+                        // Let the other tasks that are ready run first: the
+                        // ones about to submit too (woken by the same
+                        // event) then share this write, instead of one
+                        // write (and one answer from the SMSC) each.
+                        if self.bound && self.queue.len() < self.cfg.window {
+                            tokio::task::yield_now().await;
+                            while let Ok(q) = self.cmds.try_recv() {
+                                self.enqueue(q);
+                            }
+                        }
+                    }
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;

@@ -6,7 +6,7 @@
 //!                                        │ after commit
 //!                 deliver-after? ── timer ┤
 //!                                        ▼
-//!  dispatch queue ─► deliver(): unsent? expired? route ─► Bearer::send_push
+//!  (dispatch queue if every slot is taken) ─► deliver(): unsent? expired? route ─► Bearer::send_push
 //!        ▲                     │ transient error: back-off, requeue
 //!        └─────────────────────┘ ok: Submitted (message ids) / Final
 //!  receipts ─► segment map ─► Final(delivered | undeliverable | expired)
@@ -117,6 +117,8 @@ struct Inner {
     /// Pushes being handed to the SMSC (a submission waits for the link).
     submitting: AtomicUsize,
     dispatch: mpsc::UnboundedSender<Job>,
+    /// Submissions in flight (`delivery.max_in_flight`).
+    permits: Arc<Semaphore>,
     segments: Mutex<SegmentMap>,
     tid: AtomicU8,
     shutdown: Shutdown,
@@ -163,10 +165,11 @@ impl Gateway {
         let (wtx, wrx) = mpsc::channel(65_536);
         let (ntx, nrx) = mpsc::unbounded_channel();
         let ids = Arc::new(rec.ids);
-        let writer = store::Writer { rx: wrx, ids: ids.clone(), next_id: rec.max_id, batch_max: delivery.batch_max, notify: ntx };
+        let writer = store::Writer { rx: wrx, ids: ids.clone(), next_id: rec.max_id, batch_max: delivery.batch_max, hold: Duration::from_millis(delivery.state_commit_delay_ms), notify: ntx };
         let conn = store::open_writer(&db.path)?;
         std::thread::Builder::new().name("ferry-ppg-writer".into()).spawn(move || writer.run(conn)).context("starting the push writer thread")?;
         let (dtx, drx) = mpsc::unbounded_channel();
+        let delivery_max_in_flight = delivery.max_in_flight.max(1);
         let inner = Arc::new(Inner {
             metrics: HotMetrics::new(),
             delivery,
@@ -179,6 +182,7 @@ impl Gateway {
             db_path: db.path.clone(),
             submitting: AtomicUsize::new(0),
             dispatch: dtx,
+            permits: Arc::new(Semaphore::new(delivery_max_in_flight)),
             segments: Mutex::new(SegmentMap::default()),
             tid: AtomicU8::new(0),
             shutdown,
@@ -367,13 +371,20 @@ impl Gateway {
                     _ = sd.wait() => {}
                 }
             });
+        } else if let Ok(permit) = self.inner.permits.clone().try_acquire_owned() {
+            // A slot is free: start at once, without the dispatcher's hop.
+            let me = self.clone();
+            tokio::spawn(async move {
+                me.deliver(job).await;
+                drop(permit);
+            });
         } else {
             let _ = self.inner.dispatch.send(job);
         }
     }
 
     async fn dispatcher(self, mut rx: mpsc::UnboundedReceiver<Job>) {
-        let permits = Arc::new(Semaphore::new(self.inner.delivery.max_in_flight.max(1)));
+        let permits = self.inner.permits.clone();
         loop {
             let job = tokio::select! {
                 j = rx.recv() => match j { Some(j) => j, None => break },

@@ -4,8 +4,8 @@
 //! SMSC message ids of its segments are rows of `segments` until a final
 //! receipt arrives. All writes go through [`Writer`], a thread that takes
 //! whatever operations are queued (up to `batch_max`), applies them in one
-//! transaction, and only after the commit answers the callers: an HTTP
-//! handler's push is acknowledged (`1001`) once its rows are on disk.
+//! transaction, and only after the commit answers the callers: an
+//! HTTP handler's push is acknowledged (`1001`) once its rows are on disk.
 //! Reads (status queries, recovery, sweeps) use the reader pool.
 //!
 //! A push's rows are found by push-id through [`PushIds`], a map in memory
@@ -193,6 +193,13 @@ pub(crate) enum Op {
         reply: oneshot::Sender<Result<Vec<CancelOutcome>, String>>,
     },
     NotifyDone { id: i64 },
+}
+
+impl Op {
+    /// Somebody waits for this operation's commit (an HTTP answer).
+    fn is_awaited(&self) -> bool {
+        matches!(self, Op::Insert(..) | Op::Cancel { .. })
+    }
 }
 
 const SCHEMA: &str = "
@@ -465,12 +472,55 @@ pub(crate) struct Writer {
     pub(crate) ids: Arc<PushIds>,
     pub(crate) next_id: i64,
     pub(crate) batch_max: usize,
+    /// How long a batch that nobody waits for may wait for one that
+    /// somebody does (`delivery.state_commit_delay_ms`).
+    pub(crate) hold: std::time::Duration,
     pub(crate) notify: mpsc::UnboundedSender<NotifyJob>,
 }
 
 enum Reply {
     Insert(oneshot::Sender<Result<Vec<i64>, InsertError>>, Result<Vec<i64>, InsertError>),
     Cancel(oneshot::Sender<Result<Vec<CancelOutcome>, String>>, Vec<CancelOutcome>),
+}
+
+/// A batch's answers.
+struct Committed {
+    replies: Vec<Reply>,
+    notify: Vec<NotifyJob>,
+}
+
+impl Committed {
+    /// Answers every caller (the batch is on disk).
+    fn succeed(self, notifier: &mpsc::UnboundedSender<NotifyJob>) {
+        for r in self.replies {
+            match r {
+                Reply::Insert(tx, res) => {
+                    let _ = tx.send(res);
+                }
+                Reply::Cancel(tx, res) => {
+                    let _ = tx.send(Ok(res));
+                }
+            }
+        }
+        for j in self.notify {
+            let _ = notifier.send(j);
+        }
+    }
+
+    /// Answers every caller with `why` (nothing of the batch is known to
+    /// be on disk).
+    fn fail(self, why: &str) {
+        for r in self.replies {
+            match r {
+                Reply::Insert(tx, res) => {
+                    let _ = tx.send(res.and(Err(InsertError::Db(why.to_owned()))));
+                }
+                Reply::Cancel(tx, _) => {
+                    let _ = tx.send(Err(why.to_owned()));
+                }
+            }
+        }
+    }
 }
 
 /// The writer's statements, prepared once and kept in the connection's
@@ -488,22 +538,32 @@ enum Reply {
 /// the same `libsqlite3-sys` (one SQLite in the binary); readers, recovery
 /// and migrations stay on sqlx.
 mod sql {
-    pub(super) const INSERT: &str = "INSERT INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to)
+    // `OR FAIL`: each statement changes one row, so there is nothing to
+    // undo inside it, and SQLite skips the statement journal (a copy of
+    // every page it touches) that a plain UPDATE inside a transaction
+    // keeps; any failure rolls the whole batch back anyway.
+    pub(super) const INSERT: &str = "INSERT OR FAIL INTO pushes (id, initiator, push_id, address, dest, state, datagram, received, deliver_after, deliver_before, notify_to)
  VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10)";
-    pub(super) const SUBMITTED: &str = "UPDATE pushes SET submitted_at = ?2 WHERE id = ?1 AND +state = 0";
+    pub(super) const SUBMITTED: &str = "UPDATE OR FAIL pushes SET submitted_at = ?2 WHERE id = ?1 AND +state = 0";
     pub(super) const SEGMENT: &str = "INSERT OR REPLACE INTO segments (link, message_id, push) VALUES (?1, ?2, ?3)";
-    /// Moves a pending row to a final state; returns what the notifier
-    /// needs (the row is returned only if it was still pending).
-    pub(super) const FINAL: &str = "UPDATE pushes SET state = ?2, code = ?3, desc = ?4, event_time = ?5,
- submitted_at = coalesce(submitted_at, ?6), notify_pending = (notify_to IS NOT NULL)
- WHERE id = ?1 AND +state = 0
+    /// Moves a pending row that asked for no result notification to a
+    /// final state (the common case: no `RETURNING`, whose buffering costs
+    /// about as much as the update).
+    pub(super) const FINAL: &str = "UPDATE OR FAIL pushes SET state = ?2, code = ?3, desc = ?4, event_time = ?5,
+ submitted_at = coalesce(submitted_at, ?6), notify_pending = 0
+ WHERE id = ?1 AND +state = 0 AND notify_to IS NULL";
+    /// The same for a row that asked for one; returns what the notifier
+    /// needs (only if the row was still pending).
+    pub(super) const FINAL_NOTIFY: &str = "UPDATE OR FAIL pushes SET state = ?2, code = ?3, desc = ?4, event_time = ?5,
+ submitted_at = coalesce(submitted_at, ?6), notify_pending = 1
+ WHERE id = ?1 AND +state = 0 AND notify_to IS NOT NULL
  RETURNING id, notify_to, push_id, address, received, state, code, desc, event_time";
     pub(super) const DROP_SEGMENTS: &str = "DELETE FROM segments WHERE push = ?1";
-    pub(super) const NOTIFY_DONE: &str = "UPDATE pushes SET notify_pending = 0 WHERE id = ?1";
+    pub(super) const NOTIFY_DONE: &str = "UPDATE OR FAIL pushes SET notify_pending = 0 WHERE id = ?1";
     pub(super) const CANCEL_ROWS: &str = "SELECT id, address, state FROM pushes WHERE id BETWEEN ?1 AND ?2 AND initiator = ?3 AND push_id = ?4 ORDER BY id";
     /// Every statement, for the query-plan test.
     #[cfg(test)]
-    pub(super) const ALL: [&str; 7] = [INSERT, SUBMITTED, SEGMENT, FINAL, DROP_SEGMENTS, NOTIFY_DONE, CANCEL_ROWS];
+    pub(super) const ALL: [&str; 8] = [INSERT, SUBMITTED, SEGMENT, FINAL, FINAL_NOTIFY, DROP_SEGMENTS, NOTIFY_DONE, CANCEL_ROWS];
 }
 
 /// Opens the writer's connection to the database file `path` (created and
@@ -536,13 +596,35 @@ struct Sorted {
 impl Writer {
     /// Runs on its own thread until every sender is dropped.
     pub(crate) fn run(mut self, mut conn: rusqlite::Connection) {
+        // Only for waiting on the queue with a deadline (the hold below).
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!("push store: no runtime for the writer thread: {e}");
+                return;
+            }
+        };
         let mut batch = Vec::with_capacity(self.batch_max);
         while let Some(op) = self.rx.blocking_recv() {
             batch.push(op);
-            while batch.len() < self.batch_max {
-                match self.rx.try_recv() {
-                    Ok(op) => batch.push(op),
-                    Err(_) => break,
+            self.take_waiting(&mut batch);
+            // Nobody waits for this batch (state changes only): let it
+            // wait a little for an accepted push to commit with, rather
+            // than paying an fsync of its own.
+            if !self.hold.is_zero() && !batch.iter().any(Op::is_awaited) {
+                let deadline = tokio::time::Instant::now() + self.hold;
+                while batch.len() < self.batch_max {
+                    match rt.block_on(async { tokio::time::timeout_at(deadline, self.rx.recv()).await }) {
+                        Ok(Some(op)) => {
+                            let awaited = op.is_awaited();
+                            batch.push(op);
+                            self.take_waiting(&mut batch);
+                            if awaited {
+                                break;
+                            }
+                        }
+                        Ok(None) | Err(_) => break,
+                    }
                 }
             }
             let n = batch.len();
@@ -551,6 +633,17 @@ impl Writer {
         }
     }
 
+    /// Adds what is already queued to `batch`, up to `batch_max`.
+    fn take_waiting(&mut self, batch: &mut Vec<Op>) {
+        while batch.len() < self.batch_max {
+            match self.rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Applies and commits one batch, then answers its callers.
     fn apply(&mut self, conn: &mut rusqlite::Connection, batch: &mut Vec<Op>) {
         let mut replies = Vec::new();
         let mut new_keys: Vec<(Arc<str>, String)> = Vec::new();
@@ -558,21 +651,7 @@ impl Writer {
         let first_id = self.next_id;
         let sorted = self.sort(batch, &mut replies, &mut new_keys);
         match Self::transaction(conn, &self.ids, sorted, &mut replies, &mut notify) {
-            Ok(()) => {
-                for r in replies {
-                    match r {
-                        Reply::Insert(tx, res) => {
-                            let _ = tx.send(res);
-                        }
-                        Reply::Cancel(tx, res) => {
-                            let _ = tx.send(Ok(res));
-                        }
-                    }
-                }
-                for j in notify {
-                    let _ = self.notify.send(j);
-                }
-            }
+            Ok(()) => Committed { replies, notify }.succeed(&self.notify),
             Err(e) => {
                 tracing::error!("push store: commit failed: {e:#}");
                 // Whatever the batch got to, nothing of it stays.
@@ -583,16 +662,7 @@ impl Writer {
                 for (ini, push_id) in new_keys {
                     self.ids.remove(&ini, &push_id);
                 }
-                for r in replies {
-                    match r {
-                        Reply::Insert(tx, res) => {
-                            let _ = tx.send(res.and(Err(InsertError::Db(format!("{e:#}")))));
-                        }
-                        Reply::Cancel(tx, _) => {
-                            let _ = tx.send(Err(format!("{e:#}")));
-                        }
-                    }
-                }
+                Committed { replies, notify: Vec::new() }.fail(&format!("{e:#}"));
             }
         }
     }
@@ -600,7 +670,7 @@ impl Writer {
     /// Sorts the batch by kind, deciding duplicates and row ids on the way.
     fn sort(&mut self, batch: &mut Vec<Op>, replies: &mut Vec<Reply>, new_keys: &mut Vec<(Arc<str>, String)>) -> Sorted {
         let mut s = Sorted::default();
-        let mut finals_seen: HashSet<i64> = HashSet::new();
+        let mut finals_seen: HashSet<i64> = HashSet::with_capacity(batch.len());
         for op in batch.drain(..) {
             match op {
                 Op::Insert(p, reply) => {
@@ -676,16 +746,9 @@ impl Writer {
             }
         }
         if !s.finals.is_empty() {
-            let mut st = tx.prepare_cached(sql::FINAL)?;
             let mut drop_segments = tx.prepare_cached(sql::DROP_SEGMENTS)?;
             for (f, submitted_at, segments) in &s.finals {
-                let mut rows = st.query(rusqlite::params![f.id, f.state as i64, i64::from(f.code), f.desc, f.at, submitted_at])?;
-                if let Some(row) = rows.next()?
-                    && let Some(job) = notify_job(row)?
-                {
-                    notify.push(job);
-                }
-                drop_rows(rows)?;
+                notify.extend(finish_row(&tx, f, *submitted_at)?);
                 if *segments {
                     drop_segments.execute([f.id])?;
                 }
@@ -716,14 +779,7 @@ impl Writer {
                 let state = State::from_i64(state).unwrap_or(State::Pending);
                 if state == State::Pending && take(id) {
                     let f = Final { id, state: State::Cancelled, code: 1000, desc: "cancelled by the push initiator".into(), at: now };
-                    let mut st = tx.prepare_cached(sql::FINAL)?;
-                    let mut rows = st.query(rusqlite::params![f.id, f.state as i64, i64::from(f.code), f.desc, f.at, None::<i64>])?;
-                    if let Some(row) = rows.next()?
-                        && let Some(job) = notify_job(row)?
-                    {
-                        notify.push(job);
-                    }
-                    drop_rows(rows)?;
+                    notify.extend(finish_row(&tx, &f, None)?);
                     tx.prepare_cached(sql::DROP_SEGMENTS)?.execute([id])?;
                     metrics::counter!("ppg_pushes_final_total", "state" => "cancelled").increment(1);
                     out.push(CancelOutcome { address, cancelled: true, state: State::Cancelled });
@@ -745,7 +801,24 @@ fn drop_rows(mut rows: rusqlite::Rows<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The notifier's job from a row returned by [`sql::FINAL`], if the push
+/// Moves pending row `f.id` to the final state of `f`; returns the result
+/// notification to send, if the push asked for one.
+fn finish_row(tx: &rusqlite::Transaction<'_>, f: &Final, submitted_at: Option<i64>) -> rusqlite::Result<Option<NotifyJob>> {
+    let params = rusqlite::params![f.id, f.state as i64, i64::from(f.code), f.desc, f.at, submitted_at];
+    if tx.prepare_cached(sql::FINAL)?.execute(params)? > 0 {
+        return Ok(None);
+    }
+    let mut st = tx.prepare_cached(sql::FINAL_NOTIFY)?;
+    let mut rows = st.query(params)?;
+    let job = match rows.next()? {
+        Some(row) => notify_job(row)?,
+        None => None,
+    };
+    drop_rows(rows)?;
+    Ok(job)
+}
+
+/// The notifier's job from a row returned by [`sql::FINAL_NOTIFY`], if the push
 /// asked for a result notification.
 fn notify_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<NotifyJob>> {
     let Some(url) = row.get::<_, Option<String>>(1)? else { return Ok(None) };
@@ -767,13 +840,20 @@ mod tests {
     use super::*;
 
     async fn open(dir: &std::path::Path) -> (ferry_service::db::Db, WriterHandle, mpsc::UnboundedReceiver<NotifyJob>, Arc<PushIds>) {
+        open_with_hold(dir, std::time::Duration::from_millis(5)).await
+    }
+
+    async fn open_with_hold(
+        dir: &std::path::Path,
+        hold: std::time::Duration,
+    ) -> (ferry_service::db::Db, WriterHandle, mpsc::UnboundedReceiver<NotifyJob>, Arc<PushIds>) {
         let db = ferry_service::db::Db::open(&dir.join("ppg.db")).await.unwrap();
         migrate(&db.writer).await.unwrap();
         let rec = recover(&db.writer).await.unwrap();
         let (tx, rx) = mpsc::channel(1024);
         let (ntx, nrx) = mpsc::unbounded_channel();
         let ids = Arc::new(rec.ids);
-        let w = Writer { rx, ids: ids.clone(), next_id: rec.max_id, batch_max: 64, notify: ntx };
+        let w = Writer { rx, ids: ids.clone(), next_id: rec.max_id, batch_max: 64, hold, notify: ntx };
         let conn = open_writer(&db.path).unwrap();
         std::thread::spawn(move || w.run(conn));
         (db, WriterHandle { tx }, nrx, ids)
@@ -793,7 +873,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_script_inserts_finishes_and_returns_notifications() {
+    async fn one_batch_inserts_finishes_and_returns_notifications() {
         let dir = tempfile::tempdir().unwrap();
         let (db, w, mut nrx, ids) = open(dir.path()).await;
         let a = w.insert(push("a", None)).await.unwrap();
@@ -812,6 +892,45 @@ mod tests {
         assert_eq!(rows[0].address, "WAPPUSH=+1555a/TYPE=PLMN\"\\\n");
         let d: Vec<u8> = sqlx::query_scalar("SELECT datagram FROM pushes WHERE id = ?").bind(a[0]).fetch_one(&db.readers).await.unwrap();
         assert_eq!(d, [0x00, 0x06, 0xff, 0x22, 0x5c]);
+    }
+
+    /// A state change nobody waits for is held for the next accepted
+    /// push's commit (no fsync of its own), and committed with it.
+    #[tokio::test]
+    async fn a_lone_state_change_waits_for_the_next_push_and_commits_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, w, _nrx, ids) = open_with_hold(dir.path(), std::time::Duration::from_secs(30)).await;
+        let a = w.insert(push("a", None)).await.unwrap();
+        let f = Final { id: a[0], state: State::Delivered, code: 1000, desc: "ok".into(), at: 1_700_000_005 };
+        w.send(Op::Final { f, submitted_at: Some(1_700_000_004), segments: false }).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let rows = status(&db.readers, &ids, "mmsc", "a").await.unwrap();
+        assert_eq!(rows[0].state, State::Pending, "held, not committed on its own");
+        // The insert is answered only after its commit, which carries the
+        // held final state too.
+        w.insert(push("b", None)).await.unwrap();
+        let rows = status(&db.readers, &ids, "mmsc", "a").await.unwrap();
+        assert_eq!(rows[0].state, State::Delivered);
+        assert_eq!(rows[0].submitted_at, Some(1_700_000_004));
+    }
+
+    /// Without a waiting push, a held change is committed when the hold ends.
+    #[tokio::test]
+    async fn a_held_state_change_is_committed_when_the_hold_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, w, _nrx, ids) = open_with_hold(dir.path(), std::time::Duration::from_millis(200)).await;
+        let a = w.insert(push("a", None)).await.unwrap();
+        let f = Final { id: a[0], state: State::Undeliverable, code: 4000, desc: "no".into(), at: 1_700_000_005 };
+        w.send(Op::Final { f, submitted_at: None, segments: false }).await;
+        let t = std::time::Instant::now();
+        loop {
+            let rows = status(&db.readers, &ids, "mmsc", "a").await.unwrap();
+            if rows[0].state == State::Undeliverable {
+                break;
+            }
+            assert!(t.elapsed() < std::time::Duration::from_secs(10), "the held change was never committed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Every statement of the writer looks rows up by id, driven by the
