@@ -78,6 +78,32 @@ pub(crate) struct Driver {
     bound: bool,
     stopping: bool,
     listener: Option<TcpListener>,
+    metrics: HotMetrics,
+}
+
+/// Handles of the metrics every request touches: looking one up by name
+/// and labels (with the link's name cloned and the command formatted) cost
+/// more than the update itself.
+struct HotMetrics {
+    window: metrics::Gauge,
+    responses_ok: metrics::Counter,
+    requests: HashMap<CommandId, metrics::Counter>,
+}
+
+impl HotMetrics {
+    fn new(name: &str) -> Self {
+        Self {
+            window: metrics::gauge!("ferry_esme_window_in_use", "esme" => name.to_owned()),
+            responses_ok: metrics::counter!("ferry_esme_responses_total", "esme" => name.to_owned(), "status" => status_label(CommandStatus::ESME_ROK)),
+            requests: HashMap::new(),
+        }
+    }
+
+    fn request(&mut self, name: &str, command_id: CommandId) -> &metrics::Counter {
+        self.requests.entry(command_id).or_insert_with(|| {
+            metrics::counter!("ferry_esme_requests_total", "esme" => name.to_owned(), "command" => command_id.to_string())
+        })
+    }
 }
 
 fn tokio_instant(t: Instant) -> tokio::time::Instant {
@@ -161,6 +187,7 @@ impl Driver {
         let (acks_tx, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
         Driver {
+            metrics: HotMetrics::new(&cfg.name),
             receipts: ReceiptTracker::new(cfg.receipt_ttl, cfg.max_tracked_receipts),
             bucket: cfg.rate_limit.map(|l| TokenBucket::new(l, now)),
             cfg,
@@ -374,8 +401,7 @@ impl Driver {
             };
             match session.send_request(now, pdu.body, token) {
                 Ok(_) => {
-                    metrics::counter!("ferry_esme_requests_total", "esme" => self.name(), "command" => command_id.to_string())
-                        .increment(1);
+                    self.metrics.request(&self.cfg.name, command_id).increment(1);
                     self.in_flight.insert(
                         token,
                         InFlight {
@@ -391,8 +417,7 @@ impl Driver {
                 }
             }
         }
-        metrics::gauge!("ferry_esme_window_in_use", "esme" => self.name())
-            .set(session.outstanding() as f64);
+        self.metrics.window.set(session.outstanding() as f64);
     }
 
     fn next_wake(&self, session: &Session<u64>) -> Option<Instant> {
@@ -712,8 +737,11 @@ impl Driver {
             return;
         };
         let status = pdu.command_status();
-        metrics::counter!("ferry_esme_responses_total", "esme" => self.name(), "status" => status_label(status))
-            .increment(1);
+        if status.is_ok() {
+            self.metrics.responses_ok.increment(1);
+        } else {
+            metrics::counter!("ferry_esme_responses_total", "esme" => self.name(), "status" => status_label(status)).increment(1);
+        }
         if !status.is_ok() || pdu.command_id() == CommandId::GENERIC_NACK {
             let _ = f.reply.send(Err(Error::Rejected {
                 command_id: f.command_id,
