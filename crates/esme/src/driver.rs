@@ -289,19 +289,7 @@ impl Driver {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => {
-                        self.enqueue_with_waiting(q);
-                        // Let the other tasks that are ready run first: the
-                        // ones about to submit too (woken by the same
-                        // event) then share this write, instead of one
-                        // write (and one answer from the SMSC) each.
-                        if self.bound && self.queue.len() < self.cfg.window {
-                            tokio::task::yield_now().await;
-                            while let Ok(q) = self.cmds.try_recv() {
-                                self.enqueue(q);
-                            }
-                        }
-                    }
+                    Some(q) => self.enqueue_with_waiting(q),
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
@@ -365,6 +353,20 @@ impl Driver {
         self.enqueue(q);
         while let Ok(q) = self.cmds.try_recv() {
             self.enqueue(q);
+        }
+    }
+
+    /// Queues `q` with every request already waiting, after letting the
+    /// other ready tasks run first when bound: the ones about to submit
+    /// too (woken by the same event) then share one write, instead of one
+    /// write (and one answer from the SMSC) each.
+    async fn take_commands(&mut self, q: Queued) {
+        self.enqueue_with_waiting(q);
+        if self.bound && self.queue.len() < self.cfg.window {
+            tokio::task::yield_now().await;
+            while let Ok(q) = self.cmds.try_recv() {
+                self.enqueue(q);
+            }
         }
     }
 
@@ -578,19 +580,7 @@ impl Driver {
                 },
                 Some(ack) = self.acks_rx.recv() => self.on_ack(&mut session, ack),
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
-                    Some(q) => {
-                        self.enqueue_with_waiting(q);
-                        // Let the other tasks that are ready run first: the
-                        // ones about to submit too (woken by the same
-                        // event) then share this write, instead of one
-                        // write (and one answer from the SMSC) each.
-                        if self.bound && self.queue.len() < self.cfg.window {
-                            tokio::task::yield_now().await;
-                            while let Ok(q) = self.cmds.try_recv() {
-                                self.enqueue(q);
-                            }
-                        }
-                    }
+                    Some(q) => self.take_commands(q).await,
                     None => {
                         self.cmds_open = false;
                         self.stopping = true;
