@@ -36,11 +36,7 @@ fn peer_file(env: &str, default: PathBuf) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_service::ports::free_port().unwrap()
 }
 
 /// Plays the bearerbox smsbox port drive_smpp insists on connecting to.

@@ -3,7 +3,6 @@
 //! received with its attachments byte for byte; and that e-mail turned back
 //! into an MMS.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,11 +42,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_service::ports::free_port().unwrap()
 }
 
 fn start_aiosmtpd(folder: &std::path::Path) -> (Server, u16) {

@@ -15,11 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 const DAVE: &str = "+16660000004";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_service::ports::free_port().unwrap()
 }
 
 /// The interconnect sections of operator `me` (`a` or `b`) whose SMTP

@@ -41,11 +41,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_service::ports::free_port().unwrap()
 }
 
 fn start_aiosmtpd(folder: &std::path::Path) -> (Server, u16) {

@@ -376,9 +376,10 @@ impl Server {
                 && let Some(st) = c.try_wait()?
             {
                 bail!(
-                    "{} exited at start ({st}); see {}",
+                    "{} exited at start ({st}); see {}{}",
                     self.id,
-                    self.log.display()
+                    self.log.display(),
+                    log_tail(&self.log)
                 );
             }
             ensure!(
@@ -409,19 +410,29 @@ impl Server {
             && let Some(st) = c.try_wait()?
         {
             bail!(
-                "{} exited by itself ({st}); see {}",
+                "{} exited by itself ({st}); see {}{}",
                 self.id,
-                self.log.display()
+                self.log.display(),
+                log_tail(&self.log)
             );
         }
         Ok(())
     }
 }
 
+/// The last lines of a server's log, for an error message: the log itself
+/// goes away with the temporary directory.
+fn log_tail(log: &Path) -> String {
+    let Ok(text) = std::fs::read_to_string(log) else {
+        return String::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(30);
+    format!("; its last lines:\n{}", lines[from..].join("\n"))
+}
+
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(ferry_service::ports::free_port()?)
 }
 
 const PPG_USER: &str = "ppg";

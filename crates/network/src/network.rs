@@ -1,7 +1,7 @@
 //! Starting and stopping a whole network in one process.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -228,19 +228,9 @@ pub struct Network {
 
 /// A free loopback port (bound, then released).
 /// A port that is free now, for a listener that is bound later (each MMSC
-/// must know the others' SMTP ports before any starts). Drawn at random
-/// below Linux's ephemeral range (32768–60999) so that the kernel does not
-/// hand the same port to an outgoing connection in between, which a port
-/// from `bind(0)` invites; `bind(0)` only if none of the draws is free.
+/// must know the others' SMTP ports before any starts).
 fn free_port(host: std::net::IpAddr) -> Result<u16> {
-    for _ in 0..64 {
-        let p = rand::random_range(20_000..32_000u16);
-        if StdListener::bind((host, p)).is_ok() {
-            return Ok(p);
-        }
-    }
-    let l = StdListener::bind((host, 0)).context("finding a free port")?;
-    Ok(l.local_addr()?.port())
+    ferry_service::ports::free_port_on(host).context("finding a free port")
 }
 
 fn toml_str(s: &str) -> String {

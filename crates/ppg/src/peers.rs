@@ -6,7 +6,6 @@
 //! The peers come from `scripts/peers/install.sh`; [`check_installed`]
 //! fails with that instruction when they are missing.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ pub fn check_installed() -> Result<()> {
 
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(ferry_service::ports::free_port()?)
 }
 
 /// How to run Kannel.

@@ -13,6 +13,8 @@
 //! - [`telemetry`]: tracing to stderr and a Prometheus recorder whose text
 //!   each server exposes on `/metrics`.
 //! - [`tls`]: installs rustls's ring provider once per process.
+//! - [`ports`]: free ports for listeners bound later, never the same one
+//!   twice and never from the kernel's ephemeral range.
 //! - [`http`]: serves an axum router over HTTP/1.1 or HTTPS (rustls) with
 //!   header and request timeouts and a per-address connection limit.
 
@@ -21,6 +23,7 @@
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod ports;
 pub mod shutdown;
 pub mod telemetry;
 pub mod thread;
