@@ -56,9 +56,13 @@ enum PpgCommand {
         /// Load generator connections.
         #[arg(long, default_value_t = 32)]
         connections: usize,
-        /// Seconds per gateway and body size.
+        /// Seconds per gateway, body size and round.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Rounds: each loads Ferry, then Kannel, with every body size; the
+        /// summary gives medians and the ratio of each round.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         /// Notification sizes in octets (comma-separated).
         #[arg(long, value_delimiter = ',', default_value = "100,200")]
         body: Vec<usize>,
@@ -94,13 +98,14 @@ pub(crate) fn run(args: &PpgArgs) -> anyhow::Result<()> {
                 app_id: app_id.clone(),
             })
         }
-        PpgCommand::Bench { connections, seconds, body, kannel, kannel_log_level, dir } => {
+        PpgCommand::Bench { connections, seconds, rounds, body, kannel, kannel_log_level, dir } => {
             ferry_ppg::cli::bench(&ferry_ppg::cli::BenchCommand {
                 connections: *connections,
                 seconds: *seconds,
                 body_lens: body.clone(),
                 kannel: *kannel,
                 kannel_log_level: *kannel_log_level,
+                rounds: *rounds,
                 ferry_exe: std::env::current_exe()?,
                 dir: dir.clone(),
             })

@@ -1,7 +1,7 @@
 //! The push gateway benchmark without the whole `ferry` binary:
 //!
 //! ```sh
-//! cargo run --release -p ferry-ppg --example ppg_bench -- [--kannel] [--connections N] [--seconds S] [--body 100,200]
+//! cargo run --release -p ferry-ppg --example ppg_bench -- [--kannel] [--connections N] [--seconds S] [--rounds R] [--body 100,200]
 //! ```
 //!
 //! Same as `ferry ppg bench`; it runs Ferry's gateway as `ppg_bench ppg serve --config …`.
@@ -18,6 +18,7 @@ fn main() -> anyhow::Result<()> {
         body_lens: vec![100, 200],
         kannel: false,
         kannel_log_level: 2,
+        rounds: 3,
         ferry_exe: std::env::current_exe()?,
         dir: "target/ppg-bench".into(),
     };
@@ -28,6 +29,7 @@ fn main() -> anyhow::Result<()> {
             "--kannel" => b.kannel = true,
             "--connections" => b.connections = val()?.parse()?,
             "--seconds" => b.seconds = val()?.parse()?,
+            "--rounds" => b.rounds = val()?.parse()?,
             "--kannel-log-level" => b.kannel_log_level = val()?.parse()?,
             "--dir" => b.dir = val()?.into(),
             "--body" => b.body_lens = val()?.split(',').map(str::parse).collect::<Result<_, _>>()?,

@@ -186,10 +186,15 @@ impl LoadResult {
     }
 }
 
-const ID_WIDTH: usize = 24;
+const ID_WIDTH: usize = 40;
 
 /// Runs the load.
 pub async fn load(o: &LoadOptions) -> Result<LoadResult> {
+    // run_id-connection-counter, the counter up to 10 digits.
+    let longest = o.run_id.len() + 2 + o.connections.max(1).to_string().len() + 10;
+    if longest > ID_WIDTH {
+        bail!("run id {:?} too long: push-ids would pass {ID_WIDTH} characters", o.run_id);
+    }
     // A request template with a fixed-width push-id placeholder.
     let placeholder = "#".repeat(ID_WIDTH);
     let mut body = vec![0x8C, 0x82, 0x98];
@@ -268,9 +273,16 @@ async fn one_connection(conn: usize, addr: &str, run: &str, template: &[u8], at:
         n += 1;
         id.clear();
         let _ = write!(id, "{run}-{conn}-{n}");
-        let pad = ID_WIDTH.saturating_sub(id.len());
+        // Wider than the placeholder would cut the counter off and repeat
+        // push-ids: refuse instead (the run_id is too long).
+        if id.len() > ID_WIDTH {
+            errors += 1;
+            first.get_or_insert_with(|| format!("push-id {id:?} is longer than {ID_WIDTH} characters"));
+            break;
+        }
+        let pad = ID_WIDTH - id.len();
         req[at..at + pad].fill(b' ');
-        req[at + pad..at + ID_WIDTH].copy_from_slice(&id.as_bytes()[..ID_WIDTH - pad]);
+        req[at + pad..at + ID_WIDTH].copy_from_slice(id.as_bytes());
         let t0 = Instant::now();
         if s.write_all(&req).await.is_err() {
             errors += 1;
@@ -380,6 +392,56 @@ impl TargetReport {
 /// Header of the Markdown table [`TargetReport::row`] writes.
 pub const TABLE_HEADER: &str = "| gateway | body octets | accepted | pushes/s | SMS/s | PAP p50 ms | PAP p99 ms | pushes at SMSC | lost |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// A Markdown table row (as [`TargetReport::row`]) over several rounds of
+/// one target and body size: the median of each rate and latency, the sums
+/// of the counts.
+pub fn median_row(rounds: &[TargetReport], body_len: usize) -> String {
+    let Some(first) = rounds.first() else { return String::new() };
+    let m = |f: &dyn Fn(&TargetReport) -> f64| median(rounds.iter().map(f).collect());
+    let accepted: u64 = rounds.iter().map(|r| r.load.accepted).sum();
+    let at_sink: u64 = rounds.iter().map(|r| r.pushes_at_sink).sum();
+    format!(
+        "| {} (median of {}) | {} | {} | {:.0} | {:.0} | {:.1} | {:.1} | {} | {} |",
+        first.name,
+        rounds.len(),
+        body_len,
+        accepted,
+        m(&|r| r.load.rate()),
+        m(&|r| r.segments as f64 / r.load.elapsed.as_secs_f64()),
+        m(&|r| r.load.p50.as_secs_f64() * 1000.0),
+        m(&|r| r.load.p99.as_secs_f64() * 1000.0),
+        at_sink,
+        accepted.saturating_sub(at_sink),
+    )
+}
+
+/// Header of the table [`ratio_row`] writes.
+pub const RATIO_HEADER: &str = "| body octets | rounds | Ferry ÷ Kannel, pushes/s, per round | lowest | median | rounds at 10× or more |\n| --- | --- | --- | --- | --- | --- |";
+
+/// Ferry's rate over Kannel's, round by round (each pair loaded one right
+/// after the other).
+pub fn ratio_row(ferry: &[TargetReport], kannel: &[TargetReport], body_len: usize) -> String {
+    let ratios: Vec<f64> = ferry.iter().zip(kannel).map(|(f, k)| f.load.rate() / k.load.rate().max(f64::MIN_POSITIVE)).collect();
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.1}")).collect();
+    format!(
+        "| {body_len} | {} | {} | {:.1} | {:.1} | {} |",
+        ratios.len(),
+        each.join(", "),
+        ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        median(ratios.clone()),
+        ratios.iter().filter(|r| **r >= 10.0).count(),
+    )
+}
+
 /// Loads one target, then waits for its pushes to reach the sink.
 pub async fn run_target(name: &str, sink: &Sink, o: &LoadOptions) -> Result<TargetReport> {
     let (s0, p0) = sink.counts();
@@ -389,4 +451,54 @@ pub async fn run_target(name: &str, sink: &Sink, o: &LoadOptions) -> Result<Targ
     }
     let (s1, p1) = drain(sink, p0 + load.accepted, Duration::from_secs(20)).await;
     Ok(TargetReport { name: name.to_owned(), load, segments: s1 - s0, pushes_at_sink: p1 - p0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(name: &str, accepted: u64, at_sink: u64, secs: u64) -> TargetReport {
+        TargetReport {
+            name: name.into(),
+            load: LoadResult { accepted, elapsed: Duration::from_secs(secs), ..LoadResult::default() },
+            segments: at_sink,
+            pushes_at_sink: at_sink,
+        }
+    }
+
+    #[test]
+    fn medians_and_ratios_over_rounds() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        let ferry = [report("Ferry", 300, 300, 1), report("Ferry", 100, 99, 1), report("Ferry", 200, 200, 1)];
+        let kannel = [report("K", 20, 20, 1), report("K", 20, 20, 1), report("K", 10, 10, 1)];
+        let row = median_row(&ferry, 60);
+        assert_eq!(row, "| Ferry (median of 3) | 60 | 600 | 200 | 200 | 0.0 | 0.0 | 599 | 1 |");
+        // Ratios per round: 15, 5, 20.
+        assert_eq!(ratio_row(&ferry, &kannel, 60), "| 60 | 3 | 15.0, 5.0, 20.0 | 5.0 | 15.0 | 2 |");
+    }
+
+    #[tokio::test]
+    async fn a_run_id_too_long_for_the_push_id_is_refused() {
+        let o = LoadOptions {
+            addr: "127.0.0.1:9".into(),
+            path: "/".into(),
+            authorization: None,
+            connections: 32,
+            duration: Duration::from_millis(1),
+            body_len: 10,
+            msisdn: "+1".into(),
+            run_id: "x".repeat(30),
+        };
+        assert!(load(&o).await.unwrap_err().to_string().contains("too long"));
+    }
+
+    #[test]
+    fn the_last_segment_of_a_set() {
+        assert!(last_segment(b"abc", false));
+        // UDH: IEI 0 (8-bit reference), ref 7, 2 parts, part 1 / part 2.
+        assert!(!last_segment(&[5, 0, 3, 7, 2, 1, b'x'], true));
+        assert!(last_segment(&[5, 0, 3, 7, 2, 2, b'x'], true));
+        assert!(last_segment(&[6, 8, 4, 0, 7, 2, 2, b'x'], true));
+    }
 }

@@ -76,7 +76,7 @@ pub fn push(c: &PushCommand) -> Result<()> {
 pub struct BenchCommand {
     /// Connections of the load generator.
     pub connections: usize,
-    /// Seconds per target and body size.
+    /// Seconds per target, body size and round.
     pub seconds: u64,
     /// Notification sizes to push.
     pub body_lens: Vec<usize>,
@@ -84,6 +84,10 @@ pub struct BenchCommand {
     pub kannel: bool,
     /// Kannel's log level (2 = warning, the same as Ferry's RUST_LOG=warn).
     pub kannel_log_level: u8,
+    /// Rounds: each loads every target with every body size once, the
+    /// targets one after the other (Ferry, then Kannel), so that both see
+    /// the machine in the same state and each round gives a ratio.
+    pub rounds: usize,
     /// The `ferry` executable to run the gateway with.
     pub ferry_exe: PathBuf,
     /// Working directory (database, configurations, logs).
@@ -98,24 +102,34 @@ impl Drop for Killed {
     }
 }
 
+/// A gateway under test: where to push, and the sink its SMSC link binds to.
+struct Target {
+    name: &'static str,
+    sink: Sink,
+    addr: String,
+    path: String,
+    authorization: Option<String>,
+    tag: char,
+}
+
 /// `ferry ppg bench`: Ferry's gateway (a separate `ferry ppg serve`
-/// process) and Kannel's, loaded the same way, into the same kind of sink.
+/// process) and Kannel's, both running for the whole benchmark, loaded the
+/// same way, into the same kind of sink, in alternation.
 pub fn bench(b: &BenchCommand) -> Result<()> {
     std::fs::create_dir_all(&b.dir)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let mut rows: Vec<(usize, TargetReport)> = Vec::new();
         let run_id = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
+        let mut targets = Vec::new();
         // Ferry.
-        {
-            let sink = Sink::start().await?;
-            let port = crate::peers::free_port()?;
-            let db = b.dir.join("bench-ppg.db");
-            for ext in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-            }
-            let conf = format!(
-                r#"listen = "127.0.0.1:{port}"
+        let sink = Sink::start().await?;
+        let port = crate::peers::free_port()?;
+        let db = b.dir.join("bench-ppg.db");
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+        }
+        let conf = format!(
+            r#"listen = "127.0.0.1:{port}"
 database = "{db}"
 [[initiators]]
 name = "bench"
@@ -132,41 +146,33 @@ prefixes = ["+"]
 window = 512
 receipts = false
 "#,
-                db = db.display(),
-                sink = sink.addr
-            );
-            let conf_path = b.dir.join("bench-ppg.toml");
-            std::fs::write(&conf_path, conf)?;
-            let log = std::fs::File::create(b.dir.join("bench-ppg.log"))?;
-            let child = Command::new(&b.ferry_exe)
-                .args(["ppg", "serve", "--config"])
-                .arg(&conf_path)
-                .env("RUST_LOG", "warn")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .with_context(|| format!("starting {}", b.ferry_exe.display()))?;
-            let _child = Killed(child);
-            crate::peers::wait_port(port, Duration::from_secs(10))?;
-            tokio::time::sleep(Duration::from_millis(500)).await; // the link binds
-            let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("bench:bench"));
-            for &len in &b.body_lens {
-                let o = LoadOptions {
-                    addr: format!("127.0.0.1:{port}"),
-                    path: "/pap".into(),
-                    authorization: Some(auth.clone()),
-                    connections: b.connections,
-                    duration: Duration::from_secs(b.seconds),
-                    body_len: len,
-                    msisdn: "+15551234567".into(),
-                    run_id: format!("f{run_id}-{len}"),
-                };
-                let r = bench::run_target("Ferry", &sink, &o).await?;
-                println!("{}", r.row(len));
-                rows.push((len, r));
-            }
-        }
+            db = db.display(),
+            sink = sink.addr
+        );
+        let conf_path = b.dir.join("bench-ppg.toml");
+        std::fs::write(&conf_path, conf)?;
+        let log = std::fs::File::create(b.dir.join("bench-ppg.log"))?;
+        let child = Command::new(&b.ferry_exe)
+            .args(["ppg", "serve", "--config"])
+            .arg(&conf_path)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", b.ferry_exe.display()))?;
+        let _ferry = Killed(child);
+        crate::peers::wait_port(port, Duration::from_secs(10))?;
+        targets.push(Target {
+            name: "Ferry",
+            sink,
+            addr: format!("127.0.0.1:{port}"),
+            path: "/pap".into(),
+            authorization: Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("bench:bench"))),
+            tag: 'f',
+        });
+        // Kannel.
+        let mut _kannel = None;
         if b.kannel {
             let sink = Sink::start().await?;
             let kannel = crate::peers::Kannel::start(&crate::peers::KannelOptions {
@@ -177,29 +183,52 @@ receipts = false
                 log_level: b.kannel_log_level,
                 dir: b.dir.join("kannel"),
             })?;
-            tokio::time::sleep(Duration::from_secs(3)).await; // the SMPP link binds
             let url = reqwest::Url::parse(&kannel.ppg_url)?;
-            for &len in &b.body_lens {
-                let o = LoadOptions {
-                    addr: format!("127.0.0.1:{}", url.port().unwrap_or(80)),
-                    path: format!("{}?{}", url.path(), url.query().unwrap_or("")),
-                    authorization: None,
-                    connections: b.connections,
-                    duration: Duration::from_secs(b.seconds),
-                    body_len: len,
-                    msisdn: "+15551234567".into(),
-                    run_id: format!("k{run_id}-{len}"),
-                };
-                let r = bench::run_target("Kannel 1.4.5", &sink, &o).await?;
-                println!("{}", r.row(len));
-                rows.push((len, r));
+            targets.push(Target {
+                name: "Kannel 1.4.5",
+                sink,
+                addr: format!("127.0.0.1:{}", url.port().unwrap_or(80)),
+                path: format!("{}?{}", url.path(), url.query().unwrap_or("")),
+                authorization: None,
+                tag: 'k',
+            });
+            _kannel = Some(kannel);
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await; // the SMPP links bind
+        let rounds = b.rounds.max(1);
+        // rows[target][len index] = one report per round.
+        let mut rows: Vec<Vec<Vec<TargetReport>>> = targets.iter().map(|_| b.body_lens.iter().map(|_| Vec::new()).collect()).collect();
+        println!("{TABLE_HEADER}");
+        for round in 0..rounds {
+            for (li, &len) in b.body_lens.iter().enumerate() {
+                for (ti, t) in targets.iter().enumerate() {
+                    let o = LoadOptions {
+                        addr: t.addr.clone(),
+                        path: t.path.clone(),
+                        authorization: t.authorization.clone(),
+                        connections: b.connections,
+                        duration: Duration::from_secs(b.seconds),
+                        body_len: len,
+                        msisdn: "+15551234567".into(),
+                        run_id: format!("{}{run_id}-{round}-{li}", t.tag),
+                    };
+                    let r = bench::run_target(t.name, &t.sink, &o).await?;
+                    println!("{}", r.row(len));
+                    rows[ti][li].push(r);
+                }
             }
-            drop(kannel);
         }
         println!("\n{TABLE_HEADER}");
-        rows.sort_by_key(|(l, _)| *l);
-        for (len, r) in &rows {
-            println!("{}", r.row(*len));
+        for (li, &len) in b.body_lens.iter().enumerate() {
+            for per in &rows {
+                println!("{}", bench::median_row(&per[li], len));
+            }
+        }
+        if targets.len() == 2 {
+            println!("\n{}", bench::RATIO_HEADER);
+            for (li, &len) in b.body_lens.iter().enumerate() {
+                println!("{}", bench::ratio_row(&rows[0][li], &rows[1][li], len));
+            }
         }
         Ok(())
     })
