@@ -117,7 +117,11 @@ struct Target {
 /// same way, into the same kind of sink, in alternation.
 pub fn bench(b: &BenchCommand) -> Result<()> {
     std::fs::create_dir_all(&b.dir)?;
-    let rt = runtime()?;
+    // The load generator and the SMPP sink on one thread, like `wrk -t1`:
+    // on a small machine the gateway under test gets the other core, and
+    // no CPU goes to handing tasks between worker threads (measured in
+    // docs/PERFORMANCE.md).
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the tokio runtime")?;
     rt.block_on(async {
         let run_id = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
         let mut targets = Vec::new();
