@@ -44,7 +44,7 @@ impl BadMessageResponse {
 
     pub(crate) fn write(&self, w: &mut Writer) {
         w.open("badmessage-response");
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         w.attr_opt("bad-message-fragment", self.bad_message_fragment.as_deref());
         w.close_empty();

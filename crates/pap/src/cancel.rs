@@ -77,7 +77,7 @@ impl CancelResult {
 
     pub(crate) fn write(&self, w: &mut Writer) {
         w.open("cancel-result");
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         write_addresses(w, "cancel-result", &self.addresses);
     }

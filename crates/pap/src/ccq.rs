@@ -70,7 +70,7 @@ impl CcqResponse {
     pub(crate) fn write(&self, w: &mut Writer) {
         w.open("ccq-response");
         w.attr("query-id", &self.query_id);
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         w.close();
         self.address.write(w);

@@ -161,7 +161,7 @@ impl Message {
                 return Err(DecodeError::new(
                     e.offset,
                     "pap",
-                    ErrorKind::UnknownMessage(e.name.clone()),
+                    ErrorKind::UnknownMessage(e.name.to_string()),
                 ));
             }
         })
@@ -230,7 +230,7 @@ impl Document {
             return Err(DecodeError::new(
                 root.offset,
                 "pap",
-                ErrorKind::UnknownMessage(root.name.clone()),
+                ErrorKind::UnknownMessage(root.name.to_string()),
             ));
         };
         Ok(Parsed {
@@ -244,24 +244,70 @@ impl Document {
 
     /// Writes the document under the given DTD version.
     pub fn to_xml(&self, version: PapVersion) -> String {
-        let mut w = Writer::new();
-        w.raw("<?xml version=\"1.0\"?>\n<!DOCTYPE pap PUBLIC \"");
-        w.raw(version.public_id());
-        w.raw("\" \"");
-        w.raw(version.system_id());
-        w.raw("\">\n");
-        w.open("pap");
-        w.attr_opt("product-name", self.product_name.as_deref());
-        w.close();
-        self.message.write(&mut w, version);
-        w.end("pap");
-        w.finish()
+        document_xml(self.product_name.as_deref(), version, |w| {
+            self.message.write(w, version)
+        })
     }
 
     /// Writes the document as PAP 2.0, as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.to_xml(PapVersion::V2_0).into_bytes()
     }
+}
+
+/// Writes one message's element (the PAP version matters to push-message
+/// only).
+trait WriteBody {
+    fn write_body(&self, w: &mut Writer, version: PapVersion);
+}
+
+impl WriteBody for PushMessage {
+    fn write_body(&self, w: &mut Writer, version: PapVersion) {
+        self.write(w, version);
+    }
+}
+
+macro_rules! write_body {
+    ($($ty:ident),+) => {$(
+        impl WriteBody for $ty {
+            fn write_body(&self, w: &mut Writer, _: PapVersion) {
+                self.write(w);
+            }
+        }
+    )+};
+}
+
+write_body!(
+    PushResponse,
+    CancelMessage,
+    CancelResponse,
+    StatusQueryMessage,
+    StatusQueryResponse,
+    ResultNotificationMessage,
+    ResultNotificationResponse,
+    CcqMessage,
+    CcqResponse,
+    BadMessageResponse
+);
+
+/// A whole document: prolog, `pap` root, and the message `body` writes.
+fn document_xml(
+    product_name: Option<&str>,
+    version: PapVersion,
+    body: impl FnOnce(&mut Writer),
+) -> String {
+    let mut w = Writer::new();
+    w.raw("<?xml version=\"1.0\"?>\n<!DOCTYPE pap PUBLIC \"");
+    w.raw(version.public_id());
+    w.raw("\" \"");
+    w.raw(version.system_id());
+    w.raw("\">\n");
+    w.open("pap");
+    w.attr_opt("product-name", product_name);
+    w.close();
+    body(&mut w);
+    w.end("pap");
+    w.finish()
 }
 
 impl From<Message> for Document {
@@ -290,7 +336,7 @@ macro_rules! into_document {
         impl $ty {
             /// This message as a complete PAP document of the given version.
             pub fn to_xml(&self, version: PapVersion) -> String {
-                Document::from(self.clone()).to_xml(version)
+                document_xml(None, version, |w| WriteBody::write_body(self, w, version))
             }
         }
     )+};

@@ -280,7 +280,7 @@ pub(crate) fn find_delimiter(input: &[u8], from: usize, delim: &[u8]) -> Option<
             }
         }
         // Jump to the next line start.
-        match input[i..].iter().position(|&c| c == b'\n') {
+        match memchr::memchr(b'\n', &input[i..]) {
             Some(n) => i += n + 1,
             None => return None,
         }
@@ -293,7 +293,7 @@ pub(crate) fn find_delimiter(input: &[u8], from: usize, delim: &[u8]) -> Option<
 fn parse_headers(input: &[u8], mut p: usize) -> Result<(Vec<Header<'_>>, usize)> {
     let mut headers: Vec<Header<'_>> = Vec::new();
     loop {
-        let Some(n) = input[p..].iter().position(|&c| c == b'\n') else {
+        let Some(n) = memchr::memchr(b'\n', &input[p..]) else {
             return Err(DecodeError::new(p, "part headers", ErrorKind::Truncated));
         };
         let next = p + n + 1;

@@ -412,7 +412,7 @@ impl PushResponse {
             n.write(w);
         }
         w.open("response-result");
-        w.attr("code", &self.result.code.0.to_string());
+        w.attr_display("code", self.result.code.0);
         w.attr_opt("desc", self.result.desc.as_deref());
         w.close_empty();
         w.end("push-response");

@@ -71,7 +71,7 @@ impl ResultNotificationMessage {
         w.attr_time("received-time", self.received_time);
         w.attr_time("event-time", self.event_time);
         w.attr("message-state", self.message_state.as_str());
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         w.close();
         self.address.write(w);
@@ -108,7 +108,7 @@ impl ResultNotificationResponse {
     pub(crate) fn write(&self, w: &mut Writer) {
         w.open("resultnotification-response");
         w.attr("push-id", &self.push_id);
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         w.close();
         self.address.write(w);

@@ -149,7 +149,7 @@ impl StatusQueryResult {
         w.open("statusquery-result");
         w.attr_time("event-time", self.event_time);
         w.attr("message-state", self.message_state.as_str());
-        w.attr("code", &self.code.0.to_string());
+        w.attr_display("code", self.code.0);
         w.attr_opt("desc", self.desc.as_deref());
         if self.addresses.is_empty() && self.quality_of_service.is_none() {
             w.close_empty();

@@ -9,6 +9,8 @@
 //! anything after the root element is ignored. Nesting is limited to
 //! [`MAX_DEPTH`] levels (a PAP document needs four).
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -19,21 +21,33 @@ use crate::time::Timestamp;
 /// The deepest nesting the reader accepts.
 pub(crate) const MAX_DEPTH: usize = 16;
 
-/// One element: its local name, attributes (unescaped) and child elements.
+/// One element: its local name, attributes (unescaped) and child elements,
+/// borrowed from the document where they need no unescaping (the typed
+/// messages copy out only what they keep).
 #[derive(Debug, Clone)]
-pub(crate) struct Element {
-    pub(crate) name: String,
+pub(crate) struct Element<'a> {
+    pub(crate) name: Cow<'a, str>,
     pub(crate) offset: usize,
-    pub(crate) attrs: Vec<(String, String)>,
-    pub(crate) children: Vec<Element>,
+    pub(crate) attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub(crate) children: Vec<Element<'a>>,
 }
 
 /// What the prolog said, and the root element.
 #[derive(Debug)]
-pub(crate) struct Tree {
+pub(crate) struct Tree<'a> {
     /// The DOCTYPE's text (between `<!DOCTYPE` and `>`), if there was one.
-    pub(crate) doctype: Option<String>,
-    pub(crate) root: Element,
+    pub(crate) doctype: Option<Cow<'a, str>>,
+    pub(crate) root: Element<'a>,
+}
+
+/// `part` as a slice of `text` when it lies inside it (what the reader
+/// hands out for a document read from a `&str`), else a copy.
+fn within<'a>(text: &'a str, part: &[u8]) -> Cow<'a, str> {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    match start.checked_add(part.len()).and_then(|end| text.get(start..end)) {
+        Some(s) if s.as_bytes().as_ptr() == part.as_ptr() => Cow::Borrowed(s),
+        _ => Cow::Owned(String::from_utf8_lossy(part).into_owned()),
+    }
 }
 
 fn xml_err(offset: u64, e: impl std::fmt::Display) -> DecodeError {
@@ -44,16 +58,23 @@ fn xml_err(offset: u64, e: impl std::fmt::Display) -> DecodeError {
     )
 }
 
-fn start_element(e: &quick_xml::events::BytesStart<'_>, offset: usize) -> Result<Element> {
-    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-    let mut attrs: Vec<(String, String)> = Vec::new();
+fn start_element<'a>(
+    text: &'a str,
+    e: &quick_xml::events::BytesStart<'_>,
+    offset: usize,
+) -> Result<Element<'a>> {
+    let name = within(text, e.local_name().as_ref());
+    let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| xml_err(offset as u64, err))?;
-        let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-        let value = a
+        let key = within(text, a.key.local_name().as_ref());
+        let value = match a
             .unescape_value()
             .map_err(|err| xml_err(offset as u64, err))?
-            .into_owned();
+        {
+            Cow::Borrowed(v) => within(text, v.as_bytes()),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
         // U+0000 is no XML character, raw or as a reference (which the
         // reader refuses, so it could not be written back either).
         if value.contains('\0') {
@@ -74,7 +95,7 @@ fn start_element(e: &quick_xml::events::BytesStart<'_>, offset: usize) -> Result
 }
 
 /// Reads the element tree of a document.
-pub(crate) fn parse_tree(input: &[u8]) -> Result<Tree> {
+pub(crate) fn parse_tree(input: &[u8]) -> Result<Tree<'_>> {
     let text = std::str::from_utf8(input)
         .map_err(|e| DecodeError::new(e.valid_up_to(), "xml", ErrorKind::NotUtf8))?;
     let mut reader = Reader::from_str(text);
@@ -88,7 +109,7 @@ pub(crate) fn parse_tree(input: &[u8]) -> Result<Tree> {
             .map_err(|e| xml_err(reader.error_position(), e))?;
         match event {
             Event::DocType(d) if stack.is_empty() => {
-                doctype = Some(String::from_utf8_lossy(d.as_ref()).into_owned());
+                doctype = Some(within(text, d.as_ref()));
             }
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
@@ -98,10 +119,10 @@ pub(crate) fn parse_tree(input: &[u8]) -> Result<Tree> {
                         ErrorKind::TooDeep { limit: MAX_DEPTH },
                     ));
                 }
-                stack.push(start_element(&e, offset)?);
+                stack.push(start_element(text, &e, offset)?);
             }
             Event::Empty(e) => {
-                let el = start_element(&e, offset)?;
+                let el = start_element(text, &e, offset)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None => return Ok(Tree { doctype, root: el }),
@@ -127,13 +148,13 @@ pub(crate) fn parse_tree(input: &[u8]) -> Result<Tree> {
     }
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// An attribute's value (names compare without regard to ASCII case).
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 
     pub(crate) fn opt_string(&self, name: &str) -> Option<String> {
@@ -184,19 +205,19 @@ impl Element {
     pub(crate) fn children_named<'s>(
         &'s self,
         name: &'s str,
-    ) -> impl Iterator<Item = &'s Element> + 's {
+    ) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children
             .iter()
             .filter(move |c| c.name.eq_ignore_ascii_case(name))
     }
 
-    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element<'a>> {
         self.children
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    pub(crate) fn req_child(&self, name: &'static str) -> Result<&Element> {
+    pub(crate) fn req_child(&self, name: &'static str) -> Result<&Element<'a>> {
         self.child(name)
             .ok_or_else(|| DecodeError::new(self.offset, name, ErrorKind::MissingElement))
     }
@@ -210,7 +231,8 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new() -> Self {
-        Writer { out: String::new() }
+        // A push-response with its prolog is about 300 octets.
+        Writer { out: String::with_capacity(512) }
     }
 
     pub(crate) fn raw(&mut self, s: &str) {
@@ -240,8 +262,20 @@ impl Writer {
 
     pub(crate) fn attr_time(&mut self, name: &str, value: Option<Timestamp>) {
         if let Some(t) = value {
-            self.attr(name, &t.to_string());
+            // Digits, '-', ':', 'T' and 'Z': nothing to escape.
+            self.attr_display(name, t);
         }
+    }
+
+    /// An attribute whose text needs no escaping (numbers, timestamps),
+    /// formatted in place.
+    pub(crate) fn attr_display(&mut self, name: &str, value: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        let _ = write!(self.out, "{value}");
+        self.out.push('"');
     }
 
     pub(crate) fn attr_bool(&mut self, name: &str, value: Option<bool>) {
@@ -274,6 +308,13 @@ impl Writer {
 /// Characters XML 1.0 cannot carry at all (other C0 controls) are written as
 /// character references too; strict XML readers will refuse those.
 fn escape_attr(out: &mut String, v: &str) {
+    if !v
+        .bytes()
+        .any(|b| b < 0x20 || matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''))
+    {
+        out.push_str(v);
+        return;
+    }
     for c in v.chars() {
         match c {
             '<' => out.push_str("&lt;"),
@@ -303,6 +344,19 @@ mod tests {
         let r = &t.root.children[0];
         assert_eq!(r.attr("code"), Some("1001"));
         assert_eq!(r.attr("desc"), Some("a & b\n"));
+        // Names and plain values borrow the document; an escaped value is
+        // the one copy.
+        assert!(matches!(t.root.name, Cow::Borrowed("pap")));
+        assert!(matches!(r.attrs[0], (Cow::Borrowed("code"), Cow::Borrowed("1001"))));
+        assert!(matches!(r.attrs[1].1, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn within_copies_what_is_not_inside() {
+        let text = "push-id";
+        assert!(matches!(within(text, &text.as_bytes()[1..4]), Cow::Borrowed("ush")));
+        let other = b"push-id".to_vec();
+        assert!(matches!(within(text, &other), Cow::Owned(ref s) if s == "push-id"));
     }
 
     #[test]
