@@ -226,7 +226,6 @@ pub struct Network {
     mail: Option<crate::mail::MailSink>,
 }
 
-/// A free loopback port (bound, then released).
 /// A port that is free now, for a listener that is bound later (each MMSC
 /// must know the others' SMTP ports before any starts).
 fn free_port(host: std::net::IpAddr) -> Result<u16> {

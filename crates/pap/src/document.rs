@@ -261,35 +261,6 @@ trait WriteBody {
     fn write_body(&self, w: &mut Writer, version: PapVersion);
 }
 
-impl WriteBody for PushMessage {
-    fn write_body(&self, w: &mut Writer, version: PapVersion) {
-        self.write(w, version);
-    }
-}
-
-macro_rules! write_body {
-    ($($ty:ident),+) => {$(
-        impl WriteBody for $ty {
-            fn write_body(&self, w: &mut Writer, _: PapVersion) {
-                self.write(w);
-            }
-        }
-    )+};
-}
-
-write_body!(
-    PushResponse,
-    CancelMessage,
-    CancelResponse,
-    StatusQueryMessage,
-    StatusQueryResponse,
-    ResultNotificationMessage,
-    ResultNotificationResponse,
-    CcqMessage,
-    CcqResponse,
-    BadMessageResponse
-);
-
 /// A whole document: prolog, `pap` root, and the message `body` writes.
 fn document_xml(
     product_name: Option<&str>,
@@ -319,8 +290,25 @@ impl From<Message> for Document {
     }
 }
 
+/// For each message type: `From` into [`Message`] and [`Document`], and
+/// `to_xml`. The message types' `write` takes the PAP version only for
+/// push-message, the one element that differs between 1.0 and 2.0.
 macro_rules! into_document {
-    ($($ty:ident),+) => {$(
+    (versioned: $($v:ident),+; plain: $($p:ident),+) => {
+        $(impl WriteBody for $v {
+            fn write_body(&self, w: &mut Writer, version: PapVersion) {
+                self.write(w, version);
+            }
+        })+
+        $(impl WriteBody for $p {
+            fn write_body(&self, w: &mut Writer, _: PapVersion) {
+                self.write(w);
+            }
+        })+
+        $(into_document!(@one $v);)+
+        $(into_document!(@one $p);)+
+    };
+    (@one $ty:ident) => {
         impl From<$ty> for Message {
             fn from(m: $ty) -> Self {
                 Message::$ty(m)
@@ -339,19 +327,20 @@ macro_rules! into_document {
                 document_xml(None, version, |w| WriteBody::write_body(self, w, version))
             }
         }
-    )+};
+    };
 }
 
 into_document!(
-    PushMessage,
-    PushResponse,
-    CancelMessage,
-    CancelResponse,
-    StatusQueryMessage,
-    StatusQueryResponse,
-    ResultNotificationMessage,
-    ResultNotificationResponse,
-    CcqMessage,
-    CcqResponse,
-    BadMessageResponse
+    versioned: PushMessage;
+    plain:
+        PushResponse,
+        CancelMessage,
+        CancelResponse,
+        StatusQueryMessage,
+        StatusQueryResponse,
+        ResultNotificationMessage,
+        ResultNotificationResponse,
+        CcqMessage,
+        CcqResponse,
+        BadMessageResponse
 );
