@@ -7,7 +7,8 @@
 # per second, pushes and operations per commit, disk (virtio) interrupts per
 # commit, the gateway's CPU per push (utime + stime of the `ppg serve`
 # process), the machine's idle share, and for each busy thread of the gateway
-# its time on a CPU and its time runnable but waiting for one
+# and of the load generator (with its SMPP sink, one thread), its time on a
+# CPU and its time runnable but waiting for one
 # (/proc/<pid>/task/<tid>/schedstat). Usage:
 #
 #   scripts/bench/ppg_commits.sh [FERRY_BINARY]      (default target/release/ferry)
@@ -53,7 +54,10 @@ scrape() {
     END {printf "%s %s %s", c+0, s+0, a+0}'
   awk '/virtio.*req/ {for (i=2;i<=NF;i++) if ($i ~ /^[0-9]+$/) n+=$i} END {printf " %s\n", n+0}' /proc/interrupts
 }
-threads() { for t in /proc/"$gw"/task/*; do echo "$(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done; }
+threads() {
+  for t in /proc/"$gw"/task/*; do echo "$(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done
+  for t in /proc/"$bench"/task/*; do echo "load-generator $(cat "$t/schedstat")"; done
+}
 read -r g0 idle0 tot0 c0 s0 a0 i0 < <(scrape)
 threads > "$dir/schedstat.0"
 sleep "$interval"
