@@ -23,7 +23,7 @@ ferry=${1:-$root/target/release/ferry}
 dir=${DIR:-$root/target/ppg-commits}
 connections=${CONNECTIONS:-32}
 seconds=${RUN_SECONDS:-8}
-interval=${INTERVAL:-2}
+interval=${INTERVAL:-3}
 mkdir -p "$dir"
 rm -f "$dir/bench-ppg.toml"
 "$ferry" ppg bench --connections "$connections" --seconds "$seconds" --rounds 1 --body 60 --dir "$dir" > "$dir/bench.out" 2>&1 &
