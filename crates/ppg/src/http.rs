@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode as Http, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use base64::Engine as _;
 use ferry_pap::{
     Address, BadMessageResponse, CancelResponse, CancelResult, Document, Message, MessageState, PapVersion,
@@ -105,8 +105,33 @@ mod metrics_handle {
     pub(super) type Handle = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
 }
 
-/// The gateway's HTTP routes.
-pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> Router {
+/// The PAP routes, answered on hyper directly (see [`ferry_service::http::Direct`]):
+/// the push path is the gateway's hot path, and the router's boxing,
+/// extractors and header-map copy cost about as much as parsing the PAP
+/// request (docs/PERFORMANCE.md).
+struct PapRoutes(App);
+
+impl ferry_service::http::Direct for PapRoutes {
+    fn takes(&self, method: &axum::http::Method, path: &str) -> bool {
+        method == axum::http::Method::POST && (path == "/pap" || path == "/cgi-bin/wap-push.cgi")
+    }
+
+    fn call(
+        &self,
+        req: hyper::Request<ferry_service::http::RequestBody>,
+        peer: SocketAddr,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            pap(&app, peer, parts.uri.query(), &parts.headers, body).await
+        })
+    }
+}
+
+/// The gateway's HTTP service: `POST /pap` and `POST /cgi-bin/wap-push.cgi`
+/// (PAP), `GET /metrics`, `GET /healthz`.
+pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> ferry_service::http::Service {
     let handle = ferry_service::telemetry::metrics();
     let app = App {
         gw,
@@ -115,18 +140,17 @@ pub fn router(gw: Gateway, auth: Auth, max_body: usize) -> Router {
         metrics: Arc::new(move || handle.render()),
         max_body,
     };
-    Router::new()
-        .route("/pap", post(pap))
-        .route("/cgi-bin/wap-push.cgi", post(pap))
+    let router = Router::new()
         .route("/metrics", get(render_metrics))
         .route("/healthz", get(healthz))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(app)
+        .with_state(app.clone());
+    ferry_service::http::Service { router, direct: Some(Arc::new(PapRoutes(app))) }
 }
 
 /// Serves `router` on `listener` over plain HTTP with the default `[http]`
 /// limits until `shutdown` fires (in-flight requests finish).
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: ferry_service::Shutdown) -> std::io::Result<()> {
+pub async fn serve(listener: tokio::net::TcpListener, router: ferry_service::http::Service, shutdown: ferry_service::Shutdown) -> std::io::Result<()> {
     let opts = ferry_service::http::ServeOptions::new("ppg", &ferry_service::http::HttpLimits::default(), 0, None);
     ferry_service::http::serve(listener, router, opts, shutdown).await
 }
@@ -135,7 +159,7 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: 
 /// per-address connection limit) until `shutdown` fires.
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
-    router: Router,
+    router: ferry_service::http::Service,
     opts: ferry_service::http::ServeOptions,
     shutdown: ferry_service::Shutdown,
 ) -> std::io::Result<()> {
@@ -242,14 +266,8 @@ fn push_response(app: &App, push_id: &str, code: StatusCode, desc: Option<String
     xml(status, r.to_xml(version))
 }
 
-async fn pap(
-    State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Response {
-    let initiator = match app.auth.check(peer, credentials(&headers, query.as_deref())) {
+async fn pap(app: &App, peer: SocketAddr, query: Option<&str>, headers: &HeaderMap, body: ferry_service::http::RequestBody) -> Response {
+    let initiator = match app.auth.check(peer, credentials(headers, query)) {
         Ok(i) => i,
         Err((status, why)) => {
             tracing::warn!(%peer, why, "PAP request refused");
@@ -264,13 +282,13 @@ async fn pap(
         // Announced too large: refused before any of it is read.
         Some(d) if d > app.max_body as u64 => Err(None),
         // Read while it streams, refused as soon as it passes the limit.
-        _ => axum::body::to_bytes(body, app.max_body).await.map_err(Some),
+        _ => http_body_util::BodyExt::collect(http_body_util::Limited::new(body, app.max_body)).await.map(|c| c.to_bytes()).map_err(Some),
     };
     let body: Bytes = match body {
         Ok(b) => b,
         Err(e) => {
             let too_large = e.as_ref().is_none_or(|e| {
-                let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+                let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&**e);
                 while let Some(s) = src {
                     if s.is::<http_body_util::LengthLimitError>() {
                         return true;
@@ -312,7 +330,7 @@ async fn pap(
             let body = match p.content_body() {
                 Ok(b) => b,
                 Err(e) => {
-                    return push_response(&app, &p.message.push_id, e.status_code(), Some(format!("content entity: {e}")), version);
+                    return push_response(app, &p.message.push_id, e.status_code(), Some(format!("content entity: {e}")), version);
                 }
             };
             let content = Content {
@@ -321,17 +339,17 @@ async fn pap(
                 body: &body,
             };
             match app.gw.submit(&initiator, &p.message, content).await {
-                Ok(()) => push_response(&app, &p.message.push_id, StatusCode::ACCEPTED_FOR_PROCESSING, None, version),
-                Err(Refusal { code, desc }) => push_response(&app, &p.message.push_id, code, Some(desc), version),
+                Ok(()) => push_response(app, &p.message.push_id, StatusCode::ACCEPTED_FOR_PROCESSING, None, version),
+                Err(Refusal { code, desc }) => push_response(app, &p.message.push_id, code, Some(desc), version),
             }
         }
         Request::Control(parsed) => {
             let version = parsed.version.unwrap_or_default();
             match parsed.document.message {
-                Message::StatusQueryMessage(q) => status_query(&app, &initiator, q, version).await,
-                Message::CancelMessage(c) => cancel(&app, &initiator, c, version).await,
+                Message::StatusQueryMessage(q) => status_query(app, &initiator, q, version).await,
+                Message::CancelMessage(c) => cancel(app, &initiator, c, version).await,
                 Message::PushMessage(m) => push_response(
-                    &app,
+                    app,
                     &m.push_id,
                     StatusCode::BAD_REQUEST,
                     Some("a push-message travels in a multipart/related request with the content as its second part".into()),

@@ -2,9 +2,8 @@
 //! ring), with the protections every public listener needs:
 //!
 //! - **Slow headers.** A client that has not sent a whole request head
-//!   within `header_timeout_ms` is disconnected (hyper's
-//!   `header_read_timeout`; it also bounds an idle keep-alive connection and,
-//!   with TLS, the handshake).
+//!   within `header_timeout_ms` is disconnected (this also bounds an idle
+//!   keep-alive connection and, with TLS, the handshake).
 //! - **Slow requests.** A request whose handling (body included) takes longer
 //!   than `request_timeout_ms` is answered `408 Request Timeout` and the
 //!   connection closed. Handlers that read their own body apply their own,
@@ -17,8 +16,11 @@
 //!   accepted (counted in `http_connections_refused_total`), without
 //!   touching anyone else's connections.
 //!
-//! Handlers see the TCP peer through axum's `ConnectInfo<SocketAddr>`, as
-//! with `into_make_service_with_connect_info`.
+//! The three timeouts are kept by one watchdog timer per connection, not by
+//! timers per request (see `Watch`). Handlers see the TCP peer through
+//! axum's `ConnectInfo<SocketAddr>`, as with
+//! `into_make_service_with_connect_info`; a [`Direct`] handler can take a hot
+//! route ahead of the router, on hyper directly.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +32,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -221,10 +223,11 @@ impl Drop for Slot {
 /// then get `opts.grace` to finish.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl Into<Service>,
     opts: ServeOptions,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
+    let app: Service = app.into();
     let counts: Counts = Arc::default();
     let opts = Arc::new(opts);
     let mut conns = JoinSet::new();
@@ -275,7 +278,7 @@ pub async fn serve(
 async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    app: Router,
+    app: Service,
     opts: Arc<ServeOptions>,
     shutdown: Shutdown,
     _slot: Slot,
@@ -301,40 +304,189 @@ async fn connection(
     }
 }
 
-async fn http1<S>(io: S, peer: SocketAddr, app: Router, opts: &ServeOptions, shutdown: Shutdown)
+/// Milliseconds since the first call (a clock for [`Watch`]).
+fn clock_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
+}
+
+/// What one connection is doing and since when, read by its watchdog.
+///
+/// The three timeouts are kept with one timer per connection instead of
+/// one or more timers per request (hyper's head timer, a request timer and
+/// a body timer each cost an allocation and a timer-wheel insertion and
+/// removal per request, about 5 % of the push gateway's CPU per push,
+/// measured in docs/PERFORMANCE.md). Requests only store timestamps; the
+/// watchdog wakes at the earliest time any deadline could have passed,
+/// checks the timestamps, and acts or sleeps again.
+#[derive(Default)]
+struct Watch {
+    /// A request is being handled (else the connection waits for a head).
+    busy: std::sync::atomic::AtomicBool,
+    /// When the connection opened, the last answer was produced, or the
+    /// current request arrived ([`clock_ms`]).
+    since: std::sync::atomic::AtomicU64,
+    /// The handler waits for body data that has not come.
+    body_waiting: std::sync::atomic::AtomicBool,
+    /// When body data last came (or the handler first asked for it).
+    body_at: std::sync::atomic::AtomicU64,
+    /// The current request ran out of time: answer 408.
+    timed_out: std::sync::atomic::AtomicBool,
+    /// The current request's body stalled.
+    stalled: std::sync::atomic::AtomicBool,
+    request_waker: futures_util::task::AtomicWaker,
+    body_waker: futures_util::task::AtomicWaker,
+}
+
+impl Watch {
+    fn begin(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.timed_out.store(false, Relaxed);
+        self.stalled.store(false, Relaxed);
+        self.body_waiting.store(false, Relaxed);
+        self.since.store(clock_ms(), Relaxed);
+        self.busy.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn end(&self) {
+        self.since.store(clock_ms(), std::sync::atomic::Ordering::Relaxed);
+        self.busy.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// Why the watchdog ended a connection.
+enum Expired {
+    /// No whole request head within the header timeout.
+    Head,
+}
+
+/// Enforces `opts`' timeouts on one connection; returns when the
+/// connection is to be closed.
+async fn watchdog(w: &Watch, opts: &ServeOptions) -> Expired {
+    use std::sync::atomic::Ordering::{Acquire, Relaxed};
+    let ms = |d: Duration| d.as_millis().max(1) as u64;
+    let (head, request, body) = (
+        ms(opts.header_timeout),
+        ms(opts.request_timeout),
+        ms(opts.body_timeout),
+    );
+    // A state change at time t never has a deadline before t + shortest,
+    // so sleeping at most `shortest` never oversleeps one.
+    let shortest = head.min(request).min(body);
+    let sleep = tokio::time::sleep(Duration::from_millis(head));
+    tokio::pin!(sleep);
+    loop {
+        sleep.as_mut().await;
+        let now = clock_ms();
+        let since = w.since.load(Relaxed);
+        let next = if !w.busy.load(Acquire) {
+            if now.saturating_sub(since) >= head {
+                return Expired::Head;
+            }
+            since + head
+        } else {
+            let mut next = since + request;
+            if !w.timed_out.load(Relaxed) && now.saturating_sub(since) >= request {
+                w.timed_out.store(true, Relaxed);
+                w.request_waker.wake();
+            }
+            if w.timed_out.load(Relaxed) {
+                // The 408 is on its way; look again later.
+                next = now + shortest;
+            }
+            if w.body_waiting.load(Relaxed) {
+                let at = w.body_at.load(Relaxed);
+                if now.saturating_sub(at) >= body {
+                    w.stalled.store(true, Relaxed);
+                    w.body_waker.wake();
+                } else {
+                    next = next.min(at + body);
+                }
+            }
+            next
+        };
+        let next = next.min(now + shortest).max(now + 1);
+        sleep
+            .as_mut()
+            .reset(tokio::time::Instant::now() + Duration::from_millis(next - now));
+    }
+}
+
+/// A request future that gives up with `408` when the watchdog says so.
+struct Timed<F> {
+    inner: F,
+    watch: Arc<Watch>,
+}
+
+impl<F: std::future::Future<Output = axum::response::Response> + Unpin> std::future::Future
+    for Timed<F>
+{
+    type Output = axum::response::Response;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::sync::atomic::Ordering::Relaxed;
+        use std::task::Poll;
+        if let Poll::Ready(r) = std::pin::Pin::new(&mut self.inner).poll(cx) {
+            self.watch.end();
+            return Poll::Ready(r);
+        }
+        self.watch.request_waker.register(cx.waker());
+        if self.watch.timed_out.load(Relaxed) {
+            self.watch.end();
+            let mut r = axum::response::Response::new(axum::body::Body::from("request timed out\n"));
+            *r.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
+            r.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return Poll::Ready(r);
+        }
+        Poll::Pending
+    }
+}
+
+async fn http1<S>(io: S, peer: SocketAddr, app: Service, opts: &ServeOptions, shutdown: Shutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let request_timeout = opts.request_timeout;
-    let body_timeout = opts.body_timeout;
     let name = opts.name;
+    let watch = Arc::new(Watch::default());
+    watch.end();
+    let w = watch.clone();
     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(|b| IdleBody::new(b, body_timeout));
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let app = app.clone();
-        async move {
-            match tokio::time::timeout(request_timeout, app.oneshot(req)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    metrics::counter!("http_request_timeouts_total", "server" => name).increment(1);
-                    tracing::info!(server = name, %peer, "request timed out");
-                    let mut r = axum::response::Response::new(axum::body::Body::from(
-                        "request timed out\n",
-                    ));
-                    *r.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
-                    r.headers_mut().insert(
-                        axum::http::header::CONNECTION,
-                        axum::http::HeaderValue::from_static("close"),
-                    );
-                    Ok(r)
+        w.begin();
+        let req = req.map(|b| RequestBody::new(b, w.clone()));
+        let inner: std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>> =
+            match &app.direct {
+                Some(d) if d.takes(req.method(), req.uri().path()) => d.call(req, peer),
+                _ => {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    let router = app.router.clone();
+                    Box::pin(async move {
+                        match router.oneshot(req).await {
+                            Ok(r) => r,
+                            Err(e) => match e {},
+                        }
+                    })
                 }
+            };
+        let timed = Timed { inner, watch: w.clone() };
+        async move {
+            let r = timed.await;
+            if r.status() == axum::http::StatusCode::REQUEST_TIMEOUT {
+                metrics::counter!("http_request_timeouts_total", "server" => name).increment(1);
+                tracing::info!(server = name, %peer, "request timed out");
             }
+            Ok::<_, std::convert::Infallible>(r)
         }
     });
+    // No hyper timer: the watchdog keeps the head timeout.
     let mut b = hyper::server::conn::http1::Builder::new();
-    b.timer(TokioTimer::new())
-        .header_read_timeout(opts.header_timeout)
-        .keep_alive(true);
+    b.keep_alive(true);
     let conn = b.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {
@@ -342,6 +494,10 @@ where
             if let Err(e) = r {
                 tracing::debug!(server = name, %peer, error = %e, "connection ended");
             }
+            return;
+        }
+        Expired::Head = watchdog(&watch, opts) => {
+            tracing::debug!(server = name, %peer, "no request head within the header timeout: closed");
             return;
         }
         _ = shutdown.wait() => {}
@@ -367,25 +523,34 @@ pub fn is_stalled(e: &axum::Error) -> bool {
     false
 }
 
-/// A request body that fails with [`BodyStalled`] when no data comes for
-/// `idle` while it is being read (the clock starts at the first read).
-struct IdleBody {
+/// A request body as a [`Direct`] handler gets it: hyper's body, which
+/// fails with [`BodyStalled`] when no data comes for the server's
+/// `body_timeout` while the handler waits for it (the clock starts at the
+/// handler's first read).
+pub struct RequestBody {
     inner: Incoming,
-    idle: Duration,
-    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    watch: Arc<Watch>,
+    /// The handler has asked for data before.
+    started: bool,
 }
 
-impl IdleBody {
-    fn new(inner: Incoming, idle: Duration) -> Self {
+impl RequestBody {
+    fn new(inner: Incoming, watch: Arc<Watch>) -> Self {
         Self {
             inner,
-            idle,
-            sleep: None,
+            watch,
+            started: false,
         }
     }
 }
 
-impl hyper::body::Body for IdleBody {
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody").finish_non_exhaustive()
+    }
+}
+
+impl hyper::body::Body for RequestBody {
     type Data = bytes::Bytes;
     type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -393,26 +558,31 @@ impl hyper::body::Body for IdleBody {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        use std::future::Future;
+        use std::sync::atomic::Ordering::Relaxed;
         use std::task::Poll;
         let this = &mut *self;
         match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(f) => {
-                let at = tokio::time::Instant::now() + this.idle;
-                match &mut this.sleep {
-                    Some(s) => s.as_mut().reset(at),
-                    None => this.sleep = Some(Box::pin(tokio::time::sleep_until(at))),
-                }
+                this.started = true;
+                this.watch.body_waiting.store(false, Relaxed);
+                this.watch.body_at.store(clock_ms(), Relaxed);
                 Poll::Ready(f.map(|r| r.map_err(Into::into)))
             }
             Poll::Pending => {
-                let idle = this.idle;
-                let s = this
-                    .sleep
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                if s.as_mut().poll(cx).is_ready() {
+                let w = &this.watch;
+                w.body_waker.register(cx.waker());
+                if w.stalled.load(Relaxed) {
+                    w.body_waiting.store(false, Relaxed);
+                    let idle = Duration::from_millis(
+                        clock_ms().saturating_sub(w.body_at.load(Relaxed)),
+                    );
                     return Poll::Ready(Some(Err(Box::new(BodyStalled(idle)))));
                 }
+                if !this.started {
+                    this.started = true;
+                    w.body_at.store(clock_ms(), Relaxed);
+                }
+                w.body_waiting.store(true, Relaxed);
                 Poll::Pending
             }
         }
@@ -424,5 +594,154 @@ impl hyper::body::Body for IdleBody {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A handler that answers some requests itself, on hyper directly, ahead
+/// of the [`Router`]: for a hot route, this skips the router's per-request
+/// boxing, extractors and header-map copy.
+pub trait Direct: Send + Sync + 'static {
+    /// Whether this handler answers requests with this method and path.
+    fn takes(&self, method: &axum::http::Method, path: &str) -> bool;
+    /// Answers one request from `peer`.
+    fn call(
+        &self,
+        req: hyper::Request<RequestBody>,
+        peer: SocketAddr,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>;
+}
+
+/// What [`serve`] serves: a [`Router`], and optionally a [`Direct`]
+/// handler that takes some requests before it.
+#[derive(Clone)]
+pub struct Service {
+    /// Every request the direct handler does not take.
+    pub router: Router,
+    /// The hot routes.
+    pub direct: Option<Arc<dyn Direct>>,
+}
+
+impl From<Router> for Service {
+    fn from(router: Router) -> Self {
+        Self {
+            router,
+            direct: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("direct", &self.direct.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn start(router: Router) -> (SocketAddr, Shutdown) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = HttpLimits {
+            header_timeout_ms: 300,
+            request_timeout_ms: 600,
+            body_timeout_ms: 300,
+            max_connections_per_ip: None,
+        };
+        let (shutdown, _finished) = Shutdown::new();
+        let opts = ServeOptions::new("test", &limits, 0, None);
+        tokio::spawn(serve(listener, router, opts, shutdown.clone()));
+        (addr, shutdown)
+    }
+
+    /// Everything the server sends until it closes (or 5 s pass), and how long that took.
+    async fn until_close(s: &mut tokio::net::TcpStream) -> (String, Duration) {
+        let t = std::time::Instant::now();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        (String::from_utf8_lossy(&out).into_owned(), t.elapsed())
+    }
+
+    fn app() -> Router {
+        Router::new()
+            .route("/slow", post(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }))
+            .route("/echo", post(|body: axum::body::Body| async move {
+                match axum::body::to_bytes(body, 1 << 20).await {
+                    Ok(b) => format!("got {}", b.len()),
+                    Err(e) if is_stalled(&e) => "stalled".to_owned(),
+                    Err(e) => format!("error {e}"),
+                }
+            }))
+    }
+
+    #[tokio::test]
+    async fn a_stalled_head_is_closed_after_the_header_timeout() {
+        let (addr, _sd) = start(app()).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-").await.unwrap();
+        let (out, took) = until_close(&mut s).await;
+        assert!(out.is_empty(), "{out}");
+        assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
+        // An idle keep-alive connection after an answer too.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").await.unwrap();
+        let (out, took) = until_close(&mut s).await;
+        assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("got 2"), "{out}");
+        assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_is_answered_408_and_closed() {
+        let (addr, _sd) = start(app()).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").await.unwrap();
+        let (out, took) = until_close(&mut s).await;
+        assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+        assert!(out.contains("connection: close"), "{out}");
+        assert!(took >= Duration::from_millis(550) && took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_fails_the_read_and_a_steady_one_does_not() {
+        let (addr, _sd) = start(app()).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc").await.unwrap();
+        let mut buf = [0u8; 512];
+        let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await.unwrap().unwrap();
+        let out = String::from_utf8_lossy(&buf[..n]);
+        assert!(out.ends_with("stalled"), "{out}");
+        // A body that trickles in faster than the body timeout, though it
+        // takes longer than that in all, is read whole.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n").await.unwrap();
+        for b in [b"a", b"b", b"c", b"d"] {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+            s.write_all(b).await.unwrap();
+        }
+        let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await.unwrap().unwrap();
+        let out = String::from_utf8_lossy(&buf[..n]);
+        assert!(out.ends_with("got 4"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn keep_alive_requests_in_a_row_are_not_timed_out() {
+        let (addr, _sd) = start(app()).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut buf = [0u8; 512];
+        // 10 requests over about a second: longer than every timeout.
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx").await.unwrap();
+            let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await.unwrap().unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).ends_with("got 1"));
+        }
     }
 }
