@@ -23,12 +23,58 @@ use crate::inbound::{Ack, AckMsg, Delivery, Inbound, Receipt};
 use crate::receipts::ReceiptTracker;
 use crate::{Error, EsmeState};
 
+/// A function that takes the answer to a request.
+pub(crate) type Callback = Box<dyn FnOnce(Result<OwnedPdu, Error>) + Send>;
+
+/// Where the answer to a request goes.
+pub(crate) enum Reply {
+    /// A caller awaiting it.
+    Wait(Option<oneshot::Sender<Result<OwnedPdu, Error>>>),
+    /// A function called with it on the driver's task (no task to wake).
+    /// Dropped unanswered (the client stopped with it queued), it is
+    /// called with [`Error::Stopped`].
+    Call(Option<Callback>),
+}
+
+impl Reply {
+    /// Delivers the answer.
+    pub(crate) fn send(mut self, r: Result<OwnedPdu, Error>) {
+        match &mut self {
+            Reply::Wait(tx) => {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(r);
+                }
+            }
+            Reply::Call(f) => {
+                if let Some(f) = f.take() {
+                    f(r);
+                }
+            }
+        }
+    }
+
+    /// The caller stopped waiting.
+    fn is_closed(&self) -> bool {
+        matches!(self, Reply::Wait(Some(tx)) if tx.is_closed())
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Reply::Call(f) = self
+            && let Some(f) = f.take()
+        {
+            f(Err(Error::Stopped));
+        }
+    }
+}
+
 /// A request from a handle.
 pub(crate) struct Queued {
     /// The request, sequence number 0 (the session numbers it).
     pub(crate) pdu: OwnedPdu,
     pub(crate) reference: Option<String>,
-    pub(crate) reply: oneshot::Sender<Result<OwnedPdu, Error>>,
+    pub(crate) reply: Reply,
     pub(crate) enqueued: Instant,
 }
 
@@ -36,7 +82,7 @@ struct InFlight {
     command_id: CommandId,
     reference: Option<String>,
     wants_receipt: bool,
-    reply: oneshot::Sender<Result<OwnedPdu, Error>>,
+    reply: Reply,
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -266,10 +312,10 @@ impl Driver {
         }
         self.stopping = true;
         for q in self.queue.drain(..) {
-            let _ = q.reply.send(Err(Error::Stopped));
+            q.reply.send(Err(Error::Stopped));
         }
         for (_, f) in self.in_flight.drain() {
-            let _ = f.reply.send(Err(Error::ConnectionLost {
+            f.reply.send(Err(Error::ConnectionLost {
                 command_id: f.command_id,
             }));
         }
@@ -310,9 +356,9 @@ impl Driver {
 
     fn enqueue(&mut self, q: Queued) {
         if self.stopping {
-            let _ = q.reply.send(Err(Error::Stopped));
+            q.reply.send(Err(Error::Stopped));
         } else if let (Some(status), false) = (self.bind_rejected, self.bound) {
-            let _ = q.reply.send(Err(Error::BindRejected { status }));
+            q.reply.send(Err(Error::BindRejected { status }));
         } else {
             self.queue.push_back(q);
         }
@@ -337,13 +383,13 @@ impl Driver {
                 }
             };
             metrics::counter!("ferry_esme_not_sent_total", "esme" => self.name()).increment(1);
-            let _ = q.reply.send(Err(err));
+            q.reply.send(Err(err));
         }
     }
 
     fn fail_queue(&mut self, err: Error) {
         for q in self.queue.drain(..) {
-            let _ = q.reply.send(Err(err.clone()));
+            q.reply.send(Err(err.clone()));
         }
     }
 
@@ -415,7 +461,7 @@ impl Driver {
                     );
                 }
                 Err(e) => {
-                    let _ = q.reply.send(Err(Error::Session(e)));
+                    q.reply.send(Err(Error::Session(e)));
                 }
             }
         }
@@ -680,7 +726,7 @@ impl Driver {
                     metrics::counter!("ferry_esme_responses_total", "esme" => name.clone(), "status" => "timeout")
                         .increment(1);
                     if let Some(f) = self.in_flight.remove(&token) {
-                        let _ = f.reply.send(Err(Error::Timeout {
+                        f.reply.send(Err(Error::Timeout {
                             command_id,
                             timeout: self.cfg.response_timeout,
                         }));
@@ -692,7 +738,7 @@ impl Driver {
                     metrics::counter!("ferry_esme_responses_total", "esme" => name.clone(), "status" => "connection_lost")
                         .increment(1);
                     if let Some(f) = self.in_flight.remove(&token) {
-                        let _ = f.reply.send(Err(Error::ConnectionLost { command_id }));
+                        f.reply.send(Err(Error::ConnectionLost { command_id }));
                     }
                 }
                 Event::LinkTimeout => {
@@ -733,7 +779,7 @@ impl Driver {
             metrics::counter!("ferry_esme_responses_total", "esme" => self.name(), "status" => status_label(status)).increment(1);
         }
         if !status.is_ok() || pdu.command_id() == CommandId::GENERIC_NACK {
-            let _ = f.reply.send(Err(Error::Rejected {
+            f.reply.send(Err(Error::Rejected {
                 command_id: f.command_id,
                 status,
             }));
@@ -752,7 +798,7 @@ impl Driver {
             metrics::gauge!("ferry_esme_receipts_tracked", "esme" => self.name())
                 .set(self.receipts.len() as f64);
         }
-        let _ = f.reply.send(Ok(pdu));
+        f.reply.send(Ok(pdu));
     }
 
     fn on_request(

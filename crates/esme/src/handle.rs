@@ -9,7 +9,7 @@ use ferry_smpp::{Bind, BindMode, Body, CommandId, OwnedPdu, Pdu, SubmitSm};
 use ferry_sms::text::ConcatKind;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::driver::{Driver, Queued};
+use crate::driver::{Driver, Queued, Reply};
 use crate::push::{PushOptions, wap_push_submits};
 use crate::{Error, EsmeConfig, EsmeState, Inbound};
 
@@ -147,6 +147,13 @@ impl Esme {
         pdu: OwnedPdu,
         reference: Option<String>,
     ) -> Result<oneshot::Receiver<Result<OwnedPdu, Error>>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue_reply(pdu, reference, Reply::Wait(Some(tx)))?;
+        Ok(rx)
+    }
+
+    /// Queues a request; a failure is also answered through `reply`.
+    fn enqueue_reply(&self, pdu: OwnedPdu, reference: Option<String>, reply: Reply) -> Result<(), Error> {
         let command_id = pdu.command_id();
         let transmit = matches!(
             command_id,
@@ -158,22 +165,25 @@ impl Esme {
                 | CommandId::REPLACE_SM
         );
         if transmit && !self.inner.mode.can_transmit() {
-            return Err(Error::WrongBindMode {
+            let e = Error::WrongBindMode {
                 mode: self.inner.mode,
                 command_id,
-            });
+            };
+            reply.send(Err(e.clone()));
+            return Err(e);
         }
-        let (tx, rx) = oneshot::channel();
-        self.inner
-            .cmds
-            .send(Queued {
-                pdu,
-                reference,
-                reply: tx,
-                enqueued: Instant::now(),
-            })
-            .map_err(|_| Error::Stopped)?;
-        Ok(rx)
+        match self.inner.cmds.send(Queued {
+            pdu,
+            reference,
+            reply,
+            enqueued: Instant::now(),
+        }) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::SendError(q)) => {
+                q.reply.send(Err(Error::Stopped));
+                Err(Error::Stopped)
+            }
+        }
     }
 
     /// The next concatenation reference for `destination` (per destination,
@@ -236,6 +246,79 @@ impl Esme {
         match first_err {
             Some(e) => Err(e),
             None => Ok(ids),
+        }
+    }
+}
+
+/// What [`Esme::start_wap_push`] calls with the message ids of a push's
+/// segments, in order, or the first segment's error.
+pub type PushDone = Box<dyn FnOnce(Result<Vec<String>, Error>) + Send>;
+
+/// The answers of a push's segments, gathered until the last one.
+struct Gather {
+    ids: Vec<Option<String>>,
+    left: usize,
+    first_err: Option<(usize, Error)>,
+    done: Option<PushDone>,
+}
+
+impl Gather {
+    fn answer(&mut self, i: usize, r: Result<String, Error>) {
+        match r {
+            Ok(id) => self.ids[i] = Some(id),
+            Err(e) => {
+                if self.first_err.as_ref().is_none_or(|(j, _)| i < *j) {
+                    self.first_err = Some((i, e));
+                }
+            }
+        }
+        self.left -= 1;
+        if self.left == 0
+            && let Some(done) = self.done.take()
+        {
+            match self.first_err.take() {
+                Some((_, e)) => done(Err(e)),
+                None => done(Ok(self.ids.drain(..).map(Option::unwrap_or_default).collect())),
+            }
+        }
+    }
+}
+
+impl Esme {
+    /// As [`Esme::submit_wap_push`], without a task waiting for it: the
+    /// segments are queued at once and `done` is called exactly once, with
+    /// the message ids or the first segment's error: on the client's own
+    /// task when the last answer comes, or at once, on the caller's task,
+    /// if nothing could be queued. It must be quick and must not block.
+    pub fn start_wap_push(&self, destination: &str, datagram: &[u8], opts: &PushOptions, done: PushDone) {
+        let reference = self.next_reference(destination.trim_start_matches('+'), opts.segments.concat);
+        let mut pdus = match wap_push_submits(destination, datagram, reference, opts) {
+            Ok(p) => p,
+            Err(e) => return done(Err(e)),
+        };
+        if pdus.len() == 1 {
+            let pdu = pdus.pop().expect("one segment");
+            let reply = Reply::Call(Some(Box::new(move |r: Result<OwnedPdu, Error>| {
+                done(r.and_then(outcome).map(|o| vec![o.message_id]));
+            })));
+            let _ = self.enqueue_reply(pdu, opts.reference.clone(), reply);
+            return;
+        }
+        let n = pdus.len();
+        let gather = Arc::new(Mutex::new(Gather { ids: vec![None; n], left: n, first_err: None, done: Some(done) }));
+        for (i, pdu) in pdus.into_iter().enumerate() {
+            let g = gather.clone();
+            let reply = Reply::Call(Some(Box::new(move |r: Result<OwnedPdu, Error>| {
+                g.lock().unwrap_or_else(|e| e.into_inner()).answer(i, r.and_then(outcome).map(|o| o.message_id));
+            })));
+            if let Err(e) = self.enqueue_reply(pdu, opts.reference.clone(), reply) {
+                // Segment i has had its error; the rest are not queued.
+                let mut g = gather.lock().unwrap_or_else(|e| e.into_inner());
+                for j in i + 1..n {
+                    g.answer(j, Err(e.clone()));
+                }
+                return;
+            }
         }
     }
 }

@@ -156,6 +156,6 @@ mod receipts;
 pub use config::{Backoff, EsmeConfig, OutbindConfig, RateLimit, TlsConfig};
 pub use error::{Error, EsmeState};
 pub use ferry_smpp::BindMode;
-pub use handle::{Esme, SubmitOutcome};
+pub use handle::{Esme, PushDone, SubmitOutcome};
 pub use inbound::{Delivery, Inbound, Receipt};
 pub use push::{PushOptions, SegmentMode, wap_push_submits};

@@ -648,3 +648,54 @@ async fn outbind_binds_on_the_smscs_connection() {
         (CommandId::DELIVER_SM_RESP, CommandStatus::ESME_ROK)
     );
 }
+
+/// `start_wap_push` calls back once per push, with the ids in segment order
+/// or the error, from the client's task, and at once when nothing can be
+/// queued.
+#[tokio::test]
+async fn started_wap_pushes_call_back_with_their_outcome() {
+    let mock = MockSmsc::start(MockConfig::default()).await;
+    let (esme, _rx, sd) = start(config(mock.addr)).await;
+    let opts = PushOptions {
+        source_addr: "12345".into(),
+        ..Default::default()
+    };
+    let call = |esme: &Esme, datagram: &[u8]| {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        esme.start_wap_push("+358401234567", datagram, &opts, Box::new(move |r| {
+            let _ = tx.send(r);
+        }));
+        rx
+    };
+    let two: Vec<u8> = (0..200u8).collect();
+    assert_eq!(call(&esme, &two).await.unwrap().unwrap(), ["m1", "m2"]);
+    assert_eq!(call(&esme, &[1, 2, 3]).await.unwrap().unwrap(), ["m3"]);
+    assert_eq!(mock.log(|l| l.submits.len()), 3);
+    // Refused by the SMSC: the error of the segment.
+    let mock = MockSmsc::start(MockConfig {
+        on_submit: OnSubmit::Reject(CommandStatus::ESME_RTHROTTLED),
+        ..MockConfig::default()
+    })
+    .await;
+    let (refusing, _rx2, _sd2) = start(config(mock.addr)).await;
+    let e = call(&refusing, &two).await.unwrap().unwrap_err();
+    assert_eq!(
+        e,
+        Error::Rejected {
+            command_id: CommandId::SUBMIT_SM,
+            status: CommandStatus::ESME_RTHROTTLED
+        }
+    );
+    // A stopped client: called at once with the error.
+    sd.trigger();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while esme.state() != EsmeState::Stopped {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let mut rx = call(&esme, &two);
+    let r = rx.try_recv().expect("answered before start_wap_push returned");
+    assert_eq!(r.unwrap_err(), Error::Stopped);
+}

@@ -79,6 +79,9 @@ pub struct Receipt {
     pub state: ReceiptState,
 }
 
+/// What [`Bearer::start_push`] calls with the outcome of a submission.
+pub type SendDone = Box<dyn FnOnce(Result<Vec<MessageId>, BearerError>) + Send>;
+
 /// Where bearers post delivery receipts.
 pub type ReceiptSender = mpsc::UnboundedSender<Receipt>;
 
@@ -99,6 +102,18 @@ pub trait Bearer: Send + Sync + 'static {
         datagram: &'a [u8],
         opts: SendOptions,
     ) -> BoxFuture<'a, Result<Vec<MessageId>, BearerError>>;
+
+    /// Starts what [`Bearer::send_push`] does without a task waiting for
+    /// it: `done` is called exactly once with the outcome, on whatever task
+    /// the bearer answers on (it must be quick and must not block). The
+    /// default runs `send_push` on a task of its own; the SMPP link calls
+    /// `done` from its connection's task instead.
+    fn start_push(self: std::sync::Arc<Self>, dest: std::sync::Arc<str>, datagram: bytes::Bytes, opts: SendOptions, done: SendDone) {
+        tokio::spawn(async move {
+            let r = self.send_push(&dest, &datagram, opts).await;
+            done(r);
+        });
+    }
 
     /// Whether submissions ask for delivery receipts. Without them a push is
     /// final (`delivered`) once submitted.

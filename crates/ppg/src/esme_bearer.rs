@@ -13,7 +13,7 @@ use ferry_esme::{Esme, EsmeConfig, EsmeState, Inbound, PushOptions};
 use ferry_service::Shutdown;
 use ferry_smpp::{AbsoluteTime, CommandStatus, MessageState, Npi, RegisteredDelivery, SmppTime, Ton};
 
-use crate::bearer::{Bearer, BearerError, BoxFuture, MessageId, Receipt, ReceiptSender, ReceiptState, SendOptions};
+use crate::bearer::{Bearer, BearerError, BoxFuture, MessageId, Receipt, ReceiptSender, ReceiptState, SendDone, SendOptions};
 use crate::config::LinkConfig;
 
 /// One SMPP link.
@@ -125,5 +125,19 @@ impl Bearer for EsmeBearer {
             };
             self.esme.submit_wap_push(dest, datagram, options).await.map_err(|e| map_error(&self.name, e))
         })
+    }
+
+    fn start_push(self: Arc<Self>, dest: Arc<str>, datagram: bytes::Bytes, opts: SendOptions, done: SendDone) {
+        let mut o;
+        let options = match opts.deliver_before {
+            Some(t) => {
+                o = self.options.clone();
+                o.validity_period = Some(SmppTime::Absolute(AbsoluteTime::from_unix_timestamp(t)));
+                &o
+            }
+            None => &self.options,
+        };
+        let name = self.name.clone();
+        self.esme.start_wap_push(&dest, &datagram, options, Box::new(move |r| done(r.map_err(|e| map_error(&name, e)))));
     }
 }

@@ -6,9 +6,10 @@
 //!                                        │ after commit
 //!                 deliver-after? ── timer ┤
 //!                                        ▼
-//!  (dispatch queue if every slot is taken) ─► deliver(): unsent? expired? route ─► Bearer::send_push
-//!        ▲                     │ transient error: back-off, requeue
-//!        └─────────────────────┘ ok: Submitted (message ids) / Final
+//!  (dispatch queue if every slot is taken) ─► hand_over(): unsent? expired? route ─► Bearer::start_push
+//!        ▲                                       (no task per push: the link calls submitted())
+//!        │                     submitted(): transient error: back-off, requeue
+//!        └─────────────────────┘ ok: Submitted (message ids) / Final, to the writer without waiting
 //!  receipts ─► segment map ─► Final(delivered | undeliverable | expired)
 //!  Final with ppg-notify-requested-to ─► notifier (POST, retry until 1000)
 //! ```
@@ -372,12 +373,8 @@ impl Gateway {
                 }
             });
         } else if let Ok(permit) = self.inner.permits.clone().try_acquire_owned() {
-            // A slot is free: start at once, without the dispatcher's hop.
-            let me = self.clone();
-            tokio::spawn(async move {
-                me.deliver(job).await;
-                drop(permit);
-            });
+            // A slot is free: hand it to its link now, without the dispatcher's hop.
+            self.hand_over(job, permit);
         } else {
             let _ = self.inner.dispatch.send(job);
         }
@@ -391,37 +388,53 @@ impl Gateway {
                 _ = self.inner.shutdown.wait() => break,
             };
             let Ok(permit) = permits.clone().acquire_owned().await else { break };
-            let me = self.clone();
-            tokio::spawn(async move {
-                me.deliver(job).await;
-                drop(permit);
-            });
+            self.hand_over(job, permit);
         }
     }
 
-    async fn deliver(&self, mut job: Job) {
+    /// Hands `job` to its link, holding `permit` until the link answers.
+    /// Nothing waits here: the link calls [`Gateway::submitted`] with its
+    /// answer (for an SMPP link, on the link's own task), so that a push
+    /// costs no task of its own on the way out.
+    fn hand_over(&self, mut job: Job, permit: tokio::sync::OwnedSemaphorePermit) {
         if !self.unsent().remove(&job.id) {
             return; // cancelled
         }
         let t = now();
         if job.deliver_before.is_some_and(|b| t >= b) {
-            self.finish(job.id, State::Expired, StatusCode::SERVICE_FAILURE, "deliver-before-timestamp passed before the push could be submitted").await;
+            self.finish(job.id, State::Expired, StatusCode::SERVICE_FAILURE, "deliver-before-timestamp passed before the push could be submitted");
             return;
         }
         let Some(bearer) = self.inner.routes.route(&job.dest).cloned() else {
-            self.finish(job.id, State::Undeliverable, StatusCode::REQUIRED_BEARER_NOT_AVAILABLE, "no SMSC link serves this number").await;
+            self.finish(job.id, State::Undeliverable, StatusCode::REQUIRED_BEARER_NOT_AVAILABLE, "no SMSC link serves this number");
             return;
         };
         job.attempts += 1;
         let opts = SendOptions { deliver_before: job.deliver_before };
         self.inner.submitting.fetch_add(1, Ordering::Relaxed);
-        let sent = bearer.send_push(&job.dest, &job.datagram, opts).await;
-        self.inner.submitting.fetch_sub(1, Ordering::Relaxed);
+        let me = self.clone();
+        let link = bearer.clone();
+        let (dest, datagram) = (job.dest.clone(), job.datagram.clone());
+        bearer.start_push(
+            dest,
+            datagram,
+            opts,
+            Box::new(move |sent| {
+                me.inner.submitting.fetch_sub(1, Ordering::Relaxed);
+                drop(permit);
+                me.submitted(job, &link, sent);
+            }),
+        );
+    }
+
+    /// What the link answered for `job`. Runs on the link's task: records
+    /// the outcome without waiting.
+    fn submitted(&self, job: Job, bearer: &Arc<dyn crate::bearer::Bearer>, sent: Result<Vec<crate::bearer::MessageId>, crate::bearer::BearerError>) {
         match sent {
             Ok(ids) => {
                 self.inner.metrics.sms_submitted.increment(ids.len() as u64);
-                let link: Arc<str> = bearer.name().into();
                 if bearer.wants_receipts() {
+                    let link: Arc<str> = bearer.name().into();
                     let mut early = None;
                     {
                         let mut map = self.segments();
@@ -434,16 +447,15 @@ impl Gateway {
                             map.by_message.insert(key, job.id);
                         }
                     }
-                    self.inner.writer.send(Op::Submitted { id: job.id, link, message_ids: ids, at: now() }).await;
+                    self.record(Op::Submitted { id: job.id, link, message_ids: ids, at: now() });
                     for (key, st) in early.into_iter().flatten() {
-                        self.on_receipt(key, st).await;
+                        self.on_receipt(key, st);
                     }
                 } else {
                     // Final at once: one write records both the submission
                     // and the final state.
                     let t = now();
-                    self.finish_with(job.id, State::Delivered, StatusCode::OK, "accepted by the SMSC (no delivery receipt requested)", Some(t), false)
-                        .await;
+                    self.finish_with(job.id, State::Delivered, StatusCode::OK, "accepted by the SMSC (no delivery receipt requested)", Some(t), false);
                 }
             }
             Err(e) if e.is_transient() && job.attempts < self.inner.delivery.max_attempts => {
@@ -452,29 +464,52 @@ impl Gateway {
                 let d = self.inner.delivery.retry_initial_ms.saturating_mul(1 << (job.attempts - 1).min(20)).min(self.inner.delivery.retry_max_ms);
                 let tx = self.inner.dispatch.clone();
                 let sd = self.inner.shutdown.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(d)) => { let _ = tx.send(job); }
-                        _ = sd.wait() => {}
-                    }
-                });
+                // (No runtime: the link was dropped while the process
+                // stops; the push stays pending in the database.)
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(d)) => { let _ = tx.send(job); }
+                            _ = sd.wait() => {}
+                        }
+                    });
+                }
             }
             Err(e) => {
                 tracing::info!(id = job.id, "push undeliverable: {e}");
-                self.finish(job.id, State::Undeliverable, StatusCode::SERVICE_FAILURE, &e.to_string()).await;
+                self.finish(job.id, State::Undeliverable, StatusCode::SERVICE_FAILURE, &e.to_string());
+            }
+        }
+    }
+
+    /// Hands a state change to the writer without waiting (it commits
+    /// with the next batch). Should the writer's queue be full, a task
+    /// waits for room, so that nothing is dropped.
+    fn record(&self, op: Op) {
+        match self.inner.writer.tx.try_send(op) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(op)) => {
+                let w = self.inner.writer.clone();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => drop(rt.spawn(async move { w.send(op).await })),
+                    Err(_) => tracing::warn!("the process is stopping; a state change was not recorded"),
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::warn!("push store writer stopped; a state change was not recorded");
             }
         }
     }
 
     /// Records a final state of a push that has no segments on record.
-    async fn finish(&self, id: i64, state: State, code: StatusCode, desc: &str) {
-        self.finish_with(id, state, code, desc, None, false).await;
+    fn finish(&self, id: i64, state: State, code: StatusCode, desc: &str) {
+        self.finish_with(id, state, code, desc, None, false);
     }
 
     /// Records a final state; `submitted_at` when the push was handed to
     /// the SMSC without a `Submitted` record, `segments` when it may have
     /// segments on record (receipts were asked).
-    async fn finish_with(&self, id: i64, state: State, code: StatusCode, desc: &str, submitted_at: Option<i64>, segments: bool) {
+    fn finish_with(&self, id: i64, state: State, code: StatusCode, desc: &str, submitted_at: Option<i64>, segments: bool) {
         let m = &self.inner.metrics;
         m.pending.decrement(1.0);
         if state == State::Delivered {
@@ -485,7 +520,7 @@ impl Gateway {
             metrics::gauge!("ppg_pushes", "state" => state.as_str()).increment(1.0);
         }
         let f = Final { id, state, code: code.0, desc: desc.to_owned(), at: now() };
-        self.inner.writer.send(Op::Final { f, submitted_at, segments }).await;
+        self.record(Op::Final { f, submitted_at, segments });
     }
 
     async fn receipt_loop(self, mut rx: mpsc::UnboundedReceiver<Receipt>) {
@@ -494,11 +529,11 @@ impl Gateway {
                 r = rx.recv() => match r { Some(r) => r, None => break },
                 _ = self.inner.shutdown.wait() => break,
             };
-            self.on_receipt((r.link.into(), r.message_id), r.state).await;
+            self.on_receipt((r.link.into(), r.message_id), r.state);
         }
     }
 
-    async fn on_receipt(&self, key: (Arc<str>, String), st: ReceiptState) {
+    fn on_receipt(&self, key: (Arc<str>, String), st: ReceiptState) {
         let outcome = {
             let mut map = self.segments();
             match map.by_message.remove(&key) {
@@ -533,11 +568,11 @@ impl Gateway {
             }
         };
         match outcome {
-            Some((id, State::Delivered)) => self.finish_with(id, State::Delivered, StatusCode::OK, "delivered to the handset", None, true).await,
+            Some((id, State::Delivered)) => self.finish_with(id, State::Delivered, StatusCode::OK, "delivered to the handset", None, true),
             Some((id, s @ State::Expired)) => {
-                self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC's validity period ran out", None, true).await;
+                self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC's validity period ran out", None, true);
             }
-            Some((id, s)) => self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC reported the message undeliverable", None, true).await,
+            Some((id, s)) => self.finish_with(id, s, StatusCode::SERVICE_FAILURE, "the SMSC reported the message undeliverable", None, true),
             None => {}
         }
     }
@@ -559,8 +594,7 @@ impl Gateway {
                             map.outstanding.remove(&id);
                             map.by_message.retain(|_, v| *v != id);
                         }
-                        self.finish_with(id, State::Timeout, StatusCode::SERVICE_FAILURE, "no delivery receipt within the receipt timeout", None, true)
-                            .await;
+                        self.finish_with(id, State::Timeout, StatusCode::SERVICE_FAILURE, "no delivery receipt within the receipt timeout", None, true);
                     }
                 }
                 Err(e) => tracing::warn!("receipt timeout sweep failed: {e:#}"),

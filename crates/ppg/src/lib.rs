@@ -51,7 +51,7 @@ pub mod peers;
 pub mod server;
 pub mod store;
 
-pub use bearer::{Bearer, BearerError, MemoryBearer, Receipt, ReceiptState, Route, Routes, SendOptions};
+pub use bearer::{Bearer, BearerError, MemoryBearer, Receipt, ReceiptState, Route, Routes, SendDone, SendOptions};
 pub use config::Config;
 pub use gateway::{Content, Gateway, Parts, Refusal};
 pub(crate) use gateway::now;
