@@ -76,6 +76,9 @@ pub(crate) struct Queued {
     pub(crate) reference: Option<String>,
     pub(crate) reply: Reply,
     pub(crate) enqueued: Instant,
+    /// Whether it asks for a delivery receipt, when the sender knows
+    /// (else read from the PDU).
+    pub(crate) wants_receipt: Option<bool>,
 }
 
 struct InFlight {
@@ -440,14 +443,13 @@ impl Driver {
             };
             let token = self.next_token;
             self.next_token += 1;
-            let pdu = q.pdu.pdu();
-            let command_id = pdu.command_id();
-            let wants_receipt = match &pdu.body {
+            let command_id = q.pdu.command_id();
+            let wants_receipt = q.wants_receipt.unwrap_or_else(|| match q.pdu.pdu().body {
                 Body::SubmitSm(sm) => sm.registered_delivery.smsc_receipt() != ReceiptRequest::None,
                 Body::DataSm(d) => d.registered_delivery.smsc_receipt() != ReceiptRequest::None,
                 _ => false,
-            };
-            match session.send_request(now, pdu.body, token) {
+            });
+            match session.send_request_owned(now, &q.pdu, token) {
                 Ok(_) => {
                     self.metrics.request(&self.cfg.name, command_id).increment(1);
                     self.in_flight.insert(

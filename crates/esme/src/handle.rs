@@ -148,12 +148,12 @@ impl Esme {
         reference: Option<String>,
     ) -> Result<oneshot::Receiver<Result<OwnedPdu, Error>>, Error> {
         let (tx, rx) = oneshot::channel();
-        self.enqueue_reply(pdu, reference, Reply::Wait(Some(tx)))?;
+        self.enqueue_reply(pdu, reference, Reply::Wait(Some(tx)), None)?;
         Ok(rx)
     }
 
     /// Queues a request; a failure is also answered through `reply`.
-    fn enqueue_reply(&self, pdu: OwnedPdu, reference: Option<String>, reply: Reply) -> Result<(), Error> {
+    fn enqueue_reply(&self, pdu: OwnedPdu, reference: Option<String>, reply: Reply, wants_receipt: Option<bool>) -> Result<(), Error> {
         let command_id = pdu.command_id();
         let transmit = matches!(
             command_id,
@@ -177,6 +177,7 @@ impl Esme {
             reference,
             reply,
             enqueued: Instant::now(),
+            wants_receipt,
         }) {
             Ok(()) => Ok(()),
             Err(mpsc::error::SendError(q)) => {
@@ -292,6 +293,7 @@ impl Esme {
     /// if nothing could be queued. It must be quick and must not block.
     pub fn start_wap_push(&self, destination: &str, datagram: &[u8], opts: &PushOptions, done: PushDone) {
         let reference = self.next_reference(destination.trim_start_matches('+'), opts.segments.concat);
+        let receipt = opts.registered_delivery.smsc_receipt() != ferry_smpp::ReceiptRequest::None;
         let mut pdus = match wap_push_submits(destination, datagram, reference, opts) {
             Ok(p) => p,
             Err(e) => return done(Err(e)),
@@ -301,7 +303,7 @@ impl Esme {
             let reply = Reply::Call(Some(Box::new(move |r: Result<OwnedPdu, Error>| {
                 done(r.and_then(outcome).map(|o| vec![o.message_id]));
             })));
-            let _ = self.enqueue_reply(pdu, opts.reference.clone(), reply);
+            let _ = self.enqueue_reply(pdu, opts.reference.clone(), reply, Some(receipt));
             return;
         }
         let n = pdus.len();
@@ -311,7 +313,7 @@ impl Esme {
             let reply = Reply::Call(Some(Box::new(move |r: Result<OwnedPdu, Error>| {
                 g.lock().unwrap_or_else(|e| e.into_inner()).answer(i, r.and_then(outcome).map(|o| o.message_id));
             })));
-            if let Err(e) = self.enqueue_reply(pdu, opts.reference.clone(), reply) {
+            if let Err(e) = self.enqueue_reply(pdu, opts.reference.clone(), reply, Some(receipt)) {
                 // Segment i has had its error; the rest are not queued.
                 let mut g = gather.lock().unwrap_or_else(|e| e.into_inner());
                 for j in i + 1..n {

@@ -493,6 +493,49 @@ impl<T> Session<T> {
         self.send_tracked(now, body, Origin::User(token))
     }
 
+    /// As [`Session::send_request`] for a request already encoded (an
+    /// [`OwnedPdu`] from a queue): its bytes are copied out with this
+    /// session's sequence number written in, without decoding and encoding
+    /// the body again. Returns the sequence number.
+    pub fn send_request_owned(&mut self, now: Instant, pdu: &OwnedPdu, token: T) -> Result<u32, SessionError> {
+        let command_id = pdu.command_id();
+        if command_id == CommandId::ALERT_NOTIFICATION {
+            // Untracked: the general path handles it.
+            return self.send_request(now, pdu.pdu().body, token);
+        }
+        if command_id.is_response()
+            || BindMode::from_command_id(command_id).is_some()
+            || matches!(command_id, CommandId::UNBIND | CommandId::OUTBIND)
+        {
+            return Err(SessionError::NotARequest { command_id });
+        }
+        if (command_id != CommandId::ENQUIRE_LINK && !may_send(self.role, self.state, command_id)) || self.state == State::Closed {
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id,
+            });
+        }
+        if self.user_outstanding >= self.config.window {
+            return Err(SessionError::WindowFull {
+                window: self.config.window,
+            });
+        }
+        let seq = self.alloc_seq();
+        let at = self.tx.len();
+        self.tx.extend_from_slice(pdu.as_bytes());
+        self.tx[at + 12..at + 16].copy_from_slice(&seq.to_be_bytes());
+        self.user_outstanding += 1;
+        self.pending.insert(
+            seq,
+            Pending {
+                command_id,
+                deadline: now + self.config.response_timeout,
+                origin: Origin::User(token),
+            },
+        );
+        Ok(seq)
+    }
+
     /// Starts unbinding (§4.2): sends unbind; [`Event::Unbound`] follows.
     pub fn unbind(&mut self, now: Instant) -> Result<u32, SessionError> {
         if !matches!(self.state, State::Bound(_)) {

@@ -679,3 +679,47 @@ fn broken_response_finishes_its_request() {
         (CommandId::GENERIC_NACK, seq)
     );
 }
+
+/// A request queued already encoded goes out with the session's sequence
+/// number and the same bytes otherwise, counts against the window, and
+/// its response finds its token.
+#[test]
+fn an_encoded_request_is_sent_as_it_is_with_its_sequence_number() {
+    let mut p = Pair::new(Config {
+        window: 2,
+        ..quiet()
+    });
+    p.bind(BindMode::Transceiver);
+    let now = p.now;
+    let owned = Pdu::new(0, submit()).to_owned_pdu().unwrap();
+    let s1 = p.esme.send_request_owned(now, &owned, "a").unwrap();
+    let s2 = p.esme.send_request(now, submit(), "b").unwrap();
+    assert_ne!(s1, s2);
+    assert!(matches!(
+        p.esme.send_request_owned(now, &owned, "c"),
+        Err(SessionError::WindowFull { window: 2 })
+    ));
+    p.drive();
+    let mut got = Vec::new();
+    while let Some(Event::Request { pdu }) = p.smsc_events.pop() {
+        got.push(pdu);
+    }
+    got.sort_by_key(|p| p.sequence_number());
+    let first = got.iter().find(|p| p.sequence_number() == s1).unwrap();
+    assert_eq!(first.as_bytes()[16..], owned.as_bytes()[16..]);
+    assert_eq!(first.as_bytes()[..12], owned.as_bytes()[..12]);
+    p.smsc
+        .respond(s1, CommandStatus::ESME_ROK, Body::SubmitSmResp(SubmitSmResp { message_id: b"m1", ..Default::default() }))
+        .unwrap();
+    p.drive();
+    match p.esme_events.pop() {
+        Some(Event::Response { token, .. }) => assert_eq!(token, "a"),
+        e => panic!("{e:?}"),
+    }
+    // A response is no request.
+    let resp = Pdu::new(0, Body::EnquireLinkResp).to_owned_pdu().unwrap();
+    assert!(matches!(
+        p.esme.send_request_owned(now, &resp, "x"),
+        Err(SessionError::NotARequest { .. })
+    ));
+}
