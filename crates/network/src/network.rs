@@ -594,6 +594,8 @@ impl Network {
             delivery: ferry_ppg::config::DeliveryConfig::default(),
             tls: None,
             http: Default::default(),
+            // In the network's own runtime: not used.
+            worker_threads: 0,
         };
         let ppg = match ferry_ppg::server::start(ppg_config, self.shutdown.clone()).await {
             Ok(p) => p,

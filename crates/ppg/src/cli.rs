@@ -20,7 +20,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn serve(config: &Path) -> Result<()> {
     ferry_service::telemetry::init_logging();
     let cfg: Config = ferry_service::config::load(config, ENV_PREFIX)?;
-    runtime()?.block_on(async move {
+    let threads = cfg.runtime_threads();
+    tracing::debug!(threads, "runtime threads");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    rt.block_on(async move {
         let (shutdown, finished) = ferry_service::Shutdown::new();
         shutdown.on_signals();
         let running = crate::server::start(cfg, shutdown.clone()).await?;

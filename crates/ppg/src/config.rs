@@ -43,6 +43,23 @@ pub struct Config {
     /// (`max_connections_per_ip` defaults to no limit here).
     #[serde(default)]
     pub http: ferry_service::http::HttpLimits,
+    /// Threads running the HTTP server and the SMPP links (`ferry ppg
+    /// serve`). 0: one fewer than the machine's cores, at least one, so
+    /// that the push store's writer thread, which commits every accepted
+    /// push, has a core of its own (on a 2-core machine this carries about
+    /// 8 % more pushes than two threads: docs/PERFORMANCE.md).
+    #[serde(default)]
+    pub worker_threads: usize,
+}
+
+impl Config {
+    /// The number of runtime threads `worker_threads` asks for.
+    pub fn runtime_threads(&self) -> usize {
+        match self.worker_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            n => n,
+        }
+    }
 }
 
 fn default_sender_name() -> String {
