@@ -57,7 +57,9 @@ pub struct KannelOptions {
     pub ppg_credentials: (String, String),
     /// `global-sender` (the SMS source address).
     pub sender: String,
-    /// Kannel log level: 0 debug, 1 info, 2 warning, 3 error.
+    /// Kannel log level: 0 debug, 1 info, 2 warning, 3 error; for the log
+    /// files (`log-level`) and for what each box writes to stderr (`-v`,
+    /// which is debug when not given).
     pub log_level: u8,
     /// Directory for the configuration and logs.
     pub dir: PathBuf,
@@ -107,6 +109,7 @@ ppg-port = {ppg}
 concurrent-pushes = 10000
 users = 1024
 trusted-pi = false
+ppg-allow-ip = "127.0.0.1"
 default-smsc = ferry
 global-sender = {sender}
 service-name = ppg
@@ -153,7 +156,11 @@ max-pending-submits = 100
         let shim = bind_shim();
         let spawn = |prog: &str, name: &str| -> Result<Child> {
             let out = std::fs::File::create(o.dir.join(format!("{name}.stderr")))?;
+            // `-v`: the level of what the box writes to stderr, which is
+            // debug unless set; `log-level` above is only the log file's.
             Command::new(prog)
+                .arg("-v")
+                .arg(o.log_level.to_string())
                 .arg(&conf_path)
                 .env("LD_PRELOAD", &shim)
                 .stdin(Stdio::null())
