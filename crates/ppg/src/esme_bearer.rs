@@ -47,6 +47,19 @@ impl EsmeBearer {
         Ok(Self { name, esme, options, receipts: link.receipts })
     }
 
+    /// The link's push options for one submission: the push's
+    /// deliver-before as validity period, when it has one.
+    fn options_for(&self, opts: SendOptions) -> std::borrow::Cow<'_, PushOptions> {
+        match opts.deliver_before {
+            Some(t) => {
+                let mut o = self.options.clone();
+                o.validity_period = Some(SmppTime::Absolute(AbsoluteTime::from_unix_timestamp(t)));
+                std::borrow::Cow::Owned(o)
+            }
+            None => std::borrow::Cow::Borrowed(&self.options),
+        }
+    }
+
     /// The ESME handle (state, waiting for the bind).
     pub fn esme(&self) -> &Esme {
         &self.esme
@@ -114,30 +127,14 @@ impl Bearer for EsmeBearer {
         opts: SendOptions,
     ) -> BoxFuture<'a, Result<Vec<MessageId>, BearerError>> {
         Box::pin(async move {
-            let mut o;
-            let options = match opts.deliver_before {
-                Some(t) => {
-                    o = self.options.clone();
-                    o.validity_period = Some(SmppTime::Absolute(AbsoluteTime::from_unix_timestamp(t)));
-                    &o
-                }
-                None => &self.options,
-            };
-            self.esme.submit_wap_push(dest, datagram, options).await.map_err(|e| map_error(&self.name, e))
+            let options = self.options_for(opts);
+            self.esme.submit_wap_push(dest, datagram, &options).await.map_err(|e| map_error(&self.name, e))
         })
     }
 
     fn start_push(self: Arc<Self>, dest: Arc<str>, datagram: bytes::Bytes, opts: SendOptions, done: SendDone) {
-        let mut o;
-        let options = match opts.deliver_before {
-            Some(t) => {
-                o = self.options.clone();
-                o.validity_period = Some(SmppTime::Absolute(AbsoluteTime::from_unix_timestamp(t)));
-                &o
-            }
-            None => &self.options,
-        };
+        let options = self.options_for(opts);
         let name = self.name.clone();
-        self.esme.start_wap_push(&dest, &datagram, options, Box::new(move |r| done(r.map_err(|e| map_error(&name, e)))));
+        self.esme.start_wap_push(&dest, &datagram, &options, Box::new(move |r| done(r.map_err(|e| map_error(&name, e)))));
     }
 }
