@@ -1,5 +1,6 @@
-//! The HTTP side: PAP requests in, PAP documents out, plus `/metrics` and
-//! `/healthz` (axum).
+//! The HTTP side: PAP requests in, PAP documents out (answered on hyper
+//! directly, the gateway's hot path), plus `/metrics` and `/healthz`
+//! (axum).
 //!
 //! | request | answer |
 //! | --- | --- |
