@@ -47,7 +47,7 @@ pub struct Config {
     /// serve`). 0: one fewer than the machine's cores, at least one, so
     /// that the push store's writer thread, which commits every accepted
     /// push, has a core of its own (on a 2-core machine this carries about
-    /// 8 % more pushes than two threads: docs/PERFORMANCE.md).
+    /// 9 % more pushes than two threads: docs/PERFORMANCE.md).
     #[serde(default)]
     pub worker_threads: usize,
 }

@@ -75,11 +75,7 @@ impl Auth {
         if let Some(v) = headers.get(header::AUTHORIZATION)
             && let Some(i) = self.initiators.iter().find(|i| constant_eq(&i.basic, v.as_bytes()))
         {
-            let ip = peer.ip();
-            if !i.allowed.is_empty() && !i.allowed.iter().any(|n| n.contains(ip)) {
-                return Err((Http::FORBIDDEN, format!("initiator {:?} may not push from {ip}", &*i.name)));
-            }
-            return Ok(i.name.clone());
+            return i.admit(peer);
         }
         self.check(peer, credentials(headers, query))
     }
@@ -98,12 +94,20 @@ impl Auth {
                 let Some(i) = self.initiators.iter().find(|i| i.username == user && constant_eq(&i.password, &pass)) else {
                     return Err((Http::UNAUTHORIZED, "unknown user name or wrong password".into()));
                 };
-                if !i.allowed.is_empty() && !i.allowed.iter().any(|n| n.contains(ip)) {
-                    return Err((Http::FORBIDDEN, format!("initiator {:?} may not push from {ip}", &*i.name)));
-                }
-                Ok(i.name.clone())
+                i.admit(peer)
             }
         }
+    }
+}
+
+impl Initiator {
+    /// This initiator's name, if it may push from `peer`.
+    fn admit(&self, peer: SocketAddr) -> Result<Arc<str>, (Http, String)> {
+        let ip = peer.ip();
+        if !self.allowed.is_empty() && !self.allowed.iter().any(|n| n.contains(ip)) {
+            return Err((Http::FORBIDDEN, format!("initiator {:?} may not push from {ip}", &*self.name)));
+        }
+        Ok(self.name.clone())
     }
 }
 
@@ -139,8 +143,8 @@ mod metrics_handle {
 struct PapRoutes(App);
 
 impl ferry_service::http::Direct for PapRoutes {
-    fn takes(&self, method: &axum::http::Method, path: &str) -> bool {
-        method == axum::http::Method::POST && (path == "/pap" || path == "/cgi-bin/wap-push.cgi")
+    fn takes(&self, _method: &axum::http::Method, path: &str) -> bool {
+        path == "/pap" || path == "/cgi-bin/wap-push.cgi"
     }
 
     fn call(
@@ -148,6 +152,13 @@ impl ferry_service::http::Direct for PapRoutes {
         req: hyper::Request<ferry_service::http::RequestBody>,
         peer: SocketAddr,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+        if req.method() != axum::http::Method::POST {
+            // As a router's POST-only route answers.
+            let mut r = Response::new(axum::body::Body::empty());
+            *r.status_mut() = Http::METHOD_NOT_ALLOWED;
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Box::pin(std::future::ready(r));
+        }
         let app = self.0.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();

@@ -263,6 +263,10 @@ async fn every_refusal_has_its_code() {
     assert!(m.contains("ppg_pushes_accepted_total") || m.is_empty(), "{m}");
     let hz = reqwest::get(h.url.replace("/pap", "/healthz")).await.unwrap();
     assert_eq!(hz.status().as_u16(), 200);
+    // The PAP paths take POST only.
+    let get = reqwest::get(&h.url).await.unwrap();
+    assert_eq!(get.status().as_u16(), 405);
+    assert_eq!(get.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
     h.shutdown.trigger();
 }
 

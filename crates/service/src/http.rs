@@ -378,8 +378,11 @@ async fn watchdog(w: &Watch, opts: &ServeOptions) -> Expired {
     loop {
         sleep.as_mut().await;
         let now = clock_ms();
+        // The flag first: `since` is stored before it (Release), so the
+        // `since` read after it is at least as new as the flag.
+        let busy = w.busy.load(Acquire);
         let since = w.since.load(Relaxed);
-        let next = if !w.busy.load(Acquire) {
+        let next = if !busy {
             if now.saturating_sub(since) >= head {
                 return Expired::Head;
             }
@@ -416,6 +419,9 @@ async fn watchdog(w: &Watch, opts: &ServeOptions) -> Expired {
 struct Timed<F> {
     inner: F,
     watch: Arc<Watch>,
+    /// The server's name and the peer, for the timeout's metric and log.
+    name: &'static str,
+    peer: SocketAddr,
 }
 
 impl<F: std::future::Future<Output = axum::response::Response> + Unpin> std::future::Future
@@ -436,6 +442,8 @@ impl<F: std::future::Future<Output = axum::response::Response> + Unpin> std::fut
         self.watch.request_waker.register(cx.waker());
         if self.watch.timed_out.load(Relaxed) {
             self.watch.end();
+            metrics::counter!("http_request_timeouts_total", "server" => self.name).increment(1);
+            tracing::info!(server = self.name, peer = %self.peer, "request timed out");
             let mut r = axum::response::Response::new(axum::body::Body::from("request timed out\n"));
             *r.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
             r.headers_mut().insert(
@@ -474,15 +482,8 @@ where
                     })
                 }
             };
-        let timed = Timed { inner, watch: w.clone() };
-        async move {
-            let r = timed.await;
-            if r.status() == axum::http::StatusCode::REQUEST_TIMEOUT {
-                metrics::counter!("http_request_timeouts_total", "server" => name).increment(1);
-                tracing::info!(server = name, %peer, "request timed out");
-            }
-            Ok::<_, std::convert::Infallible>(r)
-        }
+        let timed = Timed { inner, watch: w.clone(), name, peer };
+        async move { Ok::<_, std::convert::Infallible>(timed.await) }
     });
     // No hyper timer: the watchdog keeps the head timeout.
     let mut b = hyper::server::conn::http1::Builder::new();
@@ -564,6 +565,9 @@ impl hyper::body::Body for RequestBody {
         match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(f) => {
                 this.started = true;
+                // Data came: whatever the watchdog decided while the
+                // handler was not looking no longer holds.
+                this.watch.stalled.store(false, Relaxed);
                 this.watch.body_waiting.store(false, Relaxed);
                 this.watch.body_at.store(clock_ms(), Relaxed);
                 Poll::Ready(f.map(|r| r.map_err(Into::into)))

@@ -403,6 +403,12 @@ impl<T> Session<T> {
         let seq = self.alloc_seq();
         let command_id = body.command_id();
         self.send(&Pdu::new(seq, body))?;
+        self.track(now, seq, command_id, origin);
+        Ok(seq)
+    }
+
+    /// Waits for the response to request `seq`, just sent.
+    fn track(&mut self, now: Instant, seq: u32, command_id: CommandId, origin: Origin<T>) {
         if matches!(origin, Origin::User(_)) {
             self.user_outstanding += 1;
         }
@@ -415,7 +421,35 @@ impl<T> Session<T> {
                 origin,
             },
         );
-        Ok(seq)
+    }
+
+    /// Whether the application may send a request `command_id` now
+    /// (a request, allowed in this state); the window is checked apart.
+    fn check_request(&self, command_id: CommandId) -> Result<(), SessionError> {
+        if command_id.is_response()
+            || BindMode::from_command_id(command_id).is_some()
+            || matches!(command_id, CommandId::UNBIND | CommandId::OUTBIND)
+        {
+            return Err(SessionError::NotARequest { command_id });
+        }
+        if (command_id != CommandId::ENQUIRE_LINK && !may_send(self.role, self.state, command_id))
+            || self.state == State::Closed
+        {
+            return Err(SessionError::InvalidState {
+                state: self.state,
+                command_id,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_window(&self) -> Result<(), SessionError> {
+        if self.user_outstanding >= self.config.window {
+            return Err(SessionError::WindowFull {
+                window: self.config.window,
+            });
+        }
+        Ok(())
     }
 
     /// ESME: sends a bind of `mode`. The outcome arrives as
@@ -462,34 +496,13 @@ impl<T> Session<T> {
         token: T,
     ) -> Result<u32, SessionError> {
         let command_id = body.command_id();
-        if command_id.is_response()
-            || BindMode::from_command_id(command_id).is_some()
-            || matches!(command_id, CommandId::UNBIND | CommandId::OUTBIND)
-        {
-            return Err(SessionError::NotARequest { command_id });
-        }
-        if command_id != CommandId::ENQUIRE_LINK && !may_send(self.role, self.state, command_id) {
-            return Err(SessionError::InvalidState {
-                state: self.state,
-                command_id,
-            });
-        }
-        if self.state == State::Closed {
-            return Err(SessionError::InvalidState {
-                state: self.state,
-                command_id,
-            });
-        }
+        self.check_request(command_id)?;
         if command_id == CommandId::ALERT_NOTIFICATION {
             let seq = self.alloc_seq();
             self.send(&Pdu::new(seq, body))?;
             return Ok(seq);
         }
-        if self.user_outstanding >= self.config.window {
-            return Err(SessionError::WindowFull {
-                window: self.config.window,
-            });
-        }
+        self.check_window()?;
         self.send_tracked(now, body, Origin::User(token))
     }
 
@@ -503,36 +516,16 @@ impl<T> Session<T> {
             // Untracked: the general path handles it.
             return self.send_request(now, pdu.pdu().body, token);
         }
-        if command_id.is_response()
-            || BindMode::from_command_id(command_id).is_some()
-            || matches!(command_id, CommandId::UNBIND | CommandId::OUTBIND)
-        {
-            return Err(SessionError::NotARequest { command_id });
-        }
-        if (command_id != CommandId::ENQUIRE_LINK && !may_send(self.role, self.state, command_id)) || self.state == State::Closed {
-            return Err(SessionError::InvalidState {
-                state: self.state,
-                command_id,
-            });
-        }
-        if self.user_outstanding >= self.config.window {
-            return Err(SessionError::WindowFull {
-                window: self.config.window,
-            });
-        }
+        self.check_request(command_id)?;
+        self.check_window()?;
         let seq = self.alloc_seq();
         let at = self.tx.len();
         self.tx.extend_from_slice(pdu.as_bytes());
+        // command_status 0 and this session's sequence number (§3.2), as
+        // `send_request` writes them.
+        self.tx[at + 8..at + 12].copy_from_slice(&0u32.to_be_bytes());
         self.tx[at + 12..at + 16].copy_from_slice(&seq.to_be_bytes());
-        self.user_outstanding += 1;
-        self.pending.insert(
-            seq,
-            Pending {
-                command_id,
-                deadline: now + self.config.response_timeout,
-                origin: Origin::User(token),
-            },
-        );
+        self.track(now, seq, command_id, Origin::User(token));
         Ok(seq)
     }
 
