@@ -12,8 +12,14 @@ use crate::bench::{self, LoadOptions, Sink, TABLE_HEADER, TargetReport};
 use crate::client::{Credentials, PapClient, PushOptions};
 use crate::config::{Config, ENV_PREFIX};
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")
+/// A multi-threaded runtime; `worker_threads` as tokio's default (one per
+/// core) when `None`.
+fn runtime(worker_threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = worker_threads {
+        b.worker_threads(n);
+    }
+    b.enable_all().build().context("starting the tokio runtime")
 }
 
 /// `ferry ppg serve --config FILE`: runs the gateway until SIGINT/SIGTERM.
@@ -22,12 +28,7 @@ pub fn serve(config: &Path) -> Result<()> {
     let cfg: Config = ferry_service::config::load(config, ENV_PREFIX)?;
     let threads = cfg.runtime_threads();
     tracing::debug!(threads, "runtime threads");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
-    rt.block_on(async move {
+    runtime(Some(threads))?.block_on(async move {
         let (shutdown, finished) = ferry_service::Shutdown::new();
         shutdown.on_signals();
         let running = crate::server::start(cfg, shutdown.clone()).await?;
@@ -67,7 +68,7 @@ pub struct PushCommand {
 pub fn push(c: &PushCommand) -> Result<()> {
     let body = std::fs::read(&c.file).with_context(|| format!("reading {}", c.file.display()))?;
     let creds = c.credentials.as_ref().map(|(u, p)| if c.query_credentials { Credentials::query(u, p) } else { Credentials::basic(u, p) });
-    runtime()?.block_on(async {
+    runtime(None)?.block_on(async {
         let client = PapClient::new(&c.url, creds)?;
         let r = client.push(&c.to, &c.content_type, Some(&c.app_id), &body, &c.push_id, &PushOptions::default()).await?;
         println!("{} {} {}", r.push_id, r.result.code.0, r.result.desc.as_deref().unwrap_or(""));

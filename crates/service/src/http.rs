@@ -663,8 +663,11 @@ mod tests {
         (addr, shutdown)
     }
 
-    /// Everything the server sends until it closes (or 5 s pass), and how long that took.
-    async fn until_close(s: &mut tokio::net::TcpStream) -> (String, Duration) {
+    /// Sends `request` on a new connection; everything the server sends
+    /// until it closes (or 5 s pass), and how long that took.
+    async fn until_close(addr: SocketAddr, request: &[u8]) -> (String, Duration) {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request).await.unwrap();
         let t = std::time::Instant::now();
         let mut out = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
@@ -689,15 +692,11 @@ mod tests {
     #[tokio::test]
     async fn a_stalled_head_is_closed_after_the_header_timeout() {
         let (addr, _sd) = start(app()).await;
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-").await.unwrap();
-        let (out, took) = until_close(&mut s).await;
+        let (out, took) = until_close(addr, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-").await;
         assert!(out.is_empty(), "{out}");
         assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
         // An idle keep-alive connection after an answer too.
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").await.unwrap();
-        let (out, took) = until_close(&mut s).await;
+        let (out, took) = until_close(addr, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").await;
         assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("got 2"), "{out}");
         assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
     }
@@ -705,9 +704,7 @@ mod tests {
     #[tokio::test]
     async fn a_slow_handler_is_answered_408_and_closed() {
         let (addr, _sd) = start(app()).await;
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").await.unwrap();
-        let (out, took) = until_close(&mut s).await;
+        let (out, took) = until_close(addr, b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").await;
         assert!(out.starts_with("HTTP/1.1 408"), "{out}");
         assert!(out.contains("connection: close"), "{out}");
         assert!(took >= Duration::from_millis(550) && took < Duration::from_secs(2), "{took:?}");
